@@ -1,0 +1,42 @@
+"""minigrad: a small, readable reverse-mode automatic-differentiation engine on NumPy."""
+
+from minigrad.tensor import Tensor  # noqa: I001  (tensor first: the core modules import each other)
+from minigrad.autograd import ShapeError, enable_grad, is_grad_enabled, no_grad
+from minigrad.ops import concatenate, maximum, minimum, stack, where
+from minigrad.functional import grad, hessian, jacobian, value_and_grad
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigrad import losses
+
+__version__ = "0.1.0"
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (see :class:`Tensor`)."""
+    import numpy as np
+
+    if isinstance(data, Tensor):
+        data = data.data
+    return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
+
+
+__all__ = [
+    "GradcheckError",
+    "ShapeError",
+    "Tensor",
+    "concatenate",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "hessian",
+    "is_grad_enabled",
+    "jacobian",
+    "losses",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "stack",
+    "tensor",
+    "value_and_grad",
+    "where",
+]

@@ -1,0 +1,278 @@
+"""Graph recording, grad mode and the backward engine.
+
+Recording: :func:`apply` runs an :class:`Op`'s forward on raw arrays and, when any input
+is a Tensor that requires grad (and grad mode is on), returns a Tensor that remembers the
+op and its inputs. That is the whole graph: each tensor points at its inputs, never at
+its outputs, so a graph is freed by reference counting as soon as the loss is dropped.
+
+Backward: :func:`backprop` orders the graph with an explicit stack (no recursion, so a
+million chained ops are fine), then walks it from the output, calling each op's
+vector-Jacobian rule once per input that needs a gradient. The engine owns the generic
+work: summing a gradient back to a broadcast input's shape, accumulating contributions
+from several consumers, and storing gradients on leaves.
+
+In an ordinary backward the rules see plain ndarrays (fast: no graph is built). Under
+``create_graph=True`` the very same rules see Tensors and record, which is how gradients
+of gradients come from the same line of calculus.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import ContextDecorator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+
+class ShapeError(ValueError):
+    """Raised when an op gets shapes it cannot combine; names the op and the shapes."""
+
+
+# ---------------------------------------------------------------------------------------
+# grad mode
+# ---------------------------------------------------------------------------------------
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops on this thread currently record a graph."""
+    return _mode.enabled
+
+
+class _SetGradMode(ContextDecorator):
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._saved.append(_mode.enabled)
+        _mode.enabled = self._enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self._saved.pop()
+
+
+class no_grad(_SetGradMode):
+    """Context manager and decorator: ops inside record no graph (thread-local).
+
+    Use it for parameter updates and evaluation::
+
+        with mg.no_grad():
+            w -= 0.1 * w.grad
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(_SetGradMode):
+    """Context manager and decorator: re-enable recording inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+# ---------------------------------------------------------------------------------------
+# ops and recording
+# ---------------------------------------------------------------------------------------
+
+Rule = Callable[..., Any]
+
+
+class Op:
+    """A differentiable primitive: a forward on arrays and one gradient rule per input.
+
+    ``forward(*inputs)`` gets raw ndarrays (and constants). ``vjps[i](g, out, *inputs)``
+    returns the vector-Jacobian product for input ``i``: given the upstream gradient ``g``
+    (same shape as ``out``) it returns ∂L/∂inputs[i]. Inputs that are never differentiable
+    (an axis, a shape, an index) have ``None`` as their rule. ``derivatives`` is the
+    local derivative of each input in words, shown by :func:`minigrad.graph.explain`.
+
+    Calling an Op applies it: ``mul(a, b)`` is ``apply(mul, a, b)``.
+    """
+
+    __slots__ = ("derivatives", "forward", "name", "vjps")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        vjps: Sequence[Rule | None],
+        derivatives: Sequence[str] = (),
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.derivatives = tuple(derivatives)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+    def __call__(self, *inputs: Any) -> Any:
+        return apply(self, *inputs)
+
+
+class EveryInput:
+    """The rules of a variadic op (concatenate, stack): rule ``i`` is ``rule(i, ...)``."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+
+    def __getitem__(self, i: int) -> Rule:
+        rule = self.rule
+        return lambda *args: rule(i, *args)
+
+
+def _shape_of(x: Any) -> Any:
+    return getattr(x, "shape", type(x).__name__)
+
+
+def apply(op: Op, *inputs: Any) -> Any:
+    """Run ``op`` on ``inputs``; record it when a Tensor input requires grad.
+
+    With no Tensor among the inputs the result is a plain ndarray: the ops double as an
+    array namespace, which is what lets one gradient rule serve both kinds of backward.
+    """
+    raw = []
+    has_tensor = record = False
+    for x in inputs:
+        if isinstance(x, Tensor):
+            has_tensor = True
+            if x.requires_grad:
+                record = True
+            raw.append(x.data)
+        else:
+            raw.append(x)
+    try:
+        data = op.forward(*raw)
+    except ValueError as err:
+        shapes = " and ".join(str(_shape_of(x)) for x in raw if hasattr(x, "shape"))
+        raise ShapeError(f"{op.name}: incompatible shapes {shapes} ({err})") from None
+    except TypeError as err:
+        kinds = ", ".join(type(x).__name__ for x in inputs)
+        raise TypeError(f"{op.name}: unsupported operand types ({kinds}): {err}") from None
+    if not has_tensor:
+        return data
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    if record and _mode.enabled:
+        return Tensor._make(data, True, op, inputs)
+    return Tensor._make(data, False, None, ())
+
+
+# ---------------------------------------------------------------------------------------
+# the backward engine
+# ---------------------------------------------------------------------------------------
+
+
+def toposort(root: Tensor, stop: frozenset[int] = frozenset()) -> list[Tensor]:
+    """Tensors that need a gradient, each after all of its inputs (iterative DFS).
+
+    Only tensors that require grad are visited; leaves and tensors whose ``id`` is in
+    ``stop`` end a path (their inputs are not followed).
+    """
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t._op is not None and id(t) not in stop:
+            for p in t._parents:
+                if isinstance(p, Tensor) and p.requires_grad and id(p) not in seen:
+                    stack.append((p, False))
+    return order
+
+
+def input_grads(t: Tensor, g: Any, create_graph: bool) -> list[tuple[Tensor, Any]]:
+    """One backward step: ∂L/∂(each input of ``t`` that requires grad), given ∂L/∂t = g.
+
+    The op's rule gives the vector-Jacobian product; if the input was broadcast in the
+    forward, the product is summed back to the input's shape here, once for every op.
+    """
+    parents = t._parents
+    op = t._op
+    if create_graph:
+        out, vals = t, parents
+    else:
+        out = t.data
+        vals = [p.data if isinstance(p, Tensor) else p for p in parents]
+    result = []
+    for i, p in enumerate(parents):
+        if isinstance(p, Tensor) and p.requires_grad:
+            gi = op.vjps[i](g, out, *vals)
+            if gi.shape != p.data.shape:
+                gi = ops.sum_to(gi, p.data.shape)
+            result.append((p, gi))
+    return result
+
+
+def backprop(
+    root: Tensor,
+    gradient: Any,
+    create_graph: bool = False,
+    targets: Sequence[Tensor] | None = None,
+) -> dict[int, Any]:
+    """Propagate ``gradient`` = ∂L/∂root back through the graph.
+
+    With ``targets`` (the functional API) the gradients reaching those tensors are
+    returned by ``id`` and nothing is stored on leaves; otherwise every leaf that
+    requires grad accumulates its gradient into ``.grad``, as in PyTorch.
+    """
+    stop = frozenset(id(t) for t in targets) if targets is not None else frozenset()
+    order = toposort(root, stop)
+    grads: dict[int, Any] = {id(root): gradient}
+    found: dict[int, Any] = {}
+    for t in reversed(order):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if targets is not None and id(t) in stop:
+            found[id(t)] = g
+            continue
+        if t._op is None:
+            if targets is None:
+                _accumulate_leaf(t, g, create_graph)
+            continue
+        for p, gp in input_grads(t, g, create_graph):
+            key = id(p)
+            previous = grads.get(key)
+            grads[key] = gp if previous is None else previous + gp
+    return found
+
+
+def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool) -> None:
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    if leaf.grad is None or leaf.grad.requires_grad:
+        # an own, writable copy in the leaf's dtype: g may be a read-only broadcast view
+        # or an array shared with another input
+        old = 0 if leaf.grad is None else leaf.grad.data
+        leaf.grad = Tensor._make(np.array(old + g, dtype=leaf.data.dtype), False, None, ())
+    else:
+        leaf.grad.data += g
+
+
+# tensor.py and ops.py import this module; these names are only needed at call time
+from minigrad.tensor import Tensor  # noqa: E402, I001
+from minigrad import ops  # noqa: E402

@@ -1,0 +1,167 @@
+"""Function transforms: grad, value_and_grad, jacobian, hessian (JAX-style, and nestable).
+
+``grad(f)`` is a new function that returns ∂f/∂x instead of f(x). It never touches any
+tensor's ``.grad``. Transforms nest (``grad(grad(f))``, ``hessian = jacobian(grad(f))``):
+when an argument is itself being differentiated by an outer transform, the inner backward
+pass is recorded (``create_graph``), so the outer one can differentiate through it.
+
+>>> import minigrad as mg
+>>> mg.grad(lambda x: x ** 3)(2.0).item()         # 3x² at x = 2
+12.0
+>>> mg.grad(mg.grad(lambda x: x ** 3))(2.0).item()  # 6x at x = 2
+12.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from minigrad import ops
+from minigrad.autograd import backprop, enable_grad, is_grad_enabled
+from minigrad.tensor import Tensor
+
+ArgNums = int | Sequence[int]
+
+
+def _argnums(argnums: ArgNums, n_args: int) -> tuple[tuple[int, ...], bool]:
+    single = isinstance(argnums, int | np.integer)
+    nums = (int(argnums),) if single else tuple(int(a) for a in argnums)  # type: ignore[union-attr]
+    for a in nums:
+        if not -n_args <= a < n_args:
+            raise ValueError(f"argnums {a} is out of range for a function of {n_args} arguments")
+    return tuple(a % n_args for a in nums), single
+
+
+def _track(x: Any) -> Tensor:
+    """A fresh tensor standing for argument ``x`` that we differentiate with respect to.
+
+    If ``x`` is already part of an outer transform's graph, the stand-in is an identity
+    op on it, so the outer transform still sees the dependence on ``x``.
+    """
+    if isinstance(x, Tensor) and x.requires_grad and is_grad_enabled():
+        return x + 0  # recorded identity: a new node connected to x
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if data.dtype.kind != "f":
+        data = data.astype(np.float64)
+    return Tensor(data, requires_grad=True)
+
+
+def _vjp(out: Tensor, targets: Sequence[Tensor], v: Any, create_graph: bool) -> list[Tensor]:
+    """vᵀ·∂out/∂target for each target (zeros where out does not depend on it)."""
+    if not out.requires_grad:
+        found: dict[int, Any] = {}
+    elif create_graph:
+        with enable_grad():
+            found = backprop(out, v if isinstance(v, Tensor) else Tensor(v), True, targets)
+    else:
+        found = backprop(out, v.data if isinstance(v, Tensor) else v, False, targets)
+    result = []
+    for t in targets:
+        g = found.get(id(t))
+        if g is None:
+            g = np.zeros_like(t.data)
+        result.append(g if isinstance(g, Tensor) else Tensor(g))
+    return result
+
+
+def _call(
+    f: Callable[..., Any], args: tuple, nums: tuple[int, ...], keep_tuple: bool = False
+) -> tuple[Any, list[Tensor]]:
+    tracked = [_track(args[i]) for i in nums]
+    new_args = list(args)
+    for i, t in zip(nums, tracked, strict=True):
+        new_args[i] = t
+    with enable_grad():
+        out = f(*new_args)
+    if isinstance(out, Tensor) or (keep_tuple and isinstance(out, tuple)):
+        return out, tracked
+    return Tensor(out), tracked
+
+
+def _outer_is_tracing(args: tuple, nums: tuple[int, ...]) -> bool:
+    return is_grad_enabled() and any(
+        isinstance(args[i], Tensor) and args[i].requires_grad for i in nums
+    )
+
+
+def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """A function returning ``(f(*args), ∂f/∂args[argnums])``; f must return a scalar.
+
+    With a tuple ``argnums`` the gradient is a tuple, one entry per argument.
+    """
+
+    def wrapped(*args: Any) -> tuple[Tensor, Any]:
+        nums, single = _argnums(argnums, len(args))
+        out, tracked = _call(f, args, nums)
+        if out.size != 1:
+            raise ValueError(
+                f"grad needs a function with a scalar output, got shape {out.shape}; "
+                "use jacobian() for vector outputs"
+            )
+        create = _outer_is_tracing(args, nums)
+        grads = _vjp(out, tracked, np.ones_like(out.data), create)
+        value = out if create else out.detach()
+        return value, grads[0] if single else tuple(grads)
+
+    return wrapped
+
+
+def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """A function returning ∂f/∂args[argnums] for a scalar-valued ``f``.
+
+    >>> import minigrad as mg
+    >>> mg.grad(lambda w, b: (2 * w + b) ** 2, argnums=(0, 1))(1.0, 1.0)
+    (tensor(12.), tensor(6.))
+    """
+    vg = value_and_grad(f, argnums)
+    return lambda *args: vg(*args)[1]
+
+
+def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """A function returning ∂f/∂x with shape ``f(x).shape + x.shape``.
+
+    Built from one vector-Jacobian product per output element (reverse mode). With a
+    tuple ``argnums`` the result is a tuple over arguments; if ``f`` returns a tuple, the
+    result is a tuple over outputs (of those).
+    """
+
+    def wrapped(*args: Any) -> Any:
+        nums, single = _argnums(argnums, len(args))
+        out, tracked = _call(f, args, nums, keep_tuple=True)
+        create = _outer_is_tracing(args, nums)
+        if isinstance(out, tuple):
+            return tuple(_jacobians(o, tracked, single, create) for o in out)
+        return _jacobians(out, tracked, single, create)
+
+    return wrapped
+
+
+def _jacobians(out: Any, tracked: list[Tensor], single: bool, create: bool) -> Any:
+    out = out if isinstance(out, Tensor) else Tensor(out)
+    rows: list[list[Tensor]] = [[] for _ in tracked]
+    for k in range(out.size):
+        v = np.zeros(out.size, dtype=out.dtype)
+        v[k] = 1
+        for row, g in zip(rows, _vjp(out, tracked, v.reshape(out.shape), create), strict=True):
+            row.append(g)
+    jacs = []
+    for t, row in zip(tracked, rows, strict=True):
+        shape = out.shape + t.shape
+        if create and row:
+            jacs.append(ops.stack(row).reshape(shape))
+        else:
+            data = np.stack([g.data for g in row]) if row else np.zeros(shape)
+            jacs.append(Tensor(data.reshape(shape)))
+    return jacs[0] if single else tuple(jacs)
+
+
+def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """A function returning the matrix of second derivatives ∂²f/∂x², shape x.shape·2.
+
+    ``hessian(f) = jacobian(grad(f))``. For a tuple ``argnums`` the result is a nested
+    tuple of blocks: ``H[i][j] = ∂²f/∂args[i]∂args[j]``.
+    """
+    return jacobian(grad(f, argnums), argnums)

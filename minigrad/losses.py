@@ -1,0 +1,147 @@
+"""Loss functions of the notes: how wrong a prediction is, as one number.
+
+Each takes ``(pred, target)`` of the *same* shape and returns a scalar Tensor. Shapes must
+match exactly: predictions of shape (N, 1) against targets (N,) would otherwise broadcast
+to an (N, N) table of every prediction against every target, a classic silent bug.
+
+With residuals r = pred − target over N examples:
+
+=========  ===============================================  =========================
+name       value                                            ∂/∂predᵢ
+=========  ===============================================  =========================
+l1_loss    Σ |r|                                            sign(rᵢ)   (0 at rᵢ = 0)
+mae        (1/N) Σ |r|                                      sign(rᵢ)/N
+l2_loss    Σ r²                                             2rᵢ
+mse        (1/N) Σ r²                                       2rᵢ/N
+rmse       √mse                                             rᵢ/(N·rmse) (0 at a perfect fit)
+huber      (1/N) Σ ½r² if |r| ≤ δ else δ(|r| − ½δ)          clip(rᵢ, −δ, δ)/N
+=========  ===============================================  =========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from minigrad import ops
+from minigrad.autograd import Op, ShapeError
+from minigrad.tensor import Tensor
+
+Loss = Callable[[Any, Any], Tensor]
+
+
+def _residual(name: str, pred: Any, target: Any) -> Tensor:
+    pred = pred if isinstance(pred, Tensor) else Tensor(pred)
+    target = target if isinstance(target, Tensor) else Tensor(target)
+    if pred.shape != target.shape:
+        hint = ""
+        if pred.size == target.size:
+            hint = f" (reshape one of them, e.g. pred.reshape({target.shape}))"
+        raise ShapeError(
+            f"{name}: predictions have shape {pred.shape} but targets have shape "
+            f"{target.shape}; they must match{hint}"
+        )
+    if pred.size == 0:
+        raise ValueError(f"{name}: empty predictions")
+    return pred - target
+
+
+def l1_loss(pred: Any, target: Any) -> Tensor:
+    """Σ|pred − target|, the summed absolute error ("L1 loss" in the notes).
+
+    >>> l1_loss(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()
+    3.0
+    """
+    return _residual("l1_loss", pred, target).abs().sum()
+
+
+def mae(pred: Any, target: Any) -> Tensor:
+    """Mean absolute error, (1/N)·Σ|pred − target|: pulled less by outliers than MSE.
+
+    >>> mae(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()
+    1.5
+    """
+    return _residual("mae", pred, target).abs().mean()
+
+
+def l2_loss(pred: Any, target: Any) -> Tensor:
+    """Σ(pred − target)², the summed squared error ("L2 loss" in the notes).
+
+    >>> l2_loss(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()
+    5.0
+    """
+    r = _residual("l2_loss", pred, target)
+    return (r * r).sum()
+
+
+def mse(pred: Any, target: Any) -> Tensor:
+    """Mean squared error, (1/N)·Σ(pred − target)²: the default loss of linear regression.
+
+    >>> mse(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()
+    2.5
+    """
+    r = _residual("mse", pred, target)
+    return (r * r).mean()
+
+
+def _rmse_grad(g: Any, out: Any, r: Any) -> Any:
+    # ∂√(mean r²)/∂rᵢ = rᵢ/(N·rmse). At a perfect fit every rᵢ is 0, and so is the result
+    # (0/0 would be nan): divide by 1 there instead of by 0.
+    return g * r / (r.size * ops.where(out == 0, 1.0, out))
+
+
+_rmse = Op(
+    "rmse",
+    lambda r: (r * r).mean() ** 0.5,
+    (_rmse_grad,),
+    ("∂rmse/∂rᵢ = rᵢ/(N·rmse)  (0 at a perfect fit)",),
+)
+
+
+def rmse(pred: Any, target: Any) -> Tensor:
+    """Root mean squared error, √mse: in the units of the target; gradient 0 at a perfect fit.
+
+    >>> rmse(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()  # √2.5
+    1.5811388300841898
+    """
+    return _rmse(_residual("rmse", pred, target))
+
+
+def huber(pred: Any, target: Any, delta: float = 1.0) -> Tensor:
+    """Huber loss: quadratic for |r| ≤ δ, linear beyond; between MSE and MAE on outliers.
+
+    Mean over examples of ½r² where |r| ≤ δ and δ(|r| − ½δ) elsewhere (PyTorch's
+    ``HuberLoss`` with ``reduction="mean"``). Its derivative is clip(r, −δ, δ).
+
+    >>> huber(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()  # (0.5 + 1.5) / 2
+    1.0
+    """
+    if not delta > 0:
+        raise ValueError(f"huber: delta must be positive, got {delta}")
+    r = _residual("huber", pred, target)
+    a = r.abs()
+    quadratic = 0.5 * r * r
+    linear = delta * (a - 0.5 * delta)
+    return ops.where((a <= delta).data, quadratic, linear).mean()
+
+
+LOSSES: dict[str, Loss] = {
+    "l1_loss": l1_loss,
+    "mae": mae,
+    "l2_loss": l2_loss,
+    "mse": mse,
+    "rmse": rmse,
+    "huber": huber,
+}
+
+
+def get(name: str | Loss) -> Loss:
+    """The loss called ``name`` (``"mse"`` → :func:`mse`); a callable is passed through."""
+    if callable(name):
+        return name
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown loss {name!r}; choose one of: {', '.join(sorted(LOSSES))}"
+        ) from None

@@ -1,0 +1,375 @@
+"""Tensor: an ndarray that remembers how it was computed, so gradients can flow back.
+
+A Tensor wraps one ``np.ndarray`` (``.data``). When an op that records made it, it also
+holds that op and the op's inputs (``_op``, ``_parents``): a node of the computation
+graph. Leaves (tensors you create) have no op; the ones with ``requires_grad=True``
+receive gradients in ``.grad`` when ``backward()`` runs.
+
+The arithmetic lives in :mod:`minigrad.ops`; the methods here only delegate to it, so
+every operator has exactly one definition and one gradient rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+Scalar = int | float | bool | np.number
+Operand = Any  # a Tensor, an ndarray or a Python/NumPy number
+
+
+def _as_data(data: Any, dtype: Any, requires_grad: bool) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        arr = np.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"cannot make a Tensor from {type(data).__name__}: {err}") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"cannot make a Tensor from data of dtype {arr.dtype}")
+    if requires_grad and arr.dtype.kind not in "f":
+        if arr.dtype.kind == "c":
+            raise TypeError("complex tensors are not supported")
+        arr = arr.astype(np.float64)  # integers and bools need a float to carry a gradient
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    >>> import minigrad as mg
+    >>> w = mg.tensor([2.0, -1.0], requires_grad=True)
+    >>> loss = (w * w).sum()
+    >>> loss.backward()
+    >>> w.grad
+    tensor([ 4., -2.])
+
+    ``Tensor(data)`` wraps ``data`` without copying when it already is an ndarray of the
+    right dtype; :func:`minigrad.tensor` always copies. float64 is the default for Python
+    floats; float32 data stays float32 (gradients too); integer and bool data become
+    float64 when ``requires_grad=True``.
+    """
+
+    __slots__ = ("_op", "_parents", "data", "grad", "requires_grad")
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = _as_data(data, dtype, requires_grad)
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self._op: Any = None
+        self._parents: tuple[Any, ...] = ()
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool, op: Any, parents: tuple) -> Tensor:
+        """Fast internal constructor: no conversion or checks (ops already made ``data``)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._op = op
+        t._parents = parents
+        return t
+
+    # --- identity, conversion, display -------------------------------------------------
+
+    __hash__ = object.__hash__  # tensors hash by identity (== builds a boolean tensor)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user rather than by a recorded op."""
+        return self._op is None
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (all axes reversed)."""
+        return self.transpose()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying data as an ndarray (shared, not copied; no gradient)."""
+        return np.asarray(self.data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy:
+            return np.array(self.data, dtype=dtype)
+        return np.asarray(self.data, dtype=dtype)
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._op is not None:
+            extras.append(f"op={self._op.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # --- autograd ------------------------------------------------------------------------
+
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
+        """Accumulate ∂self/∂leaf into ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient`` is the vector v of the vector-Jacobian product vᵀ·J; it may be
+        omitted only for a one-element tensor (then v = 1). Gradients add up across
+        calls; call ``zero_grad()`` (or an optimizer's) between steps. With
+        ``create_graph=True`` the backward pass itself is recorded, so the gradients can
+        be differentiated again (Hessians, gradgradcheck, Newton's method).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the "
+                "computation had requires_grad=True (or it ran under no_grad())"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() on a non-scalar tensor of shape {self.shape} needs "
+                    "`gradient`, the vector v in vᵀ·J (for a loss, reduce it with "
+                    ".sum() or .mean() first)"
+                )
+            g: Any = np.ones_like(self.data)
+        else:
+            g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if g.shape != self.shape:
+                raise ShapeError(
+                    f"backward(): gradient has shape {g.shape}, the tensor has {self.shape}"
+                )
+            if create_graph and isinstance(gradient, Tensor):
+                g = gradient
+        if create_graph:
+            if not isinstance(g, Tensor):
+                g = Tensor(g)
+            with _autograd.enable_grad():
+                _autograd.backprop(self, g, create_graph=True)
+        else:
+            _autograd.backprop(self, g)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (set ``.grad`` to None)."""
+        self.grad = None
+
+    def detach(self) -> Tensor:
+        """The same data as a new leaf that is cut off from the graph."""
+        return Tensor._make(self.data, False, None, ())
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark this leaf as needing a gradient (in place); returns self."""
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_(False) on a non-leaf: use detach() instead")
+        if requires_grad and self.data.dtype.kind != "f":
+            self.data = self.data.astype(np.float64)
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    # --- arithmetic ---------------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Operand) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Operand) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Operand) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Operand) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Operand) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Operand) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Operand) -> Tensor:
+        return _ops.div(other, self)
+
+    def __pow__(self, other: Operand) -> Tensor:
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other: Operand) -> Tensor:
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other: Operand) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Operand) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    # in-place updates are for parameters under no_grad() (optimizer steps): they change
+    # .data and keep the tensor's identity, so optimizers and modules keep their handles
+    def _inplace(self, other: Operand, name: str, ufunc: np.ufunc) -> Tensor:
+        if self.requires_grad and _autograd.is_grad_enabled():
+            raise RuntimeError(
+                f"in-place {name} on a tensor that requires grad would hide the change "
+                "from autograd; do it under `with minigrad.no_grad():`"
+            )
+        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
+        return self
+
+    def __iadd__(self, other: Operand) -> Tensor:
+        return self._inplace(other, "+=", np.add)
+
+    def __isub__(self, other: Operand) -> Tensor:
+        return self._inplace(other, "-=", np.subtract)
+
+    def __imul__(self, other: Operand) -> Tensor:
+        return self._inplace(other, "*=", np.multiply)
+
+    def __itruediv__(self, other: Operand) -> Tensor:
+        return self._inplace(other, "/=", np.divide)
+
+    # comparisons are not differentiable: they give boolean tensors without a graph
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _ops.compare(np.equal, self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _ops.compare(np.not_equal, self, other)
+
+    def __lt__(self, other: Operand) -> Tensor:
+        return _ops.compare(np.less, self, other)
+
+    def __le__(self, other: Operand) -> Tensor:
+        return _ops.compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Operand) -> Tensor:
+        return _ops.compare(np.greater, self, other)
+
+    def __ge__(self, other: Operand) -> Tensor:
+        return _ops.compare(np.greater_equal, self, other)
+
+    # --- NumPy interoperability: np.exp(t), ndarray * t, np.where(..., t, ...) -----------
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        fn = _ops.UFUNCS.get(ufunc)
+        if method != "__call__" or fn is None or kwargs:
+            return NotImplemented
+        return fn(*inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        fn = _ops.FUNCTIONS.get(func)
+        if fn is None:
+            return NotImplemented
+        return fn(*args, **kwargs)
+
+    # --- reductions, shape and elementwise methods ----------------------------------------
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (all axes by default)."""
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Arithmetic mean over ``axis``; its gradient is the sum's divided by the count."""
+        return _ops.mean(self, axis, keepdims)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; tied maxima share the gradient equally."""
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axis``; tied minima share the gradient equally."""
+        return _ops.min(self, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same data, new shape (``-1`` infers one axis); accepts a tuple or ints."""
+        if len(shape) == 1 and isinstance(shape[0], tuple | list):
+            shape = tuple(shape[0])
+        return _ops.reshape(self, shape)
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Permute axes (reverse them when none are given)."""
+        if len(axes) == 1 and isinstance(axes[0], tuple | list):
+            axes = tuple(axes[0])
+        return _ops.transpose(self, axes or None)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def clip(self, lo: Scalar | None = None, hi: Scalar | None = None) -> Tensor:
+        """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi."""
+        return _ops.clip(self, lo, hi)
+
+
+# ops.py builds Tensors, so it is imported once the class exists
+from minigrad import autograd as _autograd  # noqa: E402
+from minigrad import ops as _ops  # noqa: E402
+from minigrad.autograd import ShapeError  # noqa: E402
