@@ -5,7 +5,7 @@ from minigrad.autograd import ShapeError, enable_grad, is_grad_enabled, no_grad
 from minigrad.ops import concatenate, maximum, minimum, stack, where
 from minigrad.functional import grad, hessian, jacobian, value_and_grad
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigrad import losses
+from minigrad import formulas, losses
 
 __version__ = "0.1.0"
 
@@ -25,6 +25,7 @@ __all__ = [
     "Tensor",
     "concatenate",
     "enable_grad",
+    "formulas",
     "grad",
     "gradcheck",
     "gradgradcheck",
