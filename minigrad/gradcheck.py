@@ -60,21 +60,20 @@ def numerical_jacobians(
     f: Callable[..., Any], inputs: list[Any], checked: list[int], eps: float
 ) -> list[list[np.ndarray]]:
     """J[o][j]: the (out_o.size, in_j.size) Jacobian by central differences."""
-    n_out = len(_outputs(f(*inputs)))
-    jac: list[list[np.ndarray]] = [[] for _ in range(n_out)]
+    sizes = [o.size for o in _outputs(f(*inputs))]
+    jac: list[list[np.ndarray]] = [[] for _ in sizes]
     for i in checked:
         x = inputs[i].data
-        columns: list[list[np.ndarray]] = [[] for _ in range(n_out)]
+        columns: list[list[np.ndarray]] = [[] for _ in sizes]
         for k in range(x.size):
             plus, minus = x.copy(), x.copy()
             plus.flat[k] += eps
             minus.flat[k] -= eps
             f_plus = _evaluate(f, inputs, i, plus)
             f_minus = _evaluate(f, inputs, i, minus)
-            for o in range(n_out):
+            for o in range(len(sizes)):
                 columns[o].append((f_plus[o] - f_minus[o]) / (2 * eps))
-        for o in range(n_out):
-            size = f_plus[o].size if x.size else 0
+        for o, size in enumerate(sizes):
             jac[o].append(np.stack(columns[o], axis=1) if columns[o] else np.zeros((size, 0)))
     return jac
 
