@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from minigrad import ops
 from minigrad.autograd import Op, ShapeError
 from minigrad.tensor import Tensor
@@ -30,19 +32,27 @@ from minigrad.tensor import Tensor
 Loss = Callable[[Any, Any], Tensor]
 
 
-def _residual(name: str, pred: Any, target: Any) -> Tensor:
-    pred = pred if isinstance(pred, Tensor) else Tensor(pred)
-    target = target if isinstance(target, Tensor) else Tensor(target)
-    if pred.shape != target.shape:
+def _shape(x: Any) -> tuple[int, ...]:
+    return x.shape if isinstance(x, Tensor | np.ndarray) else np.shape(x)
+
+
+def _check_shapes(name: str, pred: Any, target: Any) -> None:
+    pred_shape, target_shape = _shape(pred), _shape(target)
+    if pred_shape != target_shape:
         hint = ""
-        if pred.size == target.size:
-            hint = f" (reshape one of them, e.g. pred.reshape({target.shape}))"
+        if np.prod(pred_shape) == np.prod(target_shape):
+            hint = f" (reshape one of them, e.g. pred.reshape({target_shape}))"
         raise ShapeError(
-            f"{name}: predictions have shape {pred.shape} but targets have shape "
-            f"{target.shape}; they must match{hint}"
+            f"{name}: predictions have shape {pred_shape} but targets have shape "
+            f"{target_shape}; they must match{hint}"
         )
-    if pred.size == 0:
+    if np.prod(pred_shape) == 0:
         raise ValueError(f"{name}: empty predictions")
+
+
+def _residual(name: str, pred: Any, target: Any) -> Tensor:
+    _check_shapes(name, pred, target)
+    pred = pred if isinstance(pred, Tensor) else Tensor(pred)
     return pred - target
 
 
@@ -74,14 +84,34 @@ def l2_loss(pred: Any, target: Any) -> Tensor:
     return (r * r).sum()
 
 
+def _mse_grad(g: Any, out: Any, pred: Any, target: Any) -> Any:
+    return (pred - target) * (2 * g / pred.size)
+
+
+_mse = Op(
+    "mse",
+    lambda pred, target: _mean_square(pred - target),
+    (_mse_grad, lambda g, out, pred, target: -_mse_grad(g, out, pred, target)),
+    ("∂mse/∂predᵢ = 2rᵢ/N", "∂mse/∂targetᵢ = −2rᵢ/N"),
+)
+
+
+def _mean_square(r: np.ndarray) -> np.ndarray:
+    flat = r.reshape(-1)
+    return np.asarray(np.dot(flat, flat) / flat.size)  # Σr² without an r² temporary
+
+
 def mse(pred: Any, target: Any) -> Tensor:
     """Mean squared error, (1/N)·Σ(pred − target)²: the default loss of linear regression.
+
+    One fused op (the residual is recomputed in backward instead of stored), so a large
+    batch costs one array in the graph, not three; tested against ``(r * r).mean()``.
 
     >>> mse(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()
     2.5
     """
-    r = _residual("mse", pred, target)
-    return (r * r).mean()
+    _check_shapes("mse", pred, target)
+    return _mse(pred, target)
 
 
 def _rmse_grad(g: Any, out: Any, r: Any) -> Any:

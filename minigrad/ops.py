@@ -95,6 +95,34 @@ matmul = Op(
     ("∂(A@B)/∂A: g @ Bᵀ", "∂(A@B)/∂B: Aᵀ @ g"),
 )
 
+
+def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
+    out = np.matmul(x, weight.T)
+    if bias is not None:
+        out += bias  # in place: the matmul result is fresh, and this saves a full copy
+    return out
+
+
+def _linear_grad_weight(g: Any, out: Any, x: Any, weight: Any, bias: Any) -> Any:
+    if x.ndim == 1:
+        return expand_dims(g, -1) * x  # outer product gᵀx
+    return matmul(swapaxes(g), x)  # gᵀX, summed over any batch axes by the engine
+
+
+linear = Op(
+    "linear",
+    _linear_forward,
+    (
+        lambda g, out, x, weight, bias: matmul(g, weight),
+        _linear_grad_weight,
+        lambda g, out, x, weight, bias: g,  # the engine sums it over the examples
+    ),
+    ("∂(xWᵀ+b)/∂x: g @ W", "∂(xWᵀ+b)/∂W: gᵀ @ x", "∂(xWᵀ+b)/∂b: Σ over examples of g"),
+)
+"""x @ weightᵀ + bias in one op (PyTorch's F.linear): one output array instead of two,
+which halves the graph's memory for a large batch. weight is (out_features, in_features)."""
+
+
 # --- elementwise functions --------------------------------------------------------------
 
 

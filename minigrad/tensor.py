@@ -36,6 +36,17 @@ def _as_data(data: Any, dtype: Any, requires_grad: bool) -> np.ndarray:
     return arr
 
 
+def _to_data(obj: Any) -> Any:
+    """Replace Tensors by their data inside (nested) argument lists, tuples and dicts."""
+    if isinstance(obj, Tensor):
+        return obj.data
+    if isinstance(obj, list | tuple):
+        return type(obj)(_to_data(x) for x in obj)
+    if isinstance(obj, dict):
+        return {k: _to_data(v) for k, v in obj.items()}
+    return obj
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -309,8 +320,8 @@ class Tensor:
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         fn = _ops.FUNCTIONS.get(func)
-        if fn is None:
-            return NotImplemented
+        if fn is None:  # a NumPy function minigrad does not differentiate: it sees the data
+            return func(*_to_data(args), **_to_data(kwargs))
         return fn(*args, **kwargs)
 
     # --- reductions, shape and elementwise methods ----------------------------------------

@@ -20,7 +20,9 @@ class OpCase:
     name: str
     fn: Callable[..., Any]
     arity: int = 1
-    shapes: str = "any"  # "any", "broadcast", "matmul", "matrix" (2-D), "nonscalar" (ndim ≥ 1)
+    # "any", "nonscalar" (ndim ≥ 1), "matrix", "3d", "broadcast", "matmul", "same" (two
+    # inputs of one shape), "linear" (x of shape (..., d) and a weight (k, d))
+    shapes: str = "any"
     values: dict = field(default_factory=dict)  # options for minigrad.testing.arrays
     torch_fn: Callable[..., Any] | None = None  # None: `fn` also works on torch tensors
     second_order: bool = True  # gradgradcheck too (off where the gradient has jumps)
@@ -147,6 +149,27 @@ OPS = [
         {"avoid": (0.0,)},
         torch_fn=lambda a, b: __import__("torch").nn.functional.huber_loss(a, b, delta=0.5),
         second_order=False,
+    ),
+    OpCase(
+        "linear",
+        lambda x, w: mg.ops.linear(x, w, w[:, 0] * 2),
+        2,
+        "linear",
+        torch_fn=lambda x, w: __import__("torch").nn.functional.linear(x, w, w[:, 0] * 2),
+    ),
+    OpCase(
+        "linear_no_bias",
+        lambda x, w: mg.ops.linear(x, w, None),
+        2,
+        "linear",
+        torch_fn=lambda x, w: __import__("torch").nn.functional.linear(x, w),
+    ),
+    OpCase(
+        "losses_mse",
+        lambda a, b: mg.losses.mse(a, b),
+        2,
+        "same",
+        torch_fn=lambda a, b: __import__("torch").nn.functional.mse_loss(a, b),
     ),
     OpCase(
         "losses_rmse",

@@ -31,6 +31,10 @@ def draw_inputs(data: st.DataObject, case: OpCase) -> list[np.ndarray]:
         if case.shapes == "matmul":
             pairs = mt.matmul_shapes(max_batch_dims=1, max_side=3)
         return list(data.draw(mt.array_pairs(pairs, **values)))
+    if case.shapes == "linear":
+        batch = data.draw(mt.shapes(min_dims=0, max_dims=2, max_side=3))
+        d, k = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+        return [data.draw(mt.arrays((*batch, d), **values)), data.draw(mt.arrays((k, d)))]
     if case.shapes == "same":
         shape = data.draw(mt.shapes(min_dims=1, max_dims=2, max_side=3))
         return list(data.draw(mt.array_pairs(st.just((shape, shape)), **values)))
