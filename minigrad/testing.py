@@ -509,10 +509,12 @@ def register_profiles() -> tuple[str, ...]:
     - ``"thorough"``: ``max_examples=300``, ``deadline=None`` — before a release or
       after touching the engine.
 
-    Registering again is harmless. The tests' ``conftest.py`` loads ``"ci"`` when the
-    environment variable ``CI`` is set, otherwise ``$HYPOTHESIS_PROFILE`` or
-    ``"dev"``; :func:`load_profile_from_env` does exactly that, so a conftest can be
-    the one line ``minigrad.testing.load_profile_from_env()``. Returns the names.
+    Each builds on Hypothesis' defaults, not on the loaded profile, so registering
+    again, whatever profile is loaded, changes nothing. The tests' ``conftest.py``
+    loads ``"ci"`` when the environment variable ``CI`` is set, otherwise
+    ``$HYPOTHESIS_PROFILE`` or ``"dev"``; :func:`load_profile_from_env` does exactly
+    that, so a conftest can be the one line ``minigrad.testing.load_profile_from_env()``.
+    Returns the names.
 
     >>> from hypothesis import settings
     >>> from minigrad.testing import register_profiles
@@ -521,16 +523,19 @@ def register_profiles() -> tuple[str, ...]:
     >>> settings.get_profile("thorough").max_examples
     300
     """
+    # An explicit parent: without one a profile inherits from whatever profile is loaded.
+    base = settings.get_profile("default")
     settings.register_profile(
         "ci",
+        parent=base,
         derandomize=True,
         max_examples=25,
         deadline=None,
         print_blob=True,
         suppress_health_check=[HealthCheck.too_slow],
     )
-    settings.register_profile("dev", max_examples=25, deadline=None)
-    settings.register_profile("thorough", max_examples=300, deadline=None)
+    settings.register_profile("dev", parent=base, max_examples=25, deadline=None)
+    settings.register_profile("thorough", parent=base, max_examples=300, deadline=None)
     return PROFILE_NAMES
 
 
