@@ -5,7 +5,8 @@ from minigrad.autograd import ShapeError, enable_grad, is_grad_enabled, no_grad
 from minigrad.ops import concatenate, maximum, minimum, stack, where
 from minigrad.functional import grad, hessian, jacobian, value_and_grad
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigrad import formulas, losses
+from minigrad import data, formulas, losses, nn, optim
+from minigrad.train import History, fit
 
 __version__ = "0.1.0"
 
@@ -21,10 +22,13 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
 
 __all__ = [
     "GradcheckError",
+    "History",
     "ShapeError",
     "Tensor",
     "concatenate",
+    "data",
     "enable_grad",
+    "fit",
     "formulas",
     "grad",
     "gradcheck",
@@ -35,7 +39,9 @@ __all__ = [
     "losses",
     "maximum",
     "minimum",
+    "nn",
     "no_grad",
+    "optim",
     "stack",
     "tensor",
     "value_and_grad",

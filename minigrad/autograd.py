@@ -39,7 +39,11 @@ class ShapeError(ValueError):
 
 
 class _GradMode(threading.local):
-    enabled = True
+    """Per-thread: whether ops record, and the states saved by enclosing blocks."""
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self.saved: list[bool] = []
 
 
 _mode = _GradMode()
@@ -53,14 +57,13 @@ def is_grad_enabled() -> bool:
 class _SetGradMode(ContextDecorator):
     def __init__(self, enabled: bool) -> None:
         self._enabled = enabled
-        self._saved: list[bool] = []
 
     def __enter__(self) -> None:
-        self._saved.append(_mode.enabled)
+        _mode.saved.append(_mode.enabled)  # thread-local, so one instance may serve many
         _mode.enabled = self._enabled
 
     def __exit__(self, *exc: object) -> None:
-        _mode.enabled = self._saved.pop()
+        _mode.enabled = _mode.saved.pop()
 
 
 class no_grad(_SetGradMode):
@@ -140,6 +143,17 @@ def _shape_of(x: Any) -> Any:
     return getattr(x, "shape", type(x).__name__)
 
 
+_CONSTANTS = (np.ndarray, np.generic, int, float, tuple, list, slice, type(None), type(...))
+
+
+def _reject_operands(op: Op, inputs: tuple) -> None:
+    """Raise TypeError if an input is no number, array or Tensor (e.g. ``t @ object()``)."""
+    odd = [x for x in inputs if not isinstance(x, (Tensor, *_CONSTANTS))]
+    if odd:
+        kinds = ", ".join(type(x).__name__ for x in inputs)
+        raise TypeError(f"{op.name}: unsupported operand types ({kinds})")
+
+
 def apply(op: Op, *inputs: Any) -> Any:
     """Run ``op`` on ``inputs``; record it when a Tensor input requires grad.
 
@@ -159,6 +173,7 @@ def apply(op: Op, *inputs: Any) -> Any:
     try:
         data = op.forward(*raw)
     except ValueError as err:
+        _reject_operands(op, inputs)
         shapes = " and ".join(str(_shape_of(x)) for x in raw if hasattr(x, "shape"))
         raise ShapeError(f"{op.name}: incompatible shapes {shapes} ({err})") from None
     except TypeError as err:
@@ -221,7 +236,7 @@ def input_grads(t: Tensor, g: Any, create_graph: bool) -> list[tuple[Tensor, Any
         if isinstance(p, Tensor) and p.requires_grad:
             gi = op.vjps[i](g, out, *vals)
             if gi.shape != p.data.shape:
-                gi = ops.sum_to(gi, p.data.shape)
+                gi = ops.sum_to(gi, p.data.shape) if create_graph else sum_to_shape(gi, p.shape)
             result.append((p, gi))
     return result
 
@@ -261,14 +276,15 @@ def backprop(
 
 
 def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool) -> None:
-    if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    if create_graph:  # out of place: g may be the caller's own gradient tensor
+        leaf.grad = g + 0.0 if leaf.grad is None else leaf.grad + g
         return
-    if leaf.grad is None or leaf.grad.requires_grad:
+    if leaf.grad is None:
         # an own, writable copy in the leaf's dtype: g may be a read-only broadcast view
         # or an array shared with another input
-        old = 0 if leaf.grad is None else leaf.grad.data
-        leaf.grad = Tensor._make(np.array(old + g, dtype=leaf.data.dtype), False, None, ())
+        leaf.grad = Tensor._make(np.array(g, dtype=leaf.data.dtype), False, None, ())
+    elif leaf.grad.requires_grad:  # left by a create_graph pass: do not write into its graph
+        leaf.grad = Tensor._make(leaf.grad.data + g, False, None, ())
     else:
         leaf.grad.data += g
 
@@ -276,3 +292,4 @@ def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool) -> None:
 # tensor.py and ops.py import this module; these names are only needed at call time
 from minigrad.tensor import Tensor  # noqa: E402, I001
 from minigrad import ops  # noqa: E402
+from minigrad.ops import sum_to_shape  # noqa: E402

@@ -20,6 +20,7 @@ huber      (1/N) Σ ½r² if |r| ≤ δ else δ(|r| − ½δ)          clip(rᵢ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -32,21 +33,20 @@ from minigrad.tensor import Tensor
 Loss = Callable[[Any, Any], Tensor]
 
 
-def _shape(x: Any) -> tuple[int, ...]:
-    return x.shape if isinstance(x, Tensor | np.ndarray) else np.shape(x)
-
-
 def _check_shapes(name: str, pred: Any, target: Any) -> None:
-    pred_shape, target_shape = _shape(pred), _shape(target)
+    pred_shape, target_shape = (
+        np.shape(pred.data if isinstance(pred, Tensor) else pred),
+        np.shape(target.data if isinstance(target, Tensor) else target),
+    )
     if pred_shape != target_shape:
         hint = ""
-        if np.prod(pred_shape) == np.prod(target_shape):
+        if math.prod(pred_shape) == math.prod(target_shape):
             hint = f" (reshape one of them, e.g. pred.reshape({target_shape}))"
         raise ShapeError(
             f"{name}: predictions have shape {pred_shape} but targets have shape "
             f"{target_shape}; they must match{hint}"
         )
-    if np.prod(pred_shape) == 0:
+    if 0 in pred_shape:
         raise ValueError(f"{name}: empty predictions")
 
 
@@ -111,7 +111,7 @@ def mse(pred: Any, target: Any) -> Tensor:
     2.5
     """
     _check_shapes("mse", pred, target)
-    return _mse(pred, target)
+    return _mse(pred if isinstance(pred, Tensor) else Tensor(pred), target)
 
 
 def _rmse_grad(g: Any, out: Any, r: Any) -> Any:

@@ -63,7 +63,8 @@ pow = Op(
     "pow",
     np.power,
     (
-        lambda g, out, a, b: g * b * a ** (b - 1),
+        # at b = 0 the exponent is taken as 0, so 0 · 0⁻¹ never makes a nan (x⁰ ≡ 1)
+        lambda g, out, a, b: g * b * a ** (b - 1 + (b == 0)),
         lambda g, out, a, b: g * out * _log_base(a),
     ),
     ("∂(aᵇ)/∂a = b·aᵇ⁻¹", "∂(aᵇ)/∂b = aᵇ·ln a  (taken as 0 where a ≤ 0)"),
@@ -103,24 +104,31 @@ def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
     return out
 
 
+def _linear_grad_x(g: Any, out: Any, x: Any, weight: Any, bias: Any) -> Any:
+    if weight.ndim == 1:  # one output: out = x·w, so ∂/∂x is the outer product g wᵀ
+        return g.reshape((*g.shape, 1)) * weight
+    return g @ weight
+
+
 def _linear_grad_weight(g: Any, out: Any, x: Any, weight: Any, bias: Any) -> Any:
-    if x.ndim == 1:
-        return expand_dims(g, -1) * x  # outer product gᵀx
-    return matmul(swapaxes(g), x)  # gᵀX, summed over any batch axes by the engine
+    if x.ndim == 1:  # a single example: the outer product g xᵀ (or g·x for a 1-D weight)
+        return g * x if weight.ndim == 1 else g.reshape((*g.shape, 1)) * x
+    if x.ndim == 2:
+        return x.T @ g if weight.ndim == 1 else g.T @ x  # Xᵀg: one BLAS call
+    if weight.ndim == 1:  # batches of batches: the engine sums the leading axes
+        return (swapaxes(x) @ g.reshape((*g.shape, 1))).reshape((*x.shape[:-2], x.shape[-1]))
+    return swapaxes(g) @ x
 
 
 linear = Op(
     "linear",
     _linear_forward,
-    (
-        lambda g, out, x, weight, bias: matmul(g, weight),
-        _linear_grad_weight,
-        lambda g, out, x, weight, bias: g,  # the engine sums it over the examples
-    ),
+    (_linear_grad_x, _linear_grad_weight, lambda g, out, x, weight, bias: g),
     ("∂(xWᵀ+b)/∂x: g @ W", "∂(xWᵀ+b)/∂W: gᵀ @ x", "∂(xWᵀ+b)/∂b: Σ over examples of g"),
 )
 """x @ weightᵀ + bias in one op (PyTorch's F.linear): one output array instead of two,
-which halves the graph's memory for a large batch. weight is (out_features, in_features)."""
+which halves the graph's memory for a large batch. weight is (out_features, in_features),
+or (in_features,) for a single output without an output axis; bias may be None."""
 
 
 # --- elementwise functions --------------------------------------------------------------
@@ -156,12 +164,6 @@ relu = Op(
 )
 
 
-def _clip_forward(x: Any, lo: Any, hi: Any) -> Any:
-    if lo is None and hi is None:
-        raise ValueError("clip needs at least one of lo, hi")
-    return np.clip(x, lo, hi)
-
-
 def _inside(x: Any, lo: Any, hi: Any) -> Any:
     if lo is None:
         return x <= hi
@@ -170,12 +172,19 @@ def _inside(x: Any, lo: Any, hi: Any) -> Any:
     return (x >= lo) * (x <= hi)
 
 
-clip = Op(
+_clip = Op(
     "clip",
-    _clip_forward,
+    np.clip,
     (lambda g, out, x, lo, hi: g * _inside(x, lo, hi), None, None),
     ("1 where lo ≤ x ≤ hi, else 0",),
 )
+
+
+def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:
+    """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (inclusive)."""
+    if lo is None and hi is None:
+        raise ValueError("clip needs at least one of lo, hi")
+    return _clip(x, lo, hi)
 
 
 def _tie_share(x: Any, y: Any) -> Any:
@@ -376,13 +385,19 @@ def expand_dims(x: Any, axis: int) -> Any:
     return reshape(x, tuple(shape))
 
 
-def _sum_to_forward(x: Any, shape: tuple[int, ...]) -> Any:
+def sum_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``x`` over the axes broadcasting added or stretched, giving ``shape``.
+
+    Written with methods that ndarrays and Tensors share, so the engine can call it
+    directly on arrays (the common case) without going through an op.
+    """
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
     )
-    out = np.sum(x, axis=axes, keepdims=True) if axes else x
-    return out.reshape(shape)
+    if axes:
+        x = x.sum(axis=axes, keepdims=True)
+    return x.reshape(shape)
 
 
 broadcast_to = Op(
@@ -393,7 +408,7 @@ broadcast_to = Op(
 )
 sum_to = Op(
     "sum_to",
-    _sum_to_forward,
+    sum_to_shape,
     (lambda g, out, x, shape: broadcast_to(g, x.shape), None),
     ("the gradient is broadcast back",),
 )

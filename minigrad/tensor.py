@@ -184,7 +184,7 @@ class Tensor:
                     "`gradient`, the vector v in vᵀ·J (for a loss, reduce it with "
                     ".sum() or .mean() first)"
                 )
-            g: Any = np.ones_like(self.data)
+            g: Any = np.ones(self.shape, self.dtype) if self.ndim else np.array(1, self.dtype)
         else:
             g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if g.shape != self.shape:
@@ -346,6 +346,8 @@ class Tensor:
         """Same data, new shape (``-1`` infers one axis); accepts a tuple or ints."""
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
             shape = tuple(shape[0])
+        if shape == self.data.shape:
+            return self
         return _ops.reshape(self, shape)
 
     def transpose(self, *axes: int) -> Tensor:

@@ -1,0 +1,398 @@
+"""Training: gradient descent over epochs and batches, and a record of what happened.
+
+One *update* is: predict a batch, measure the loss, backpropagate, step the optimizer.
+One *epoch* is a pass over every example once: ``ceil(N / batch_size)`` updates.
+``batch_size=None`` (or ≥ N) is full-batch gradient descent, ``1`` is stochastic
+gradient descent (SGD), anything between is mini-batch SGD.
+
+>>> import minigrad as mg
+>>> X, y, _, _ = mg.data.make_linear(n=200, d=1, noise=0.1, seed=0)
+>>> model = mg.nn.LinearRegression(1)
+>>> history = mg.fit(model, X, y, lr=0.1, epochs=500, progress=False)
+>>> history.converged
+True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from minigrad import data as data_utils
+from minigrad import formulas, losses, optim
+from minigrad.autograd import ShapeError, no_grad
+from minigrad.nn import Linear, Module
+from minigrad.tensor import Tensor
+
+Callback = Callable[[int, int, float, Module], Any]
+
+DIVERGENCE_FACTOR = 1e4
+"""An epoch loss this many times the first epoch's counts as divergence."""
+
+CONDITION_WARNING = 1e4
+"""Warn when the features' Hessian condition number exceeds this (slow convergence)."""
+
+
+@dataclass
+class History:
+    """Everything a training run measured; a diverged or stopped run keeps all of it.
+
+    ``step_losses[k]`` is the loss of update k's batch, measured *before* that update
+    is applied. ``epoch_losses[e]`` is the mean of the step losses of epoch e (for
+    full-batch training, the loss at the start of the epoch). ``path[k]`` is the
+    parameter vector (``param_names`` order, flattened) before update k, plus one
+    final entry after the last update: draw it on the loss surface.
+    """
+
+    step_losses: list[float] = field(default_factory=list)
+    epoch_losses: list[float] = field(default_factory=list)
+    val_losses: list[float] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    path: list[np.ndarray] = field(default_factory=list)
+    param_names: list[str] = field(default_factory=list)
+    updates_per_epoch: int = 0
+    batch_size: int | None = None
+    lr: float = 0.0
+    loss: str = ""
+    optimizer: str = ""
+    wall_time: float = 0.0
+    converged: bool = False
+    converged_at_update: int | None = None
+    converged_at_epoch: int | None = None
+    convergence_reason: str = ""
+    diverged: bool = False
+    diverged_at_update: int | None = None
+    divergence_reason: str = ""
+    stopped_by_callback: bool = False
+    max_stable_lr: float | None = None
+
+    @property
+    def n_updates(self) -> int:
+        return len(self.step_losses)
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.epoch_losses)
+
+    @property
+    def final_loss(self) -> float:
+        """The last measured loss (nan before any update)."""
+        return self.step_losses[-1] if self.step_losses else math.nan
+
+    def summary(self) -> str:
+        """One paragraph: what ran, where it ended, and why it stopped."""
+        kind = {None: "full batch", 1: "SGD (batch 1)"}.get(
+            self.batch_size, f"mini-batch {self.batch_size}"
+        )
+        lines = [
+            f"{self.optimizer} on {self.loss}, lr={self.lr:g}, {kind}: {self.n_updates} updates "
+            f"in {self.epochs_run} epochs ({self.updates_per_epoch} per epoch), "
+            f"{self.wall_time:.3g} s; final loss {self.final_loss:.6g}"
+        ]
+        if self.converged:
+            lines.append(
+                f"converged at update {self.converged_at_update} (epoch "
+                f"{self.converged_at_epoch}): {self.convergence_reason}"
+            )
+        elif self.diverged:
+            lines.append(f"DIVERGED: {self.divergence_reason}")
+        elif self.stopped_by_callback:
+            lines.append("stopped by a callback")
+        else:
+            lines.append("did not converge within the epochs given")
+        return "\n".join(lines)
+
+
+def _check_finite(name: str, values: np.ndarray) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        index = np.argwhere(bad)[0]
+        where = f"row {index[0]}" + (f", column {index[1]}" if values.ndim > 1 else "")
+        raise ValueError(f"{name} has a non-finite value ({values[tuple(index)]}) at {where}")
+
+
+def _check_data(model: Module, X: Any, y: Any) -> tuple[Any, Any]:
+    if not hasattr(X, "shape") or not hasattr(X, "__getitem__"):
+        X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64) if not hasattr(y, "shape") else y
+    if X.ndim == 1:
+        X = X.reshape(-1, 1)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.reshape(-1)
+    if X.ndim != 2 or y.ndim != 1:
+        raise ShapeError(
+            f"fit needs X of shape (N, d) and y of shape (N,) or (N, 1); got "
+            f"X {X.shape} and y {y.shape}"
+        )
+    if len(X) == 0:
+        raise ValueError("fit got no examples (X is empty)")
+    if len(X) != len(y):
+        raise ShapeError(f"X has {len(X)} rows but y has {len(y)}")
+    in_features = getattr(model, "in_features", None)
+    if in_features is not None and X.shape[1] != in_features:
+        raise ShapeError(
+            f"X has {X.shape[1]} features (columns) but the model expects {in_features}"
+        )
+    if not isinstance(X, np.memmap):  # a memmap is checked batch by batch instead
+        _check_finite("X", np.asarray(X))
+        _check_finite("y", np.asarray(y))
+    return X, y
+
+
+def _sample_rows(X: Any, limit: int = 10_000) -> np.ndarray:
+    step = max(1, len(X) // limit)
+    return np.asarray(X[::step], dtype=np.float64)
+
+
+def _warn_if_ill_conditioned(X: Any) -> None:
+    """Gradient descent needs ~κ steps on a quadratic with condition number κ."""
+    hessian = formulas.mse_hessian(_sample_rows(X))
+    eig = np.linalg.eigvalsh(hessian)
+    condition = eig[-1] / max(eig[0], eig[-1] * 1e-16)
+    if condition > CONDITION_WARNING:
+        warnings.warn(
+            f"the features are badly conditioned (condition number {condition:.3g} of the "
+            "loss Hessian): gradient descent will need very many updates. Standardize "
+            "them first (minigrad.data.Standardizer, or `minigrad train --standardize`).",
+            stacklevel=3,
+        )
+
+
+def _progress_bar(progress: bool | None, epochs: int) -> Any:
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        warnings.warn("progress=True needs tqdm: pip install 'minigrad[progress]'", stacklevel=3)
+        return None
+    return tqdm(total=epochs, unit="epoch", leave=False)
+
+
+def _build_optimizer(
+    optimizer: str | optim.Optimizer, model: Module, lr: float, options: dict | None
+) -> optim.Optimizer:
+    if isinstance(optimizer, optim.Optimizer):
+        return optimizer
+    return optim.get(optimizer)(model.parameters(), lr=lr, **(options or {}))
+
+
+def _flat_params(params: Sequence[Tensor]) -> np.ndarray:
+    return np.concatenate([p.data.ravel() for p in params])
+
+
+def _is_linear_mse(model: Module, loss_fn: Callable, opt: optim.Optimizer) -> bool:
+    return isinstance(model, Linear) and loss_fn is losses.mse and isinstance(opt, optim.SGD)
+
+
+def fit(
+    model: Module,
+    X: Any,
+    y: Any,
+    loss: str | Callable = "mse",
+    optimizer: str | optim.Optimizer = "sgd",
+    lr: float = 0.01,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    tol: float | None = 1e-9,
+    patience: int = 3,
+    grad_tol: float | None = None,
+    validation_data: tuple[Any, Any] | None = None,
+    callbacks: Sequence[Callback] = (),
+    progress: bool | None = None,
+    optimizer_options: dict | None = None,
+    record_path: bool = True,
+) -> History:
+    """Train ``model`` on (X, y) and return a :class:`History` of the run.
+
+    Args:
+        loss: a name from :data:`minigrad.losses.LOSSES` or a callable (pred, target).
+        optimizer: ``"sgd"``, ``"rmsprop"``, ``"adam"`` or an Optimizer instance;
+            ``optimizer_options`` are passed to the named one (e.g. momentum).
+        lr: the learning rate (the step size of gradient descent).
+        epochs: passes over the data; at least 1.
+        batch_size: None (or ≥ N) for full batch, 1 for SGD, else mini-batch.
+        shuffle, seed: mini-batches are drawn from a permutation that is reshuffled
+            every epoch from ``seed``, so a seeded run is repeatable bit for bit.
+        tol, patience: converged (and stop) when the epoch loss changes by less than
+            ``tol``·max(1, |loss|) for ``patience`` epochs in a row; None disables.
+        grad_tol: also converged when the gradient norm of an update is ≤ grad_tol.
+        validation_data: (X_val, y_val), evaluated after every epoch.
+        callbacks: called as ``cb(epoch, update, loss, model)`` after every update;
+            returning True stops training.
+        progress: a tqdm progress bar; None shows one on a terminal, not in CI.
+        record_path: keep the parameter vector of every update (for plots).
+
+    A run whose loss becomes non-finite, or grows :data:`DIVERGENCE_FACTOR` times past
+    its first epoch, stops and reports it in ``history.divergence_reason``, naming the
+    learning rate and, for MSE on a linear model, the largest stable one.
+    """
+    if not isinstance(epochs, int | np.integer) or epochs < 1:
+        raise ValueError(f"epochs must be an integer ≥ 1, got {epochs!r}")
+    if patience < 1:
+        raise ValueError(f"patience must be ≥ 1, got {patience!r}")
+    X, y = _check_data(model, X, y)
+    n = len(X)
+    if batch_size is not None and batch_size >= n:
+        batch_size = None
+    per_epoch = data_utils.n_batches(n, batch_size)
+    loss_fn = losses.get(loss)
+    opt = _build_optimizer(optimizer, model, lr, optimizer_options)
+    params = model.parameters()
+    if isinstance(model, Linear):
+        _warn_if_ill_conditioned(X)
+
+    history = History(
+        param_names=[name for name, _ in model.named_parameters()],
+        updates_per_epoch=per_epoch,
+        batch_size=batch_size,
+        lr=opt.lr,
+        loss=getattr(loss_fn, "__name__", str(loss)),
+        optimizer=type(opt).__name__,
+    )
+    rng = np.random.default_rng(seed)
+    bar = _progress_bar(progress, epochs)
+    start = time.perf_counter()
+    stable_tol_epochs = 0
+    try:
+        for epoch in range(epochs):
+            epoch_start = len(history.step_losses)
+            for xb, yb in data_utils.batches(X, y, batch_size, shuffle, rng):
+                if isinstance(X, np.memmap):
+                    _check_finite("X batch", np.asarray(xb))
+                update = len(history.step_losses)
+                if record_path:
+                    history.path.append(_flat_params(params))
+                opt.zero_grad()
+                pred = model(Tensor(xb))
+                batch_loss = loss_fn(pred, Tensor(yb).reshape(pred.shape))
+                value = float(batch_loss.data)
+                history.step_losses.append(value)
+                if not math.isfinite(value):
+                    _diverged(
+                        history, update, epoch, f"the loss became {value}", model, loss_fn, opt, X
+                    )
+                    break
+                batch_loss.backward()
+                del batch_loss, pred
+                opt.step()
+                if grad_tol is not None:
+                    norm = math.sqrt(
+                        sum(
+                            float(np.vdot(p.grad.data, p.grad.data))
+                            for p in params
+                            if p.grad is not None
+                        )
+                    )
+                    history.grad_norms.append(norm)
+                    if norm <= grad_tol:
+                        _converged(
+                            history,
+                            update,
+                            epoch,
+                            f"gradient norm {norm:.3g} ≤ grad_tol {grad_tol:g}",
+                        )
+                if any(cb(epoch, update, value, model) for cb in callbacks):
+                    history.stopped_by_callback = True
+                if history.converged or history.stopped_by_callback:
+                    break
+            epoch_losses = history.step_losses[epoch_start:]
+            if epoch_losses:
+                history.epoch_losses.append(float(np.mean(epoch_losses)))
+            if history.diverged:
+                break
+            if validation_data is not None:
+                history.val_losses.append(_evaluate(model, loss_fn, *validation_data))
+            if bar is not None:
+                bar.set_postfix(loss=f"{history.epoch_losses[-1]:.4g}", refresh=False)
+                bar.update(1)
+            if history.converged or history.stopped_by_callback:
+                break
+            first, last = history.epoch_losses[0], history.epoch_losses[-1]
+            if last > DIVERGENCE_FACTOR * max(first, np.finfo(float).tiny):
+                _diverged(
+                    history,
+                    len(history.step_losses) - 1,
+                    epoch,
+                    f"the epoch loss grew from {first:.4g} to {last:.4g}",
+                    model,
+                    loss_fn,
+                    opt,
+                    X,
+                )
+                break
+            if tol is not None and len(history.epoch_losses) >= 2:
+                previous = history.epoch_losses[-2]
+                if abs(previous - last) <= tol * max(1.0, abs(previous)):
+                    stable_tol_epochs += 1
+                else:
+                    stable_tol_epochs = 0
+                if stable_tol_epochs >= patience:
+                    _converged(
+                        history,
+                        len(history.step_losses) - 1,
+                        epoch,
+                        f"the epoch loss changed by less than tol={tol:g} (relative) "
+                        f"for {patience} epochs",
+                    )
+                    break
+    finally:
+        if bar is not None:
+            bar.close()
+        if record_path:
+            history.path.append(_flat_params(params))
+        history.wall_time = time.perf_counter() - start
+    return history
+
+
+def _evaluate(model: Module, loss_fn: Callable, X: Any, y: Any) -> float:
+    with no_grad():
+        pred = model(Tensor(np.asarray(X, dtype=np.float64)))
+        target = Tensor(np.asarray(y, dtype=np.float64)).reshape(pred.shape)
+        return float(loss_fn(pred, target).data)
+
+
+def _converged(history: History, update: int, epoch: int, reason: str) -> None:
+    history.converged = True
+    history.converged_at_update = update
+    history.converged_at_epoch = epoch
+    history.convergence_reason = reason
+
+
+def _diverged(
+    history: History,
+    update: int,
+    epoch: int,
+    what: str,
+    model: Module,
+    loss_fn: Callable,
+    opt: optim.Optimizer,
+    X: Any,
+) -> None:
+    history.diverged = True
+    history.diverged_at_update = update
+    message = (
+        f"training diverged at update {update} (epoch {epoch}): {what}. "
+        f"The learning rate lr={opt.lr:g} is too high for this data"
+    )
+    if _is_linear_mse(model, loss_fn, opt):
+        bound = formulas.max_stable_lr(_sample_rows(X, limit=100_000))
+        history.max_stable_lr = bound
+        message += (
+            f"; full-batch gradient descent on MSE is stable only for lr < {bound:.4g} "
+            "(2/λ_max of the loss Hessian, minigrad.formulas.max_stable_lr)"
+        )
+    history.divergence_reason = message + "."
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
