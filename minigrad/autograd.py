@@ -277,7 +277,9 @@ def backprop(
 
 def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool) -> None:
     if create_graph:  # out of place: g may be the caller's own gradient tensor
-        leaf.grad = g + 0.0 if leaf.grad is None else leaf.grad + g
+        if g.dtype != leaf.data.dtype:
+            g = ops.astype(g, leaf.data.dtype)
+        leaf.grad = g + 0 if leaf.grad is None else leaf.grad + g
         return
     if leaf.grad is None:
         # an own, writable copy in the leaf's dtype: g may be a read-only broadcast view

@@ -63,6 +63,8 @@ def _vjp(out: Tensor, targets: Sequence[Tensor], v: Any, create_graph: bool) -> 
         g = found.get(id(t))
         if g is None:
             g = np.zeros_like(t.data)
+        if g.dtype != t.dtype:  # a gradient has its input's dtype (float32 stays float32)
+            g = ops.astype(g, t.dtype)
         result.append(g if isinstance(g, Tensor) else Tensor(g))
     return result
 

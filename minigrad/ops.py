@@ -413,6 +413,14 @@ sum_to = Op(
     ("the gradient is broadcast back",),
 )
 
+astype = Op(
+    "astype",
+    lambda x, dtype: x.astype(dtype, copy=False),
+    (lambda g, out, x, dtype: astype(g, x.dtype), None),
+    ("the gradient is cast back to the input's dtype",),
+)
+"""Cast to another float dtype; the gradient is cast back (float32 stays float32)."""
+
 # --- indexing and joining ---------------------------------------------------------------
 
 

@@ -356,6 +356,12 @@ class Tensor:
             axes = tuple(axes[0])
         return _ops.transpose(self, axes or None)
 
+    def astype(self, dtype: Any) -> Tensor:
+        """The values as another dtype (e.g. np.float32); gradients flow back cast."""
+        if np.dtype(dtype) == self.data.dtype:
+            return self
+        return _ops.astype(self, np.dtype(dtype))
+
     def abs(self) -> Tensor:
         return _ops.abs(self)
 
