@@ -11,16 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from minigrad.demos._common import close, main_for, table
 
 import minigrad as mg
 from minigrad import plot
+from minigrad.demos._common import close, main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
     n = 200 if quick else 1000
     X, y, _, _ = mg.data.make_linear(n=n, d=1, noise=1.0, seed=1, weights=[3.0], bias=2.0)
-    epochs = 5 if quick else 20
+    epochs = 3 if quick else 5
     runs = {"SGD (batch 1)": (1, 0.01), "mini-batch 32": (32, 0.05), "full batch": (None, 0.3)}
     histories, rows = {}, []
     for label, (batch_size, lr) in runs.items():
@@ -67,7 +67,7 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         plot.compare_curves(
             histories,
             per="update",
-            log=True,
+            log=False,
             separate=True,
             title="Loss per update: SGD is noisy, full batch is smooth",
             path=paths[0],

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from minigrad.demos._common import close, main_for, table
-
 import minigrad as mg
 from minigrad import plot
+from minigrad.demos._common import close, main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from minigrad.demos._common import cars, main_for
 
 import minigrad as mg
 from minigrad import graph
+from minigrad.demos._common import cars, main_for
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:

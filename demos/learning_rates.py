@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from minigrad.demos._common import cars, close, main_for, table
-
 import minigrad as mg
 from minigrad import plot
+from minigrad.demos._common import cars, close, main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -41,7 +40,11 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     path = out / "learning_rates.png"
     close(
         plot.compare_curves(
-            histories, log=True, title="Learning rate too small / good / too high", path=path
+            histories,
+            log=True,
+            separate=True,
+            title="Learning rate too small / good / too high",
+            path=path,
         )
     )
     return [path]

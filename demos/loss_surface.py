@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from minigrad.demos._common import cars, close, main_for, table
 
 import minigrad as mg
 from minigrad import plot
+from minigrad.demos._common import cars, close, main_for, table
 
 
 def descend(X: np.ndarray, y: np.ndarray, steps: int) -> mg.History:
@@ -55,7 +55,7 @@ def run(out: Path, quick: bool = False) -> list[Path]:
             y,
             path_params=np.array(raw.path),
             title="MSE over (w, b), raw weights: a narrow valley",
-            x_label="w (mpg per 1000 lbs)",
+            units="mpg",
             path=paths[0],
         )
     )
@@ -65,7 +65,7 @@ def run(out: Path, quick: bool = False) -> list[Path]:
             y,
             path_params=np.array(std.path),
             title="MSE over (w, b), standardized weights: a round bowl",
-            x_label="w (mpg per standard deviation)",
+            units="mpg",
             path=paths[1],
         )
     )

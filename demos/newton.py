@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from minigrad.demos._common import cars, close, main_for, table
 
 import minigrad as mg
 from minigrad import plot
+from minigrad.demos._common import cars, close, main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from minigrad.demos._common import close, main_for, table
 
 import minigrad as mg
 from minigrad import plot
+from minigrad.demos._common import close, main_for, table
 
 
 def make_data(n: int = 60) -> tuple[np.ndarray, np.ndarray, float, float]:

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-from minigrad.demos._common import close, main_for, table
-
 import minigrad as mg
 from minigrad import plot
+from minigrad.demos._common import close, main_for, table
 
 FORMULA = {"TRIP_MILES": 2.25, "TRIP_MINUTES": 0.12, "bias": 3.25}
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
     X, y, names = mg.data.make_taxi(n=1000, seed=0)
-    epochs = 30 if quick else 200
+    epochs, lr = (60, 0.02) if quick else (300, 0.01)
     histories, rows = {}, []
     for columns in ([0], [0, 1]):
         Xc = X[:, columns]
@@ -32,7 +30,7 @@ def run(out: Path, quick: bool = False) -> list[Path]:
             Xc,
             y,
             optimizer="rmsprop",
-            lr=0.05,
+            lr=lr,
             batch_size=50,
             epochs=epochs,
             tol=None,
@@ -55,18 +53,15 @@ def run(out: Path, quick: bool = False) -> list[Path]:
                 "noise: 1.0",
             ]
         )
-    print(f"{len(y)} trips; RMSprop, lr 0.05, batches of 50, {epochs} epochs")
+    print(f"{len(y)} trips; RMSprop, lr {lr}, batches of 50, {epochs} epochs")
     print(table(["features", "parameter", "learned", "closed form", "fare formula"], rows))
-    both = mg.nn.LinearRegression(2)
-    both.load_state_dict(
-        {"weight": np.array(rows[4][2:3] + rows[5][2:3], dtype=float), "bias": np.array(rows[6][2])}
-    )
     paths = [out / "taxi_loss.png", out / "taxi_predictions.png"]
     close(
         plot.compare_curves(
             histories,
             per="epoch",
             log=True,
+            units="$",
             title="Taxi fares: one feature vs two (RMSprop)",
             path=paths[0],
         )
@@ -74,8 +69,9 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     close(
         plot.predicted_vs_actual(
             y,
-            both.predict(X),
+            model.predict(X),
             units="$",
+            target_name="fare",
             title="Two features: predicted vs actual fare",
             path=paths[1],
         )
