@@ -5,7 +5,7 @@ from minigrad.autograd import ShapeError, enable_grad, is_grad_enabled, no_grad
 from minigrad.ops import concatenate, maximum, minimum, stack, where
 from minigrad.functional import grad, hessian, jacobian, value_and_grad
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigrad import data, formulas, losses, nn, optim
+from minigrad import data, formulas, graph, losses, nn, optim
 from minigrad.train import History, fit
 
 __version__ = "0.1.0"
@@ -33,6 +33,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "graph",
     "hessian",
     "is_grad_enabled",
     "jacobian",

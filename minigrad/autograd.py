@@ -218,8 +218,9 @@ def toposort(root: Tensor, stop: frozenset[int] = frozenset()) -> list[Tensor]:
     return order
 
 
-def input_grads(t: Tensor, g: Any, create_graph: bool) -> list[tuple[Tensor, Any]]:
-    """One backward step: ∂L/∂(each input of ``t`` that requires grad), given ∂L/∂t = g.
+def input_grads(t: Tensor, g: Any, create_graph: bool) -> list[tuple[int, Tensor, Any]]:
+    """One backward step: (position, input, ∂L/∂input) for each input of ``t`` that
+    requires grad, given ∂L/∂t = g.
 
     The op's rule gives the vector-Jacobian product; if the input was broadcast in the
     forward, the product is summed back to the input's shape here, once for every op.
@@ -237,7 +238,7 @@ def input_grads(t: Tensor, g: Any, create_graph: bool) -> list[tuple[Tensor, Any
             gi = op.vjps[i](g, out, *vals)
             if gi.shape != p.data.shape:
                 gi = ops.sum_to(gi, p.data.shape) if create_graph else sum_to_shape(gi, p.shape)
-            result.append((p, gi))
+            result.append((i, p, gi))
     return result
 
 
@@ -268,7 +269,7 @@ def backprop(
             if targets is None:
                 _accumulate_leaf(t, g, create_graph)
             continue
-        for p, gp in input_grads(t, g, create_graph):
+        for _, p, gp in input_grads(t, g, create_graph):
             key = id(p)
             previous = grads.get(key)
             grads[key] = gp if previous is None else previous + gp

@@ -176,7 +176,7 @@ _clip = Op(
     "clip",
     np.clip,
     (lambda g, out, x, lo, hi: g * _inside(x, lo, hi), None, None),
-    ("1 where lo ≤ x ≤ hi, else 0",),
+    ("1 where lo ≤ x ≤ hi, else 0", "a bound: no gradient", "a bound: no gradient"),
 )
 
 
@@ -219,8 +219,12 @@ def _bool_data(cond: Any) -> Any:
 _where = Op(
     "where",
     np.where,
-    (None, lambda g, out, c, a, b: where(c, g, 0.0), lambda g, out, c, a, b: where(c, 0.0, g)),
-    ("", "g where cond", "g where not cond"),
+    (
+        None,
+        lambda g, out, cond, a, b: where(cond, g, 0.0),
+        lambda g, out, cond, a, b: where(cond, 0.0, g),
+    ),
+    ("the condition has no gradient", "g where cond, else 0", "g where not cond, else 0"),
 )
 
 
