@@ -96,10 +96,10 @@ class SGD(Optimizer):
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay:
-            g = g + self.weight_decay * p.data
+            g = np.asarray(g + self.weight_decay * p.data)  # 0-d stays an array, not a scalar
         if self.momentum:
             v = state.get("velocity")
-            v = g.copy() if v is None else np.add(self.momentum * v, g, out=v)
+            v = np.array(g) if v is None else np.add(self.momentum * v, g, out=v)
             state["velocity"] = v
             g = g + self.momentum * v if self.nesterov else v
         p.data -= self.lr * g
@@ -148,8 +148,8 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
-        if not all(0 <= beta < 1 for beta in betas):
-            raise ValueError(f"betas must be in [0, 1), got {betas!r}")
+        if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = _check_positive("eps", eps)
 

@@ -111,12 +111,16 @@ class History:
         return "\n".join(lines)
 
 
-def _check_finite(name: str, values: np.ndarray) -> None:
-    bad = ~np.isfinite(values)
-    if bad.any():
-        index = np.argwhere(bad)[0]
-        where = f"row {index[0]}" + (f", column {index[1]}" if values.ndim > 1 else "")
-        raise ValueError(f"{name} has a non-finite value ({values[tuple(index)]}) at {where}")
+def _check_finite(name: str, values: Any, chunk: int = 65_536) -> None:
+    """ValueError naming the first non-finite cell; reads ``values`` a chunk at a time,
+    so a memory-mapped X larger than memory is checked without loading it whole."""
+    for start in range(0, len(values), chunk):
+        block = np.asarray(values[start : start + chunk])
+        bad = ~np.isfinite(block)
+        if bad.any():
+            index = np.argwhere(bad)[0]
+            where = f"row {start + index[0]}" + (f", column {index[1]}" if block.ndim > 1 else "")
+            raise ValueError(f"{name} has a non-finite value ({block[tuple(index)]}) at {where}")
 
 
 def _check_data(model: Module, X: Any, y: Any) -> tuple[Any, Any]:
@@ -141,9 +145,8 @@ def _check_data(model: Module, X: Any, y: Any) -> tuple[Any, Any]:
         raise ShapeError(
             f"X has {X.shape[1]} features (columns) but the model expects {in_features}"
         )
-    if not isinstance(X, np.memmap):  # a memmap is checked batch by batch instead
-        _check_finite("X", np.asarray(X))
-        _check_finite("y", np.asarray(y))
+    _check_finite("X", X)
+    _check_finite("y", y)
     return X, y
 
 
@@ -270,8 +273,6 @@ def fit(
         for epoch in range(epochs):
             epoch_start = len(history.step_losses)
             for xb, yb in data_utils.batches(X, y, batch_size, shuffle, rng):
-                if isinstance(X, np.memmap):
-                    _check_finite("X batch", np.asarray(xb))
                 update = len(history.step_losses)
                 if record_path:
                     history.path.append(_flat_params(params))
