@@ -21,8 +21,9 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     X, y = cars()
     X, y = X[:4], y[:4]  # four cars keep every number on screen
     model = mg.nn.LinearRegression(1)
-    params = dict(model.named_parameters())
-    loss = mg.losses.mse(model(X), y)
+    inputs = mg.Tensor(X)
+    params = {**dict(model.named_parameters()), "x (car weight, 1000 lbs)": inputs}
+    loss = mg.losses.mse(model(inputs), y)
     explanation = graph.explain(loss, params)
     print(explanation)
     hand_w, hand_b = mg.formulas.mse_gradients(X, y, model.w, model.b)

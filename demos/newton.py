@@ -47,11 +47,17 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         y,
         path_params=path,
         kind="contour",
-        title="One Newton step (red) vs gradient descent (path)",
+        title="One Newton step (black, dashed) lands on the minimum; gradient descent walks",
     )
     ax = fig.axes[0]
-    ax.plot([theta0[0], theta1[0]], [theta0[1], theta1[1]], "r--o", label="Newton step")
-    ax.legend(loc="upper right")
+    ax.plot([theta0[0], theta1[0]], [theta0[1], theta1[1]], "k--", linewidth=2,
+            label="one Newton step")  # fmt: skip
+    for legend in fig.legends:  # one legend for everything, below the plot as before
+        legend.remove()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2)
     fig.savefig(figure, dpi=110, bbox_inches="tight")
     close(fig)
     return [figure]

@@ -1,0 +1,36 @@
+"""The runnable examples in the public modules' docstrings run and print what they say."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "minigrad.tensor",
+    "minigrad.autograd",
+    "minigrad.ops",
+    "minigrad.functional",
+    "minigrad.gradcheck",
+    "minigrad.losses",
+    "minigrad.formulas",
+    "minigrad.nn",
+    "minigrad.optim",
+    "minigrad.train",
+    "minigrad.data",
+    "minigrad.graph",
+    "minigrad.testing",
+    "minigrad.plot",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    if name == "minigrad.plot":
+        pytest.importorskip("matplotlib")
+    module = importlib.import_module(name)
+    result = doctest.testmod(
+        module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
+    )
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
