@@ -19,7 +19,7 @@ of gradients come from the same line of calculus.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING, Any
 
@@ -93,52 +93,6 @@ class enable_grad(_SetGradMode):
 Rule = Callable[..., Any]
 
 
-class Op:
-    """A differentiable primitive: a forward on arrays and one gradient rule per input.
-
-    ``forward(*inputs)`` gets raw ndarrays (and constants). ``vjps[i](g, out, *inputs)``
-    returns the vector-Jacobian product for input ``i``: given the upstream gradient ``g``
-    (same shape as ``out``) it returns ∂L/∂inputs[i]. Inputs that are never differentiable
-    (an axis, a shape, an index) have ``None`` as their rule. ``derivatives`` is the
-    local derivative of each input in words, shown by :func:`minigrad.graph.explain`.
-
-    Calling an Op applies it: ``mul(a, b)`` is ``apply(mul, a, b)``.
-    """
-
-    __slots__ = ("derivatives", "forward", "name", "vjps")
-
-    def __init__(
-        self,
-        name: str,
-        forward: Callable[..., Any],
-        vjps: Sequence[Rule | None],
-        derivatives: Sequence[str] = (),
-    ) -> None:
-        self.name = name
-        self.forward = forward
-        self.vjps = vjps
-        self.derivatives = tuple(derivatives)
-
-    def __repr__(self) -> str:
-        return f"<op {self.name}>"
-
-    def __call__(self, *inputs: Any) -> Any:
-        return apply(self, *inputs)
-
-
-class EveryInput:
-    """The rules of a variadic op (concatenate, stack): rule ``i`` is ``rule(i, ...)``."""
-
-    __slots__ = ("rule",)
-
-    def __init__(self, rule: Rule) -> None:
-        self.rule = rule
-
-    def __getitem__(self, i: int) -> Rule:
-        rule = self.rule
-        return lambda *args: rule(i, *args)
-
-
 def _shape_of(x: Any) -> Any:
     return getattr(x, "shape", type(x).__name__)
 
@@ -188,6 +142,51 @@ def apply(op: Op, *inputs: Any) -> Any:
     return Tensor._make(data, False, None, ())
 
 
+class Op:
+    """A differentiable primitive: a forward on arrays and one gradient rule per input.
+
+    ``forward(*inputs)`` gets raw ndarrays (and constants). ``vjps[i](g, out, *inputs)``
+    returns the vector-Jacobian product for input ``i``: given the upstream gradient ``g``
+    (same shape as ``out``) it returns ∂L/∂inputs[i]. Inputs that are never differentiable
+    (an axis, a shape, an index) have ``None`` as their rule. ``derivatives`` is the
+    local derivative of each input in words, shown by :func:`minigrad.graph.explain`.
+
+    Calling an Op applies it: ``mul(a, b)`` is ``apply(mul, a, b)``.
+    """
+
+    __slots__ = ("derivatives", "forward", "name", "vjps")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        vjps: Sequence[Rule | None],
+        derivatives: Sequence[str] = (),
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.derivatives = tuple(derivatives)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+    __call__ = apply  # mul(a, b) is apply(mul, a, b), without an extra Python frame
+
+
+class EveryInput:
+    """The rules of a variadic op (concatenate, stack): rule ``i`` is ``rule(i, ...)``."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+
+    def __getitem__(self, i: int) -> Rule:
+        rule = self.rule
+        return lambda *args: rule(i, *args)
+
+
 # ---------------------------------------------------------------------------------------
 # the backward engine
 # ---------------------------------------------------------------------------------------
@@ -197,24 +196,26 @@ def toposort(root: Tensor, stop: frozenset[int] = frozenset()) -> list[Tensor]:
     """Tensors that need a gradient, each after all of its inputs (iterative DFS).
 
     Only tensors that require grad are visited; leaves and tensors whose ``id`` is in
-    ``stop`` end a path (their inputs are not followed).
+    ``stop`` end a path (their inputs are not followed). The stack holds (tensor,
+    iterator over its inputs), so each tensor is pushed once and nothing recurses.
     """
+
+    def inputs(t: Tensor) -> Iterator[Any]:  # last input first: backward meets them in order
+        return reversed(t._parents) if t._op is not None and id(t) not in stop else iter(())
+
     order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    seen = {id(root)}
+    stack = [(root, inputs(root))]
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
+        t, pending = stack[-1]
+        for p in pending:
+            if isinstance(p, Tensor) and p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, inputs(p)))
+                break
+        else:  # every input is placed: t can follow them
+            stack.pop()
             order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t._op is not None and id(t) not in stop:
-            for p in t._parents:
-                if isinstance(p, Tensor) and p.requires_grad and id(p) not in seen:
-                    stack.append((p, False))
     return order
 
 
@@ -262,17 +263,15 @@ def backprop(
         g = grads.pop(id(t), None)
         if g is None:
             continue
-        if targets is not None and id(t) in stop:
+        if stop and id(t) in stop:
             found[id(t)] = g
-            continue
-        if t._op is None:
+        elif t._op is None:
             if targets is None:
                 _accumulate_leaf(t, g, create_graph)
-            continue
-        for _, p, gp in input_grads(t, g, create_graph):
-            key = id(p)
-            previous = grads.get(key)
-            grads[key] = gp if previous is None else previous + gp
+        else:
+            for _, p, gp in input_grads(t, g, create_graph):
+                previous = grads.get(id(p))
+                grads[id(p)] = gp if previous is None else previous + gp
     return found
 
 

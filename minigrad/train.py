@@ -247,115 +247,166 @@ def fit(
     if patience < 1:
         raise ValueError(f"patience must be ≥ 1, got {patience!r}")
     X, y = _check_data(model, X, y)
-    n = len(X)
-    if batch_size is not None and batch_size >= n:
+    if batch_size is not None and batch_size >= len(X):
         batch_size = None
-    per_epoch = data_utils.n_batches(n, batch_size)
     loss_fn = losses.get(loss)
     opt = _build_optimizer(optimizer, model, lr, optimizer_options)
-    params = model.parameters()
     if isinstance(model, Linear):
         _warn_if_ill_conditioned(X)
-
-    history = History(
-        param_names=[name for name, _ in model.named_parameters()],
-        updates_per_epoch=per_epoch,
-        batch_size=batch_size,
-        lr=opt.lr,
-        loss=getattr(loss_fn, "__name__", str(loss)),
-        optimizer=type(opt).__name__,
-    )
-    rng = np.random.default_rng(seed)
-    bar = _progress_bar(progress, epochs)
-    start = time.perf_counter()
-    stable_tol_epochs = 0
-    try:
-        for epoch in range(epochs):
-            epoch_start = len(history.step_losses)
-            for xb, yb in data_utils.batches(X, y, batch_size, shuffle, rng):
-                update = len(history.step_losses)
-                if record_path:
-                    history.path.append(_flat_params(params))
-                opt.zero_grad()
-                pred = model(Tensor(xb))
-                batch_loss = loss_fn(pred, Tensor(yb).reshape(pred.shape))
-                value = float(batch_loss.data)
-                history.step_losses.append(value)
-                if not math.isfinite(value):
-                    _diverged(
-                        history, update, epoch, f"the loss became {value}", model, loss_fn, opt, X
-                    )
-                    break
-                batch_loss.backward()
-                del batch_loss, pred
-                opt.step()
-                if grad_tol is not None:
-                    norm = math.sqrt(
-                        sum(
-                            float(np.vdot(p.grad.data, p.grad.data))
-                            for p in params
-                            if p.grad is not None
-                        )
-                    )
-                    history.grad_norms.append(norm)
-                    if norm <= grad_tol:
-                        _converged(
-                            history,
-                            update,
-                            epoch,
-                            f"gradient norm {norm:.3g} ≤ grad_tol {grad_tol:g}",
-                        )
-                if any(cb(epoch, update, value, model) for cb in callbacks):
-                    history.stopped_by_callback = True
-                if history.converged or history.stopped_by_callback:
-                    break
-            epoch_losses = history.step_losses[epoch_start:]
-            if epoch_losses:
-                history.epoch_losses.append(float(np.mean(epoch_losses)))
-            if history.diverged:
-                break
-            if validation_data is not None:
-                history.val_losses.append(_evaluate(model, loss_fn, *validation_data))
-            if bar is not None:
-                bar.set_postfix(loss=f"{history.epoch_losses[-1]:.4g}", refresh=False)
-                bar.update(1)
-            if history.converged or history.stopped_by_callback:
-                break
-            first, last = history.epoch_losses[0], history.epoch_losses[-1]
-            if last > DIVERGENCE_FACTOR * max(first, np.finfo(float).tiny):
-                _diverged(
-                    history,
-                    len(history.step_losses) - 1,
-                    epoch,
-                    f"the epoch loss grew from {first:.4g} to {last:.4g}",
-                    model,
-                    loss_fn,
-                    opt,
-                    X,
-                )
-                break
-            if tol is not None and len(history.epoch_losses) >= 2:
-                previous = history.epoch_losses[-2]
-                if abs(previous - last) <= tol * max(1.0, abs(previous)):
-                    stable_tol_epochs += 1
-                else:
-                    stable_tol_epochs = 0
-                if stable_tol_epochs >= patience:
-                    _converged(
-                        history,
-                        len(history.step_losses) - 1,
-                        epoch,
-                        f"the epoch loss changed by less than tol={tol:g} (relative) "
-                        f"for {patience} epochs",
-                    )
-                    break
-    finally:
-        if bar is not None:
-            bar.close()
-        if record_path:
-            history.path.append(_flat_params(params))
-        history.wall_time = time.perf_counter() - start
+    trainer = Trainer(model, loss_fn, opt, X, y, batch_size, tol, patience, grad_tol,
+                      validation_data, callbacks, record_path)  # fmt: skip
+    history = trainer.run(epochs, shuffle, seed, progress)
+    if history.diverged:
+        warnings.warn(history.divergence_reason, RuntimeWarning, stacklevel=2)
     return history
+
+
+class Trainer:
+    """One training run: the update loop, the epoch bookkeeping and the stopping rules.
+
+    :func:`fit` checks the arguments and builds one; its :meth:`run` returns the
+    :class:`History`. Each of :meth:`update` and :meth:`end_epoch` returns True when
+    training must stop (converged, diverged, or a callback asked).
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        loss_fn: Callable,
+        opt: optim.Optimizer,
+        X: Any,
+        y: Any,
+        batch_size: int | None,
+        tol: float | None,
+        patience: int,
+        grad_tol: float | None,
+        validation_data: tuple[Any, Any] | None,
+        callbacks: Sequence[Callback],
+        record_path: bool,
+    ) -> None:
+        self.model, self.loss_fn, self.opt, self.X, self.y = model, loss_fn, opt, X, y
+        self.batch_size, self.tol, self.patience, self.grad_tol = (
+            batch_size,
+            tol,
+            patience,
+            grad_tol,
+        )
+        self.validation_data, self.callbacks, self.record_path = (
+            validation_data,
+            callbacks,
+            record_path,
+        )
+        self.params = model.parameters()
+        self.flat_epochs = 0  # epochs in a row whose loss changed by less than tol
+        self.history = History(
+            param_names=[name for name, _ in model.named_parameters()],
+            updates_per_epoch=data_utils.n_batches(len(X), batch_size),
+            batch_size=batch_size,
+            lr=opt.lr,
+            loss=getattr(loss_fn, "__name__", str(loss_fn)),
+            optimizer=type(opt).__name__,
+        )
+
+    def run(self, epochs: int, shuffle: bool, seed: int, progress: bool | None) -> History:
+        history = self.history
+        rng = np.random.default_rng(seed)
+        bar = _progress_bar(progress, epochs)
+        start = time.perf_counter()
+        try:
+            for epoch in range(epochs):
+                first_update = history.n_updates
+                batches = data_utils.batches(self.X, self.y, self.batch_size, shuffle, rng)
+                stop = any(self.update(epoch, xb, yb) for xb, yb in batches)
+                history.epoch_losses.append(float(np.mean(history.step_losses[first_update:])))
+                if bar is not None:
+                    bar.set_postfix(loss=f"{history.epoch_losses[-1]:.4g}", refresh=False)
+                    bar.update(1)
+                if stop or self.end_epoch(epoch):
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+            if self.record_path:
+                history.path.append(_flat_params(self.params))
+            history.wall_time = time.perf_counter() - start
+        return history
+
+    def update(self, epoch: int, xb: Any, yb: Any) -> bool:
+        """One gradient-descent step on a batch; the loss is recorded before the step."""
+        history, opt = self.history, self.opt
+        update = history.n_updates
+        if self.record_path:
+            history.path.append(_flat_params(self.params))
+        opt.zero_grad()
+        pred = self.model(Tensor(xb))
+        batch_loss = self.loss_fn(pred, Tensor(yb).reshape(pred.shape))
+        value = float(batch_loss.data)
+        history.step_losses.append(value)
+        if not math.isfinite(value):
+            self.diverged(update, epoch, f"the loss became {value}")
+            return True
+        batch_loss.backward()
+        opt.step()
+        if self.grad_tol is not None:
+            norm = math.sqrt(sum(float(np.vdot(p.grad.data, p.grad.data))
+                                 for p in self.params if p.grad is not None))  # fmt: skip
+            history.grad_norms.append(norm)
+            if norm <= self.grad_tol:
+                self.converged(
+                    update, epoch, f"gradient norm {norm:.3g} ≤ grad_tol {self.grad_tol:g}"
+                )
+                return True
+        if any(cb(epoch, update, value, self.model) for cb in self.callbacks):
+            history.stopped_by_callback = True
+            return True
+        return False
+
+    def end_epoch(self, epoch: int) -> bool:
+        """Validation, then the epoch-level stopping rules: divergence and convergence."""
+        history = self.history
+        if self.validation_data is not None:
+            history.val_losses.append(_evaluate(self.model, self.loss_fn, *self.validation_data))
+        first, last = history.epoch_losses[0], history.epoch_losses[-1]
+        if last > DIVERGENCE_FACTOR * max(first, np.finfo(float).tiny):
+            what = f"the epoch loss grew from {first:.4g} to {last:.4g}"
+            self.diverged(history.n_updates - 1, epoch, what)
+            return True
+        if self.tol is None or len(history.epoch_losses) < 2:
+            return False
+        previous = history.epoch_losses[-2]
+        flat = abs(previous - last) <= self.tol * max(1.0, abs(previous))
+        self.flat_epochs = self.flat_epochs + 1 if flat else 0
+        if self.flat_epochs >= self.patience:
+            reason = (f"the epoch loss changed by less than tol={self.tol:g} (relative) for "
+                      f"{self.patience} epochs")  # fmt: skip
+            self.converged(history.n_updates - 1, epoch, reason)
+            return True
+        return False
+
+    def converged(self, update: int, epoch: int, reason: str) -> None:
+        history = self.history
+        history.converged = True
+        history.converged_at_update = update
+        history.converged_at_epoch = epoch
+        history.convergence_reason = reason
+
+    def diverged(self, update: int, epoch: int, what: str) -> None:
+        """Record the divergence, naming the learning rate (and the stable bound)."""
+        history, opt = self.history, self.opt
+        history.diverged = True
+        history.diverged_at_update = update
+        message = (
+            f"training diverged at update {update} (epoch {epoch}): {what}. "
+            f"The learning rate lr={opt.lr:g} is too high for this data"
+        )
+        if _is_linear_mse(self.model, self.loss_fn, opt):
+            bound = formulas.max_stable_lr(_sample_rows(self.X, limit=100_000))
+            history.max_stable_lr = bound
+            message += (
+                f"; full-batch gradient descent on MSE is stable only for lr < {bound:.4g} "
+                "(2/λ_max of the loss Hessian, minigrad.formulas.max_stable_lr)"
+            )
+        history.divergence_reason = message + "."
 
 
 def _evaluate(model: Module, loss_fn: Callable, X: Any, y: Any) -> float:
@@ -363,37 +414,3 @@ def _evaluate(model: Module, loss_fn: Callable, X: Any, y: Any) -> float:
         pred = model(Tensor(np.asarray(X, dtype=np.float64)))
         target = Tensor(np.asarray(y, dtype=np.float64)).reshape(pred.shape)
         return float(loss_fn(pred, target).data)
-
-
-def _converged(history: History, update: int, epoch: int, reason: str) -> None:
-    history.converged = True
-    history.converged_at_update = update
-    history.converged_at_epoch = epoch
-    history.convergence_reason = reason
-
-
-def _diverged(
-    history: History,
-    update: int,
-    epoch: int,
-    what: str,
-    model: Module,
-    loss_fn: Callable,
-    opt: optim.Optimizer,
-    X: Any,
-) -> None:
-    history.diverged = True
-    history.diverged_at_update = update
-    message = (
-        f"training diverged at update {update} (epoch {epoch}): {what}. "
-        f"The learning rate lr={opt.lr:g} is too high for this data"
-    )
-    if _is_linear_mse(model, loss_fn, opt):
-        bound = formulas.max_stable_lr(_sample_rows(X, limit=100_000))
-        history.max_stable_lr = bound
-        message += (
-            f"; full-batch gradient descent on MSE is stable only for lr < {bound:.4g} "
-            "(2/λ_max of the loss Hessian, minigrad.formulas.max_stable_lr)"
-        )
-    history.divergence_reason = message + "."
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
