@@ -110,3 +110,18 @@ def test_mae_is_pulled_less_by_an_outlier_than_mse() -> None:
             with mg.no_grad():
                 c -= 0.05 * c.grad
         assert c.item() == pytest.approx(expected, abs=0.06)
+
+
+def test_mse_over_many_blocks_equals_the_plain_mean() -> None:
+    # the forward sums the squared residuals a block at a time; across several blocks
+    # (and a partial last one) it must still be the plain mean of (pred − target)²
+    rng = np.random.default_rng(0)
+    n = 3 * mg.losses.CHUNK + 5
+    a, t = rng.standard_normal(n), rng.standard_normal(n)
+    pred = mg.tensor(a, requires_grad=True)
+    loss = mg.losses.mse(pred, t)
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), np.mean((a - t) ** 2), rtol=1e-12)
+    np.testing.assert_allclose(pred.grad.data, 2 * (a - t) / n, rtol=1e-12)
+    f32 = mg.losses.mse(mg.tensor(a.astype(np.float32)), t.astype(np.float32))
+    assert f32.dtype == np.float32
