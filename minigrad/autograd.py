@@ -138,7 +138,7 @@ def apply(op: Op, *inputs: Any) -> Any:
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     if record and _mode.enabled:
-        return Tensor._make(data, True, op, inputs)
+        return Tensor._make(data, True, op, inputs, raw)
     return Tensor._make(data, False, None, ())
 
 
@@ -228,11 +228,7 @@ def input_grads(t: Tensor, g: Any, create_graph: bool) -> list[tuple[int, Tensor
     """
     parents = t._parents
     op = t._op
-    if create_graph:
-        out, vals = t, parents
-    else:
-        out = t.data
-        vals = [p.data if isinstance(p, Tensor) else p for p in parents]
+    out, vals = (t, parents) if create_graph else (t.data, t._values)
     result = []
     for i, p in enumerate(parents):
         if isinstance(p, Tensor) and p.requires_grad:

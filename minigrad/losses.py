@@ -124,7 +124,8 @@ def mse(pred: Any, target: Any) -> Tensor:
     2.5
     """
     _check_shapes("mse", pred, target)
-    return _mse(pred if isinstance(pred, Tensor) else Tensor(pred), target)
+    pred = pred if isinstance(pred, Tensor) else Tensor(pred)
+    return _mse(pred, target if isinstance(target, Tensor) else np.asarray(target))
 
 
 def _rmse_grad(g: Any, out: Any, r: Any) -> Any:

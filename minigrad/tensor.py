@@ -63,7 +63,7 @@ class Tensor:
     float64 when ``requires_grad=True``.
     """
 
-    __slots__ = ("_op", "_parents", "data", "grad", "requires_grad")
+    __slots__ = ("_op", "_parents", "_values", "data", "grad", "requires_grad")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -72,16 +72,30 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._op: Any = None
         self._parents: tuple[Any, ...] = ()
+        self._values: list[Any] = []
 
     @classmethod
-    def _make(cls, data: np.ndarray, requires_grad: bool, op: Any, parents: tuple) -> Tensor:
-        """Fast internal constructor: no conversion or checks (ops already made ``data``)."""
+    def _make(
+        cls,
+        data: np.ndarray,
+        requires_grad: bool,
+        op: Any,
+        parents: tuple,
+        values: list | None = None,
+    ) -> Tensor:
+        """Fast internal constructor: no conversion or checks (ops already made ``data``).
+
+        ``parents`` are the op's inputs (Tensors and constants); ``values`` the same
+        inputs as the raw arrays the forward saw, which an ordinary backward hands to
+        the gradient rules.
+        """
         t = object.__new__(cls)
         t.data = data
         t.grad = None
         t.requires_grad = requires_grad
         t._op = op
         t._parents = parents
+        t._values = values
         return t
 
     # --- identity, conversion, display -------------------------------------------------
