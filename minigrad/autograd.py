@@ -19,7 +19,7 @@ of gradients come from the same line of calculus.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING, Any
 
@@ -192,31 +192,34 @@ class EveryInput:
 # ---------------------------------------------------------------------------------------
 
 
-def toposort(root: Tensor, stop: frozenset[int] = frozenset()) -> list[Tensor]:
+def toposort(root: Tensor, stop: Collection[Tensor] = ()) -> list[Tensor]:
     """Tensors that need a gradient, each after all of its inputs (iterative DFS).
 
-    Only tensors that require grad are visited; leaves and tensors whose ``id`` is in
-    ``stop`` end a path (their inputs are not followed). The stack holds (tensor,
-    iterator over its inputs), so each tensor is pushed once and nothing recurses.
+    Only tensors that require grad are visited; leaves and the tensors in ``stop`` end a
+    path (their inputs are not followed). The stack holds (tensor, iterator over its
+    inputs, last first), so each tensor is pushed once and nothing recurses. Tensors
+    hash by identity, so they key the sets and dicts here directly.
     """
-
-    def inputs(t: Tensor) -> Iterator[Any]:  # last input first: backward meets them in order
-        return reversed(t._parents) if t._op is not None and id(t) not in stop else iter(())
-
     order: list[Tensor] = []
-    seen = {id(root)}
-    stack = [(root, inputs(root))]
+    seen = {root}
+    stack = [(root, _inputs_to_visit(root, stop))]
     while stack:
         t, pending = stack[-1]
         for p in pending:
-            if isinstance(p, Tensor) and p.requires_grad and id(p) not in seen:
-                seen.add(id(p))
-                stack.append((p, inputs(p)))
+            if isinstance(p, Tensor) and p.requires_grad and p not in seen:
+                seen.add(p)
+                stack.append((p, _inputs_to_visit(p, stop)))
                 break
         else:  # every input is placed: t can follow them
             stack.pop()
             order.append(t)
     return order
+
+
+def _inputs_to_visit(t: Tensor, stop: Collection[Tensor]) -> Iterator[Any]:
+    if t._op is None or (stop and t in stop):
+        return iter(())
+    return reversed(t._parents)  # last input first: backward then meets them in order
 
 
 def input_grads(t: Tensor, g: Any, create_graph: bool) -> list[tuple[int, Tensor, Any]]:
@@ -244,30 +247,29 @@ def backprop(
     gradient: Any,
     create_graph: bool = False,
     targets: Sequence[Tensor] | None = None,
-) -> dict[int, Any]:
+) -> dict[Tensor, Any]:
     """Propagate ``gradient`` = ∂L/∂root back through the graph.
 
     With ``targets`` (the functional API) the gradients reaching those tensors are
-    returned by ``id`` and nothing is stored on leaves; otherwise every leaf that
-    requires grad accumulates its gradient into ``.grad``, as in PyTorch.
+    returned, keyed by tensor, and nothing is stored on leaves; otherwise every leaf
+    that requires grad accumulates its gradient into ``.grad``, as in PyTorch.
     """
-    stop = frozenset(id(t) for t in targets) if targets is not None else frozenset()
-    order = toposort(root, stop)
-    grads: dict[int, Any] = {id(root): gradient}
-    found: dict[int, Any] = {}
-    for t in reversed(order):
-        g = grads.pop(id(t), None)
+    stop = set(targets) if targets is not None else ()
+    grads: dict[Tensor, Any] = {root: gradient}
+    found: dict[Tensor, Any] = {}
+    for t in reversed(toposort(root, stop)):
+        g = grads.pop(t, None)
         if g is None:
             continue
-        if stop and id(t) in stop:
-            found[id(t)] = g
+        if stop and t in stop:
+            found[t] = g
         elif t._op is None:
             if targets is None:
                 _accumulate_leaf(t, g, create_graph)
         else:
             for _, p, gp in input_grads(t, g, create_graph):
-                previous = grads.get(id(p))
-                grads[id(p)] = gp if previous is None else previous + gp
+                previous = grads.get(p)
+                grads[p] = gp if previous is None else previous + gp
     return found
 
 

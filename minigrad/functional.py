@@ -52,7 +52,7 @@ def _track(x: Any) -> Tensor:
 def _vjp(out: Tensor, targets: Sequence[Tensor], v: Any, create_graph: bool) -> list[Tensor]:
     """vᵀ·∂out/∂target for each target (zeros where out does not depend on it)."""
     if not out.requires_grad:
-        found: dict[int, Any] = {}
+        found: dict[Tensor, Any] = {}
     elif create_graph:
         with enable_grad():
             found = backprop(out, v if isinstance(v, Tensor) else Tensor(v), True, targets)
@@ -60,7 +60,7 @@ def _vjp(out: Tensor, targets: Sequence[Tensor], v: Any, create_graph: bool) -> 
         found = backprop(out, v.data if isinstance(v, Tensor) else v, False, targets)
     result = []
     for t in targets:
-        g = found.get(id(t))
+        g = found.get(t)
         if g is None:
             g = np.zeros_like(t.data)
         if g.dtype != t.dtype:  # a gradient has its input's dtype (float32 stays float32)

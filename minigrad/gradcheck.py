@@ -81,7 +81,7 @@ def numerical_jacobians(
 def _vjps(out: Tensor, targets: list[Tensor], v: np.ndarray) -> list[np.ndarray]:
     found = backprop(out, v.reshape(out.shape), False, targets) if out.requires_grad else {}
     return [
-        np.asarray(found[id(t)], dtype=np.float64).ravel() if id(t) in found else np.zeros(t.size)
+        np.asarray(found[t], dtype=np.float64).ravel() if t in found else np.zeros(t.size)
         for t in targets
     ]
 
@@ -245,7 +245,7 @@ def gradgradcheck(
             total = sum(((o * w).sum() for o, w in zip(outs, v, strict=True)), Tensor(0.0))
             targets = [xs[i] for i in checked]
             found = backprop(total, Tensor(1.0), True, targets) if total.requires_grad else {}
-        return tuple(found.get(id(t), Tensor(np.zeros_like(t.data))) for t in targets)
+        return tuple(found.get(t, Tensor(np.zeros_like(t.data))) for t in targets)
 
     return gradcheck(
         first_derivatives, *prepared, *vs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode
