@@ -1,0 +1,159 @@
+"""Smoke test of the benchmark harness: ``python -m benchmarks --quick`` on minigrad and NumPy.
+
+One quick run (a few seconds) also carries a deliberately wrong adapter — a gradient
+with 1/N where 2/N belongs — which the trajectory check must refuse on every workload.
+No time is compared here: timings belong to the benchmark, not to the test suite.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks import run as bench_run  # noqa: E402
+from benchmarks import workloads as wl  # noqa: E402
+
+WRONG_ADAPTER = textwrap.dedent(
+    '''
+    from benchmarks.adapters import NumpyAdapter
+
+
+    class WrongGradient(NumpyAdapter):
+        """∂w = (1/N)·Xᵀr instead of (2/N)·Xᵀr, and a W1 gradient off by 1 %."""
+
+        name = "wrong-gradient"
+        label = "deliberately wrong gradient"
+
+        def tiny_grads(self):
+            gx, gy = super().tiny_grads()
+            return gx * 1.01, gy
+
+        def run(self, start=0, stop=None):
+            X, y, lr = self.X, self.y, self.lr
+            for idx in self.batches[start:stop]:
+                xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+                r = xb @ self.w + self.b - yb
+                self.w -= lr * (1.0 / len(yb)) * (xb.T @ r)
+                self.b -= lr * (2.0 / len(yb)) * r.sum()
+    '''
+)
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
+    out = tmp_path_factory.mktemp("bench")
+    extra = out / "wrong_adapter.py"
+    extra.write_text(WRONG_ADAPTER)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    cmd = [
+        sys.executable, "-m", "benchmarks", "--quick", "--no-reexec", "--threads", "1",
+        "--libraries", "minigrad,numpy,wrong-gradient", "--extra-adapters", str(extra),
+        "--out", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    results = json.loads((out / "results.json").read_text())
+    return results, (out / "results.md").read_text(), out
+
+
+def test_quick_run_writes_json_and_markdown(quick_run: tuple[dict, str, Path]) -> None:
+    results, md, out = quick_run
+    assert results["quick"] is True
+    assert results["settings"]["workloads"] == list(wl.ALL)
+    assert results["machine"]["python"]
+    assert results["runs"][0]["threads"] == 1
+    for workload in wl.ALL:
+        assert f"## {workload}" in md
+        for library in ("minigrad", "numpy"):
+            recs = [
+                r
+                for r in results["records"]
+                if r["workload"] == workload and r["library"] == library
+            ]
+            assert recs, (workload, library)
+            for r in recs:
+                assert r["status"] == "ok", r
+                assert r["min"] <= r["median"] <= r["max"]
+                assert len(r["times"]) == r["checks_passed"] - 1  # the warm-up is checked too
+    assert "| minigrad |" in md and "× NumPy" in md
+    budgets = {(b["workload"], b["kind"]): b for b in results["budgets"]}
+    assert budgets[("W2", "time")]["result"] in ("PASS", "FAIL")
+    assert budgets[("W3", "memory")]["result"] in ("PASS", "FAIL")
+    assert budgets[("W1", "time")]["result"] == "not run"  # PyTorch was not asked for
+    assert {m["method"] for m in results["memory"]} == {"tracemalloc", "rss"}
+    assert {f["workload"] for f in results["fit_overhead"]} == {"W4", "W5"}
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (out / "step_time_vs_n.png").stat().st_size > 10_000
+
+
+def test_wrong_adapter_is_refused(quick_run: tuple[dict, str, Path]) -> None:
+    results, md, _ = quick_run
+    wrong = [r for r in results["records"] if r["library"] == "wrong-gradient"]
+    assert {r["workload"] for r in wrong} == set(wl.ALL)
+    for r in wrong:
+        assert r["status"] == "refused", r
+        assert r["times"] == [] and "median" not in r
+        assert "disagree" in r["error"]
+    assert "refused **wrong-gradient**" in md
+
+
+def test_mg_fit_follows_the_shared_batch_order(quick_run: tuple[dict, str, Path]) -> None:
+    results, _, _ = quick_run
+    fits = [r for r in results["records"] if r["library"].startswith("minigrad.fit")]
+    assert fits and all(r["status"] == "ok" for r in fits)
+
+
+def test_hand_derived_tiny_gradient_matches_finite_differences() -> None:
+    x, y, eps = wl.W1_X, wl.W1_Y, 1e-6
+    gx, gy = wl.tiny_reference(x, y)
+    for k in range(3):
+        e = np.zeros(3)
+        e[k] = eps
+        f = lambda a, b: float(np.sum(wl.tiny_ops(a, b)))  # noqa: E731
+        assert gx[k] == pytest.approx((f(x + e, y) - f(x - e, y)) / (2 * eps), rel=1e-6)
+        assert gy[k] == pytest.approx((f(x, y + e) - f(x, y - e)) / (2 * eps), rel=1e-6)
+
+
+def test_batch_order_is_minigrads() -> None:
+    import minigrad as mg
+
+    problem = wl.Problem("W4", 103, 2, 10, seed=7)
+    X, y = np.arange(206.0).reshape(103, 2), np.arange(103.0)
+    ours = wl.batch_order(problem)
+    theirs = list(mg.data.batches(X, y, 10, shuffle=True, rng=np.random.default_rng(7)))
+    assert len(ours) == len(theirs) == 11
+    for idx, (xb, _) in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(X[idx], xb)
+
+
+def test_reexec_unsets_both_openblas_variables_once() -> None:
+    assert bench_run.reexec_env({"PATH": "/bin"}) is None
+    env = bench_run.reexec_env({"PATH": "/bin", "OPENBLAS_CORETYPE": "Haswell"})
+    assert env is not None
+    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env
+    assert json.loads(env[bench_run.REEXEC_VAR]) == {"unset": {"OPENBLAS_CORETYPE": "Haswell"}}
+    env = bench_run.reexec_env({"OPENBLAS_CORETYPE": "Zen", "OPENBLAS_L2_SIZE": "512"})
+    assert env is not None and set(json.loads(env[bench_run.REEXEC_VAR])["unset"]) == {
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+    }
+    assert bench_run.reexec_env({"OPENBLAS_L2_SIZE": "1", bench_run.REEXEC_VAR: "{}"}) is None
+
+
+def test_check_params_tolerance() -> None:
+    ref = (np.array([1.0, -2.0]), 0.5)
+    assert wl.check_params((ref[0] + 1e-12, 0.5), ref)["ok"]
+    assert not wl.check_params((ref[0] * 1.01, 0.5), ref)["ok"]
+    assert not wl.check_params((np.array([np.nan, -2.0]), 0.5), ref)["ok"]
