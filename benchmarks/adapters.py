@@ -55,8 +55,18 @@ class Adapter:
         self.threads = threads
 
     def version(self) -> str:
-        mod = sys.modules.get(self.modules[0]) if self.modules else None
-        return str(getattr(mod, "__version__", "")) if mod else ""
+        """The module's ``__version__``, else its distribution's installed version."""
+        if not self.modules:
+            return ""
+        found = getattr(sys.modules.get(self.modules[0]), "__version__", None)
+        if found:
+            return str(found)
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(self.distribution or self.modules[0])
+        except PackageNotFoundError:
+            return ""
 
     def pinning(self) -> str:
         return "threadpoolctl (BLAS/OpenMP)"
@@ -441,11 +451,6 @@ class AutogradAdapter(Adapter):
         self.grad = autograd.grad(loss)
         self.tiny = autograd.grad(lambda p: anp.sum(tiny_ops(*p)))
 
-    def version(self) -> str:
-        from importlib.metadata import version
-
-        return version("autograd")
-
     def tiny_setup(self, x: np.ndarray, y: np.ndarray) -> None:
         self.x, self.y_tiny = x.copy(), y.copy()
 
@@ -538,11 +543,6 @@ class MicrogradAdapter(Adapter):
         from micrograd.engine import Value
 
         self.Value = Value
-
-    def version(self) -> str:
-        from importlib.metadata import version
-
-        return version("micrograd")
 
     def update_cap(self, problem: Problem) -> int | None:
         rows = problem.batch_size or min(problem.n, max(1, self.max_elements // problem.d))

@@ -72,7 +72,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._op: Any = None
         self._parents: tuple[Any, ...] = ()
-        self._values: list[Any] = []
+        self._values: list[Any] | tuple = ()  # a leaf has no inputs
 
     @classmethod
     def _make(
