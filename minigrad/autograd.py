@@ -125,7 +125,11 @@ def apply(op: Op, *inputs: Any) -> Any:
         else:
             raw.append(x)
     try:
-        data = op.forward(*raw)
+        if op.save is not None and record and _mode.enabled:
+            data, saved = op.save(*raw)
+            raw.append(saved)
+        else:
+            data = op.forward(*raw)
     except ValueError as err:
         _reject_operands(op, inputs)
         shapes = " and ".join(str(_shape_of(x)) for x in raw if hasattr(x, "shape"))
@@ -151,10 +155,18 @@ class Op:
     (an axis, a shape, an index) have ``None`` as their rule. ``derivatives`` is the
     local derivative of each input in words, shown by :func:`minigrad.graph.explain`.
 
+    An op whose forward computes something its rules need anyway (mse computes the
+    residual) may also give ``save(*inputs) -> (out, saved)``: when the op is recorded,
+    ``saved`` is kept with the node and handed to the rules as one extra last argument
+    in the next ordinary backward. That backward then lets go of it, passing it to
+    ``release(saved)`` if given (so the op can reuse the memory); rules therefore also
+    work without it (a second backward, ``create_graph``, :func:`graph.explain` after a
+    backward), where they recompute from the inputs.
+
     Calling an Op applies it: ``mul(a, b)`` is ``apply(mul, a, b)``.
     """
 
-    __slots__ = ("derivatives", "forward", "name", "vjps")
+    __slots__ = ("derivatives", "forward", "name", "release", "save", "vjps")
 
     def __init__(
         self,
@@ -162,11 +174,15 @@ class Op:
         forward: Callable[..., Any],
         vjps: Sequence[Rule | None],
         derivatives: Sequence[str] = (),
+        save: Callable[..., tuple[Any, Any]] | None = None,
+        release: Callable[[Any], None] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.derivatives = tuple(derivatives)
+        self.save = save
+        self.release = release
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -270,7 +286,23 @@ def backprop(
             for _, p, gp in input_grads(t, g, create_graph):
                 previous = grads.get(p)
                 grads[p] = gp if previous is None else previous + gp
+            if t._op.save is not None and not create_graph and targets is None:
+                _let_go_of_saved(t)
     return found
+
+
+def _let_go_of_saved(t: Tensor) -> None:
+    """Drop the value ``t``'s op saved for this backward, handing it to ``op.release``.
+
+    Only a plain ``backward()`` does this: there the rules' results end in the leaves'
+    own ``.grad`` copies, so nothing outside the engine still refers to the value once
+    the pass is over (and no op is recorded during it, so it cannot be reused early).
+    The functional API returns gradients to the caller and keeps saved values instead.
+    """
+    if len(t._values) > len(t._parents):
+        saved = t._values.pop()
+        if t._op.release is not None:
+            t._op.release(saved)
 
 
 def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool) -> None:

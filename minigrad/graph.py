@@ -145,7 +145,9 @@ def _signature(fn: Any, skip: int, n: int) -> tuple[tuple[str, ...], int] | None
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return None
-    fixed = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    # a parameter with a default is a value the op saved for its rules, not an input
+    fixed = [p.name for p in params if p.kind in positional and p.default is p.empty]
     var = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
     if len(fixed) < skip:
         return None
@@ -595,7 +597,7 @@ def explain(loss: Tensor, params: Params | None = None) -> Explanation:
             op, parents = t._op, t._parents
             arg_names = _op_inputs(op, len(parents))[0]
             for i, p, gp in input_grads(t, g, create_graph=False):
-                gp = np.asarray(gp)
+                gp = np.array(gp)  # a copy: gp may be a buffer an op saved and will reuse
                 inputs.append(
                     InputGradient(
                         i, arg_names[i], label[id(p)], p.shape, _derivative_text(op, i), gp
@@ -611,7 +613,7 @@ def explain(loss: Tensor, params: Params | None = None) -> Explanation:
                 op=None if t._op is None else t._op.name,
                 shape=t.shape,
                 value=t.data.copy() if t._op is None else t.data,  # leaves may be updated
-                grad=np.asarray(g),
+                grad=np.array(g),
                 received=tuple(received.pop(id(t), ())),
                 inputs=tuple(inputs),
                 tensor=t,

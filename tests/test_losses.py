@@ -119,9 +119,122 @@ def test_mse_over_many_blocks_equals_the_plain_mean() -> None:
     n = 3 * mg.losses.CHUNK + 5
     a, t = rng.standard_normal(n), rng.standard_normal(n)
     pred = mg.tensor(a, requires_grad=True)
+    with mg.no_grad():  # the blockwise forward serves unrecorded calls
+        unrecorded = mg.losses.mse(pred, t)
     loss = mg.losses.mse(pred, t)
     loss.backward()
+    np.testing.assert_allclose(unrecorded.item(), np.mean((a - t) ** 2), rtol=1e-12)
     np.testing.assert_allclose(loss.item(), np.mean((a - t) ** 2), rtol=1e-12)
     np.testing.assert_allclose(pred.grad.data, 2 * (a - t) / n, rtol=1e-12)
     f32 = mg.losses.mse(mg.tensor(a.astype(np.float32)), t.astype(np.float32))
     assert f32.dtype == np.float32
+
+
+# --- the gradient mse saves in its forward, and the buffer it reuses ---------------------
+
+
+def _pred_and_target(n: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(n), rng.standard_normal(n)
+
+
+def test_second_backward_recomputes_what_the_first_used() -> None:
+    # the first backward uses (and lets go of) the saved 2r/N; the second recomputes it
+    a, t = _pred_and_target()
+    pred = mg.tensor(a, requires_grad=True)
+    loss = mg.losses.mse(pred, t)
+    loss.backward()
+    first = pred.grad.data.copy()
+    loss.backward()
+    np.testing.assert_allclose(first, 2 * (a - t) / a.size, rtol=1e-14)
+    np.testing.assert_allclose(pred.grad.data, 2 * first, rtol=1e-14)
+
+
+def test_a_reused_buffer_does_not_change_earlier_gradients_or_graphs() -> None:
+    a, t = _pred_and_target()
+    b, u = _pred_and_target(seed=1)
+    p1 = mg.tensor(a, requires_grad=True)
+    loss1 = mg.losses.mse(p1, t)
+    explanation = mg.graph.explain(loss1)
+    loss1.backward()  # its buffer goes back to the spare...
+    grad1 = p1.grad.data.copy()
+    p2 = mg.tensor(b, requires_grad=True)
+    mg.losses.mse(p2, u).backward()  # ...and this forward writes into it
+    np.testing.assert_array_equal(p1.grad.data, grad1)
+    np.testing.assert_allclose(p2.grad.data, 2 * (b - u) / b.size, rtol=1e-14)
+    recorded = explanation.steps[0].inputs[0].contribution  # ∂L/∂pred, as mse gave it
+    np.testing.assert_allclose(recorded, 2 * (a - t) / a.size, rtol=1e-14)
+    p1.grad = None
+    loss1.backward()  # the old graph still differentiates correctly
+    np.testing.assert_allclose(p1.grad.data, grad1, rtol=1e-14)
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0, -0.5])
+def test_saved_gradient_scales_with_the_upstream_gradient_and_serves_the_target(
+    scale: float,
+) -> None:
+    a, t = _pred_and_target()
+    pred = mg.tensor(a, requires_grad=True)
+    target = mg.tensor(t, requires_grad=True)
+    (scale * mg.losses.mse(pred, target)).backward()
+    np.testing.assert_allclose(pred.grad.data, scale * 2 * (a - t) / a.size, rtol=1e-14)
+    np.testing.assert_allclose(target.grad.data, -scale * 2 * (a - t) / a.size, rtol=1e-14)
+
+
+def test_two_mse_nodes_of_one_shape_in_one_graph() -> None:
+    # both forwards run before either backward: each needs a buffer of its own
+    a, t = _pred_and_target()
+    b, _ = _pred_and_target(seed=2)
+    for _ in range(3):  # later rounds start with a spare buffer
+        x = mg.tensor(a, requires_grad=True)
+        z = mg.tensor(b, requires_grad=True)
+        (mg.losses.mse(x, t) + mg.losses.mse(z, t)).backward()
+        np.testing.assert_allclose(x.grad.data, 2 * (a - t) / a.size, rtol=1e-14)
+        np.testing.assert_allclose(z.grad.data, 2 * (b - t) / b.size, rtol=1e-14)
+
+
+def test_functional_gradient_of_mse_is_the_callers_to_keep() -> None:
+    # the functional API returns the saved array itself; the engine must not reuse it
+    a, t = _pred_and_target()
+    g = mg.grad(lambda p: mg.losses.mse(p, t))(a)
+    kept = g.data.copy()
+    mg.losses.mse(mg.tensor(a + 1, requires_grad=True), t).backward()
+    np.testing.assert_array_equal(g.data, kept)
+
+
+def test_a_full_batch_update_allocates_one_fresh_batch_sized_array() -> None:
+    # the prediction; 2r/N reuses the buffer of the previous update (see _SpareBuffer)
+    tracemalloc = pytest.importorskip("tracemalloc")
+    n, d = 50_000, 3
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    model = mg.nn.LinearRegression(d)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+
+    def update() -> None:
+        opt.zero_grad()
+        mg.losses.mse(model(X), y).backward()
+        opt.step()
+
+    update()
+    tracemalloc.start()
+    try:
+        update()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    array_bytes = n * 8
+    assert array_bytes <= peak < 1.5 * array_bytes
+
+
+def test_the_spare_buffer_is_per_thread() -> None:
+    import threading
+
+    a, t = _pred_and_target()
+    mg.losses.mse(mg.tensor(a, requires_grad=True), t).backward()
+    mine = mg.losses._spare.array
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(mg.losses._spare.array))
+    thread.start()
+    thread.join()
+    assert mine is not None and seen == [None]
