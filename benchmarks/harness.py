@@ -44,6 +44,7 @@ class Case:
     scale: float  # seconds per timed update -> reported seconds per update
     notes: list[str] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
+    faults: list[float] = field(default_factory=list)  # minor page faults per update
     checks: list[dict] = field(default_factory=list)
     status: str = "ok"
     error: str = ""
@@ -113,12 +114,21 @@ def _make_case(adapter: Adapter, problem: wl.Problem, X: np.ndarray, y: np.ndarr
     return case
 
 
+def _prepare(case: Case, log: Log) -> None:
+    """Convert the data to the library's own types (untimed)."""
+    Xr, yr = case.data  # type: ignore[attr-defined]
+    try:
+        case.adapter.prepare(case.problem, Xr, yr, case.batches)
+    except Exception:
+        _fail(case, "prepare", log)
+
+
 def _warm_up(case: Case, log: Log) -> None:
     """One untimed repetition (a single update for huge full-batch data), then the check."""
     a = case.adapter
-    Xr, yr = case.data  # type: ignore[attr-defined]
+    if case.status != "ok":
+        return
     try:
-        a.prepare(case.problem, Xr, yr, case.batches)
         a.reset()
         if case.problem.batch_size is None and case.problem.n * case.problem.d >= 10_000_000:
             a.run(0, 1)  # compiles/initialises; the full check follows the first timed rep
@@ -136,14 +146,30 @@ def _time_rep(case: Case, log: Log) -> None:
     try:
         a.reset()
         gc.collect()
+        faults = _minor_faults()
         start = time.perf_counter()
         a.run()
         elapsed = time.perf_counter() - start
+        faults = _minor_faults() - faults
     except Exception:
         _fail(case, "timed run", log)
         return
     if _check(case, log):
         case.times.append(elapsed / len(case.batches) * case.scale)
+        case.faults.append(faults / len(case.batches))
+
+
+def _minor_faults() -> float:
+    """This process's minor page faults so far (NaN where ``resource`` is missing).
+
+    A fresh large array that the allocator must get from the OS costs one fault per
+    4 KiB page on first touch; the count per update shows when timings include that.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return math.nan
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
 
 
 def _record(case: Case, threads: int, unit: str) -> dict[str, Any]:
@@ -165,6 +191,7 @@ def _record(case: Case, threads: int, unit: str) -> dict[str, Any]:
         "extrapolation_factor": case.scale if case.scale != 1.0 else None,
         "updates_per_epoch": p.updates if p.batch_size is not None else None,
         "times": list(case.times),
+        "page_faults_per_update": statistics.median(case.faults) if case.faults else None,
         "check": case.checks[-1] if case.checks else None,
         "checks_passed": sum(c["ok"] for c in case.checks),
     }
@@ -186,11 +213,14 @@ def run_training(
     """Time one training problem for every adapter; returns (records, memory records)."""
     X, y = wl.make_data(problem.n, problem.d, problem.seed)
     log(f"  {problem.workload} {problem.describe()}, {repeats} rep(s)")
-    cases = []
-    for adapter in adapters:
-        case = _make_case(adapter, problem, X, y)
+    cases = [_make_case(adapter, problem, X, y) for adapter in adapters]
+    for case in cases:
+        _prepare(case, log)
+    # memory first: the first update of this size also counts buffers a library keeps
+    # from one update to the next (minigrad's mse buffer), which a later one would not
+    mem = measure_tracemalloc(cases, log) if memory else []
+    for case in cases:
         _warm_up(case, log)
-        cases.append(case)
     live = [c for c in cases if c.status == "ok"]
     for k in range(repeats):
         order = live[k % len(live) :] + live[: k % len(live)] if live else []
@@ -200,11 +230,12 @@ def run_training(
         log(
             f"    round {k + 1}/{repeats}: "
             + ", ".join(
-                f"{c.name} {_fmt(c.times[-1])}" for c in order if c.status == "ok" and c.times
+                f"{c.name} {_fmt(c.times[-1])} ({c.faults[-1]:.0f} faults/update)"
+                for c in order
+                if c.status == "ok" and c.times
             )
         )
     records = [_record(c, threads, "update") for c in cases]
-    mem = measure_tracemalloc(cases, log) if memory else []
     for c in cases:
         with contextlib.suppress(Exception):  # releasing is best effort
             c.adapter.release()
@@ -213,11 +244,14 @@ def run_training(
 
 
 def measure_tracemalloc(cases: list[Case], log: Log = _log) -> list[dict]:
-    """Peak bytes allocated during one full-batch update, over the data (tracemalloc).
+    """Peak bytes allocated during a library's first full-batch update, over the data.
 
     NumPy reports every array buffer to tracemalloc, so for libraries that compute with
     NumPy this is the exact peak of everything one update allocates (graph, temporaries,
     gradients) above what existed before it: X, y and the parameters are not counted.
+    Run it before any other update of this size, so that memory a library keeps between
+    updates is allocated (and counted) here; ``retained_bytes`` is what it still holds
+    after the update.
     """
     out = []
     for case in cases:

@@ -10,7 +10,9 @@ tracemalloc). glibc's malloc is told to serve every allocation above 64 KiB with
 mmap and to give freed memory straight back (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_),
 so memory freed by the warm-up is not silently reused and the high-water mark sees every
 array of the measured update. Page granularity (4 KiB) and the warm-up's retained caches
-make this coarser than tracemalloc: it is reported beside it, not instead of it.
+make this coarser than tracemalloc: it is reported beside it, not instead of it. What
+the warm-up left resident (buffers, caches, compiled code) is reported as
+``retained_bytes``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def measure(library: str, n: int, d: int, threads: int, extra: str | None = None
     X, y = wl.make_data(n, d, problem.seed)
     adapter.prepare(problem, X, y, wl.batch_order(problem))
     adapter.reset()
+    gc.collect()
+    prepared = _status()["VmRSS"]
     adapter.run(0, 1)  # warm-up: first-call initialisation and compilation are not counted
     adapter.reset()
     gc.collect()
@@ -59,6 +63,7 @@ def measure(library: str, n: int, d: int, threads: int, extra: str | None = None
         "n": n,
         "d": d,
         "peak_bytes": peak - before,
+        "retained_bytes": before - prepared,  # what the warm-up left resident
         "rss_before_bytes": before,
         "data_bytes": X.nbytes + y.nbytes,
     }

@@ -153,8 +153,10 @@ def _time_table(results: dict, workload: str, threads: int, budgets: list[dict])
     name, scale = _unit(sorted(medians)[len(medians) // 2] if medians else 1e-3)
     per = UNIT_PER[rows[0]["unit"]]
     epoch = workload in ("W4", "W5")
+    faults = any(r.get("page_faults_per_update") is not None for r in rows)
     head = f"| library | median ({name} {per}) | min–max | × NumPy | × PyTorch |"
     head += " epoch time |" if epoch else ""
+    head += " page faults / update |" if faults else ""
     head += " budget |"
     lines = [_problem_line(rows), "", head, "|" + "---|" * (head.count("|") - 1)]
     notes = []
@@ -177,6 +179,7 @@ def _time_table(results: dict, workload: str, threads: int, budgets: list[dict])
             cells = (
                 [f"{r['label']}{mark}", f"{r['status'].upper()}: {r.get('error', '')}", "", "", ""]
                 + ([""] if epoch else [])
+                + ([""] if faults else [])
                 + [_budget_cell(budget)]
             )
             lines.append("| " + " | ".join(cells) + " |")
@@ -190,6 +193,9 @@ def _time_table(results: dict, workload: str, threads: int, budgets: list[dict])
         ]
         if epoch:
             cells.append(f"{r['epoch_time']:.3g} s")
+        if faults:
+            count = r.get("page_faults_per_update")
+            cells.append("" if count is None or count != count else f"{count:.0f}")
         cells.append(_budget_cell(budget))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
@@ -250,8 +256,9 @@ def _memory_table(results: dict, budgets: list[dict]) -> list[str]:
     if not mem:
         return []
     lines = [
-        "| library | method | peak over the data | × NumPy (same method) | budget |",
-        "|---|---|---|---|---|",
+        "| library | method | peak over the data | × NumPy (same method) | kept after the update "
+        "| budget |",
+        "|---|---|---|---|---|---|",
     ]
     labels = {}
     for run in results["runs"]:
@@ -267,7 +274,7 @@ def _memory_table(results: dict, budgets: list[dict]) -> list[str]:
     ):
         label = labels.get(m["library"], m["library"])
         if "error" in m:
-            lines.append(f"| {label} | {m['method']} | failed: {m['error']} | | |")
+            lines.append(f"| {label} | {m['method']} | failed: {m['error']} | | | |")
             continue
         numpy = _find(mem, library="numpy", method=m["method"])
         ratio = (
@@ -280,18 +287,22 @@ def _memory_table(results: dict, budgets: list[dict]) -> list[str]:
             if m["library"] == "minigrad" and m["method"] == "tracemalloc"
             else ""
         )
+        kept = m.get("retained_bytes")
         lines.append(
-            f"| {label} | {m['method']} | {_mib(m['peak_bytes'])} | {_ratio(ratio)} | {cell} |"
+            f"| {label} | {m['method']} | {_mib(m['peak_bytes'])} | {_ratio(ratio)} "
+            f"| {'' if kept is None else _mib(kept)} | {cell} |"
         )
     data = next((m.get("data_bytes") for m in mem if m.get("data_bytes")), None)
     lines.append("")
     if data:
         lines.append(f"The data itself (X and y) is {_mib(data)}; it is not counted.")
     lines.append(
-        "tracemalloc: peak of NumPy buffers allocated during one update (exact, NumPy-based "
-        "libraries only). rss: kernel high-water mark (VmHWM) of one update minus the resident "
+        "tracemalloc: peak of NumPy buffers allocated during a library's first update of this "
+        "size (exact, NumPy-based libraries only), so buffers it keeps between updates count. "
+        "rss: kernel high-water mark (VmHWM) of the update after a warm-up minus the resident "
         "set before it, in a fresh process per library with glibc malloc forced to mmap/unmap "
-        "every allocation above 64 KiB; 4 KiB pages, coarser. See benchmarks/memory.py."
+        "every allocation above 64 KiB; 4 KiB pages, coarser; what the warm-up left resident "
+        "is in the last column. See benchmarks/memory.py."
     )
     lines.append("")
     return lines
