@@ -66,6 +66,7 @@ __all__ = [
     "mae_gradients",
     "mae_value",
     "max_stable_lr",
+    "max_stable_lr_per_example",
     "mse_gradients",
     "mse_hessian",
     "mse_value",
@@ -337,6 +338,23 @@ def max_stable_lr(X: ArrayLike) -> float:
     is rank-deficient, are flat: GD neither moves nor needs to move along them.)
     """
     return 2.0 / float(np.linalg.eigvalsh(mse_hessian(X))[-1])
+
+
+def max_stable_lr_per_example(X: ArrayLike) -> float:
+    """1 / max_i ‖x̃_i‖², x̃_i = (x_i, 1): the largest learning rate for which *every*
+    single-example (batch size 1, SGD) step on MSE contracts.
+
+    One example's loss (x̃ᵢᵀθ − yᵢ)² has Hessian 2x̃ᵢx̃ᵢᵀ, whose one non-zero eigenvalue is
+    2‖x̃ᵢ‖² (eigenvector x̃ᵢ), so by the argument of :func:`max_stable_lr` its step is
+    stable iff lr < 2/(2‖x̃ᵢ‖²). The full-batch Hessian is the mean of these, and
+    λ_max of a mean is at most the largest λ_max, so this bound never exceeds the
+    full-batch one: SGD needs a smaller (or equal) learning rate.
+
+    >>> max_stable_lr_per_example([[1.0], [3.0]])   # 1 / (3² + 1)
+    0.1
+    """
+    Xt = _with_ones(_as_X(X))
+    return 1.0 / float(np.max(np.einsum("ij,ij->i", Xt, Xt)))
 
 
 def gradient_descent_step(

@@ -406,6 +406,15 @@ class Trainer:
                 f"; full-batch gradient descent on MSE is stable only for lr < {bound:.4g} "
                 "(2/λ_max of the loss Hessian, minigrad.formulas.max_stable_lr)"
             )
+            if self.batch_size == 1:
+                per_example = formulas.max_stable_lr_per_example(self.X)
+                message += (
+                    f", and with batch_size=1 every step is stable only for lr < "
+                    f"{per_example:.4g} (1/max‖(x, 1)‖², "
+                    "minigrad.formulas.max_stable_lr_per_example)"
+                )
+            elif self.batch_size is not None:
+                message += f"; batches of {self.batch_size} need a smaller learning rate"
         history.divergence_reason = message + "."
 
 

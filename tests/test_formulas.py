@@ -502,3 +502,19 @@ def test_agrees_with_pytorch(name: str, data: st.DataObject) -> None:
     gw, gb = fm.GRADIENTS[name](X, y, w, b)
     np.testing.assert_allclose(gw, tw.grad.numpy(), rtol=1e-10, atol=1e-12)
     assert gb == pytest.approx(tb.grad.item(), rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize(("X", "y"), DATASETS)
+def test_max_stable_lr_per_example_is_the_smallest_one_example_bound(X, y) -> None:
+    # each example on its own is a full batch of one: its bound is max_stable_lr of that row
+    one_row_bounds = [fm.max_stable_lr(X[i : i + 1]) for i in range(len(X))]
+    assert fm.max_stable_lr_per_example(X) == pytest.approx(min(one_row_bounds), rel=1e-12)
+    assert fm.max_stable_lr_per_example(X) <= fm.max_stable_lr(X) * (1 + 1e-12)
+    # a single-example step just above its bound grows that example's residual
+    i = int(np.argmin(one_row_bounds))
+    lr = 1.1 * fm.max_stable_lr_per_example(X)
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(50):
+        w, b = fm.gradient_descent_step(X[i : i + 1], y[i : i + 1], w, b, lr)
+    r = fm.predict(X[i : i + 1], w, b)[0] - y[i]
+    assert abs(r) > 100 * abs(y[i])  # |1 − 2·lr·‖x̃‖²| = 1.2 per step: 1.2⁵⁰ ≈ 9000
