@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -82,6 +83,7 @@ def evaluate_budgets(results: dict) -> list[dict]:
                 if mine and theirs:
                     row["ratio"] = mine["median"] / theirs["median"]
                     row["result"] = "PASS" if row["ratio"] <= limit else "FAIL"
+                    row["round_ratios"] = _round_ratio_quartiles(mine, theirs)
                 else:
                     row["result"] = "not run"
                 out.append(row)
@@ -103,6 +105,20 @@ def evaluate_budgets(results: dict) -> list[dict]:
                 row["result"] = "not run"
             out.append(row)
     return out
+
+
+def _round_ratio_quartiles(mine: dict, theirs: dict) -> tuple[float, float] | None:
+    """Quartiles of minigrad's time over the peer's within each round.
+
+    Every library runs once per round, so a round's two times saw nearly the same
+    machine. The verdict uses the ratio of medians; how far these per-round ratios
+    spread shows how much of a verdict near its limit is the machine's noise.
+    """
+    a, b = mine.get("times") or [], theirs.get("times") or []
+    if len(a) != len(b) or len(a) < 4:
+        return None
+    q = statistics.quantiles([x / y for x, y in zip(a, b, strict=True)], n=4)
+    return q[0], q[2]
 
 
 def fit_overhead(results: dict) -> list[dict]:
@@ -439,8 +455,17 @@ def markdown(results: dict) -> str:
             elif b["kind"] == "memory" and t != threads[0]:
                 cells.append("(measured once)")
             else:
-                cells.append(f"{_ratio(row['ratio'])} {row['result']}")
+                spread = row.get("round_ratios")
+                rounds = f" (rounds {spread[0]:.2f}–{spread[1]:.2f})" if spread else ""
+                cells.append(f"{_ratio(row['ratio'])} {row['result']}{rounds}")
         out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out += [
+        "",
+        "A verdict compares the ratio of medians with the limit. In brackets: the middle half "
+        "(quartiles) of the per-round ratios, minigrad's time over the peer's within each "
+        "round (every library runs once per round); a limit inside that range is within this "
+        "machine's noise.",
+    ]
     out.append("")
     for workload in results["settings"]["workloads"]:
         out += [f"## {workload} — {DESCRIPTIONS[workload]}", ""]

@@ -157,3 +157,14 @@ def test_check_params_tolerance() -> None:
     assert wl.check_params((ref[0] + 1e-12, 0.5), ref)["ok"]
     assert not wl.check_params((ref[0] * 1.01, 0.5), ref)["ok"]
     assert not wl.check_params((np.array([np.nan, -2.0]), 0.5), ref)["ok"]
+
+
+def test_round_ratios_pair_each_round_and_give_quartiles() -> None:
+    from benchmarks.report import _round_ratio_quartiles
+
+    mine = {"times": [1.0, 4.0, 6.0, 16.0]}
+    peer = {"times": [1.0, 2.0, 2.0, 4.0]}  # per-round ratios 1, 2, 3, 4
+    # quartiles of 1..4 by the (n + 1)·p rule: positions 1.25 and 3.75
+    assert _round_ratio_quartiles(mine, peer) == pytest.approx((1.25, 3.75))
+    assert _round_ratio_quartiles({"times": [1.0] * 3}, {"times": [1.0] * 3}) is None
+    assert _round_ratio_quartiles({"times": [1.0] * 5}, {"times": [1.0] * 4}) is None
