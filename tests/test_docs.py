@@ -23,12 +23,13 @@ MODULES = [
     "minigrad.graph",
     "minigrad.testing",
     "minigrad.plot",
+    "minigrad.plot.curves",
 ]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str) -> None:
-    if name == "minigrad.plot":
+    if name.startswith("minigrad.plot"):
         pytest.importorskip("matplotlib")
     module = importlib.import_module(name)
     result = doctest.testmod(

@@ -1,0 +1,111 @@
+"""What every figure shares: the headless backend, saving, loss labels, numbers.
+
+Imported first by :mod:`minigrad.plot`, so the backend is chosen before anything
+imports ``matplotlib.pyplot``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+try:
+    import matplotlib
+except ImportError as error:  # pragma: no cover - exercised only without matplotlib
+    raise ImportError(
+        "minigrad.plot needs matplotlib, which is not installed: pip install 'minigrad[plot]'"
+    ) from error
+
+
+def _choose_backend() -> None:
+    """Use Agg on a display-less Linux box, unless someone already chose a backend."""
+    if os.environ.get("MPLBACKEND") or "matplotlib.pyplot" in sys.modules:
+        return
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        matplotlib.use("Agg")
+
+
+_choose_backend()
+
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+PathLike = str | os.PathLike
+
+DPI = 110
+"""Resolution of saved PNGs (dots per inch)."""
+
+LOSS_NAMES = {
+    "mse": "MSE",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "l1_loss": "L1",
+    "l2_loss": "L2",
+    "huber": "Huber",
+}
+"""How each loss is written on an axis."""
+
+_SQUARED_UNITS = {"mse", "l2_loss"}
+_SAME_UNITS = {"mae", "rmse", "l1_loss"}
+
+
+def save(fig: Figure, path: PathLike, dpi: int = DPI) -> Path:
+    """Write ``fig`` to ``path`` (PNG unless the suffix names another format) and return
+    the path written. Parent folders are created; the margins are trimmed (``bbox_inches=
+    "tight"``) so nothing a reader needs is cut off and nothing else is kept.
+    """
+    path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix(".png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def finish(fig: Figure, path: PathLike | None) -> Figure:
+    if path is not None:
+        save(fig, path)
+    return fig
+
+
+def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, ax
+
+
+def loss_label(loss: str, units: str | None = None) -> str:
+    """An axis label for a loss: ``"loss (MSE)"``, ``"loss (MSE, mpg²)"`` with units.
+
+    MSE and L2 are in squared target units, MAE, RMSE and L1 in the target's own units;
+    Huber mixes both, so it gets no unit.
+    """
+    if not loss:
+        return "loss"
+    name = LOSS_NAMES.get(loss, loss)
+    if units and loss in _SQUARED_UNITS:
+        return f"loss ({name}, {units}²)"
+    if units and loss in _SAME_UNITS:
+        return f"loss ({name}, {units})"
+    return f"loss ({name})"
+
+
+def with_units(name: str, units: str | None) -> str:
+    return f"{name} ({units})" if units else name
+
+
+def num(value: float) -> str:
+    """A number for a label: 3 significant digits and a real minus sign."""
+    return f"{value:.3g}".replace("-", "−")
+
+
+def signed(value: float) -> str:
+    return f"− {num(abs(value))}" if value < 0 else f"+ {num(value)}"
