@@ -238,3 +238,31 @@ def test_the_spare_buffer_is_per_thread() -> None:
     thread.start()
     thread.join()
     assert mine is not None and seen == [None]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    actions=st.lists(
+        st.one_of(
+            st.tuples(st.just("forward"), st.sampled_from([3, 5])),  # a new graph of size n
+            st.tuples(st.just("backward"), st.integers(0, 7)),  # backward on graph k (mod)
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_any_interleaving_of_forwards_and_backwards_gives_exact_gradients(actions) -> None:
+    # graphs share one spare buffer per size: whatever the order of forwards and
+    # (repeated) backwards, every backward must add exactly 2(a − t)/N to a's gradient
+    rng = np.random.default_rng(len(actions))
+    graphs = []
+    for kind, arg in actions:
+        if kind == "forward":
+            a, t = rng.standard_normal(arg), rng.standard_normal(arg)
+            leaf = mg.tensor(a, requires_grad=True)
+            graphs.append((leaf, mg.losses.mse(leaf, t), 2 * (a - t) / arg, [0]))
+        elif graphs:
+            leaf, loss, expected, count = graphs[arg % len(graphs)]
+            loss.backward()
+            count[0] += 1
+            np.testing.assert_allclose(leaf.grad.data, count[0] * expected, rtol=1e-13)
