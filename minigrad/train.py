@@ -338,15 +338,18 @@ class Trainer:
         if self.record_path:
             history.path.append(_flat_params(self.params))
         opt.zero_grad()
-        pred = self.model(Tensor(xb))
-        batch_loss = self.loss_fn(pred, Tensor(yb).reshape(pred.shape))
-        value = float(batch_loss.data)
-        history.step_losses.append(value)
-        if not math.isfinite(value):
-            self.diverged(update, epoch, f"the loss became {value}")
-            return True
-        batch_loss.backward()
-        opt.step()
+        # a blow-up (inf, nan) is caught and explained here, so NumPy's own overflow
+        # warnings would only say the same thing less clearly
+        with np.errstate(over="ignore", invalid="ignore"):
+            pred = self.model(Tensor(xb))
+            batch_loss = self.loss_fn(pred, Tensor(yb).reshape(pred.shape))
+            value = float(batch_loss.data)
+            history.step_losses.append(value)
+            if not math.isfinite(value):
+                self.diverged(update, epoch, f"the loss became {value}")
+                return True
+            batch_loss.backward()
+            opt.step()
         if self.grad_tol is not None:
             norm = math.sqrt(sum(float(np.vdot(p.grad.data, p.grad.data))
                                  for p in self.params if p.grad is not None))  # fmt: skip
