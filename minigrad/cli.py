@@ -63,9 +63,12 @@ def _load(args: argparse.Namespace) -> data.Dataset:
     if not path.exists() and args.file in {name for name, _, _ in data.list_datasets()}:
         path = data.dataset_path(args.file)
     features = args.features.split(",") if args.features else None
-    return data.load_csv(
-        path, target=args.target, features=features, drop_missing=args.drop_missing
-    )
+    with warnings.catch_warnings():
+        # the rows --drop-missing drops are reported in train's own output
+        warnings.filterwarnings("ignore", message=r".*: dropped \d+ of", category=UserWarning)
+        return data.load_csv(
+            path, target=args.target, features=features, drop_missing=args.drop_missing
+        )
 
 
 def train(args: argparse.Namespace) -> History:
@@ -98,7 +101,10 @@ def train(args: argparse.Namespace) -> History:
         w, b = scaler.unstandardize_weights(w, b)
     w_cf, b_cf = formulas.closed_form(ds.X, ds.y)
     if ds.n_dropped:
-        print(f"dropped {ds.n_dropped} rows with missing or non-numeric cells")
+        print(
+            f"dropped {ds.n_dropped} of {ds.n_dropped + len(ds.y)} rows with a missing or "
+            "non-numeric value in the columns used"
+        )
     print(
         f"{len(ds.y)} rows, target {ds.target_name!r}, features: {', '.join(ds.feature_names)}"
         + (" (standardized for training)" if scaler is not None else "")
@@ -122,7 +128,7 @@ def train(args: argparse.Namespace) -> History:
         model.save(args.save)
         print(f"saved {args.save}" + (" (standardized-feature weights)" if scaler else ""))
     if history.diverged:
-        hint = "" if scaler is not None else "; try --standardize or a smaller --lr"
+        hint = "" if scaler is not None else " Try --standardize or a smaller --lr."
         raise CommandError(history.divergence_reason + hint)
     return history
 
