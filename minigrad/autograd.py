@@ -271,6 +271,7 @@ def backprop(
     that requires grad accumulates its gradient into ``.grad``, as in PyTorch.
     """
     stop = set(targets) if targets is not None else ()
+    let_go = targets is None and not create_graph  # see _let_go_of_saved
     grads: dict[Tensor, Any] = {root: gradient}
     found: dict[Tensor, Any] = {}
     for t in reversed(toposort(root, stop)):
@@ -286,7 +287,7 @@ def backprop(
             for _, p, gp in input_grads(t, g, create_graph):
                 previous = grads.get(p)
                 grads[p] = gp if previous is None else previous + gp
-            if t._op.save is not None and not create_graph and targets is None:
+            if let_go and t._op.save is not None:
                 _let_go_of_saved(t)
     return found
 

@@ -58,22 +58,23 @@ def list_datasets() -> None:
         print(f"{name:8s} {n_rows:6d} rows  {description}")
 
 
-def _load(args: argparse.Namespace) -> data.Dataset:
+def _load(args: argparse.Namespace) -> tuple[data.Dataset, list[str]]:
+    """The data set, and what loading it said (the rows ``--drop-missing`` dropped)."""
     path = Path(args.file)
     if not path.exists() and args.file in {name for name, _, _ in data.list_datasets()}:
         path = data.dataset_path(args.file)
     features = args.features.split(",") if args.features else None
-    with warnings.catch_warnings():
-        # the rows --drop-missing drops are reported in train's own output
-        warnings.filterwarnings("ignore", message=r".*: dropped \d+ of", category=UserWarning)
-        return data.load_csv(
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = data.load_csv(
             path, target=args.target, features=features, drop_missing=args.drop_missing
         )
+    return ds, [str(w.message) for w in caught]
 
 
 def train(args: argparse.Namespace) -> History:
     """Fit a linear regression to a CSV file and print what happened."""
-    ds = _load(args)
+    ds, notes = _load(args)
     X = ds.X
     scaler = data.Standardizer().fit(X) if args.standardize else None
     if scaler is not None:
@@ -100,11 +101,8 @@ def train(args: argparse.Namespace) -> History:
     if scaler is not None:
         w, b = scaler.unstandardize_weights(w, b)
     w_cf, b_cf = formulas.closed_form(ds.X, ds.y)
-    if ds.n_dropped:
-        print(
-            f"dropped {ds.n_dropped} of {ds.n_dropped + len(ds.y)} rows with a missing or "
-            "non-numeric value in the columns used"
-        )
+    for note in notes:
+        print(note)
     print(
         f"{len(ds.y)} rows, target {ds.target_name!r}, features: {', '.join(ds.feature_names)}"
         + (" (standardized for training)" if scaler is not None else "")

@@ -240,7 +240,9 @@ def fit(
 
     A run whose loss becomes non-finite, or grows :data:`DIVERGENCE_FACTOR` times past
     its first epoch, stops and reports it in ``history.divergence_reason``, naming the
-    learning rate and, for MSE on a linear model, the largest stable one.
+    learning rate and, for MSE on a linear model, the largest stable one. That one
+    warning replaces NumPy's overflow and invalid-value warnings, which are off while
+    training runs (callbacks included).
     """
     if not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"epochs must be an integer ≥ 1, got {epochs!r}")
@@ -307,6 +309,9 @@ class Trainer:
             optimizer=type(opt).__name__,
         )
 
+    # a blow-up (inf, nan) is caught and explained by diverged(), so NumPy's own overflow
+    # warnings on the way would only say the same thing less clearly
+    @np.errstate(over="ignore", invalid="ignore")
     def run(self, epochs: int, shuffle: bool, seed: int, progress: bool | None) -> History:
         history = self.history
         rng = np.random.default_rng(seed)
@@ -338,18 +343,15 @@ class Trainer:
         if self.record_path:
             history.path.append(_flat_params(self.params))
         opt.zero_grad()
-        # a blow-up (inf, nan) is caught and explained here, so NumPy's own overflow
-        # warnings would only say the same thing less clearly
-        with np.errstate(over="ignore", invalid="ignore"):
-            pred = self.model(Tensor(xb))
-            batch_loss = self.loss_fn(pred, Tensor(yb).reshape(pred.shape))
-            value = float(batch_loss.data)
-            history.step_losses.append(value)
-            if not math.isfinite(value):
-                self.diverged(update, epoch, f"the loss became {value}")
-                return True
-            batch_loss.backward()
-            opt.step()
+        pred = self.model(Tensor(xb))
+        batch_loss = self.loss_fn(pred, Tensor(yb).reshape(pred.shape))
+        value = float(batch_loss.data)
+        history.step_losses.append(value)
+        if not math.isfinite(value):
+            self.diverged(update, epoch, f"the loss became {value}")
+            return True
+        batch_loss.backward()
+        opt.step()
         if self.grad_tol is not None:
             norm = math.sqrt(sum(float(np.vdot(p.grad.data, p.grad.data))
                                  for p in self.params if p.grad is not None))  # fmt: skip
