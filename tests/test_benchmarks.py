@@ -168,3 +168,24 @@ def test_round_ratios_pair_each_round_and_give_quartiles() -> None:
     assert _round_ratio_quartiles(mine, peer) == pytest.approx((1.25, 3.75))
     assert _round_ratio_quartiles({"times": [1.0] * 3}, {"times": [1.0] * 3}) is None
     assert _round_ratio_quartiles({"times": [1.0] * 5}, {"times": [1.0] * 4}) is None
+
+
+@pytest.mark.parametrize("batch_size", [None, 7])
+def test_w2_parts_adapters_follow_the_hand_derived_trajectory(batch_size: int | None) -> None:
+    """The W2 decomposition adapters compute the same descent as the reference."""
+    from benchmarks.adapters import load_extra
+
+    problem = wl.Problem("W2", 50, 3, batch_size, steps=4)
+    X, y = wl.make_data(problem.n, problem.d)
+    batches = wl.batch_order(problem)
+    want = wl.reference_params(X, y, problem.lr, batches, ("w2_parts", *problem.key))
+    found = {cls.name: cls for cls in load_extra(str(REPO / "benchmarks" / "w2_parts.py"))}
+    assert set(found) == {"numpy-keep", "minigrad-ops"}
+    for cls in found.values():
+        adapter = cls(threads=1)
+        adapter.prepare(problem, X, y, batches)
+        adapter.reset()
+        adapter.run(0, 2)
+        adapter.run(2)  # continues from the same parameters
+        check = wl.check_params(adapter.params(), want)
+        assert check["ok"], (cls.name, check)

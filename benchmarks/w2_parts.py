@@ -1,0 +1,86 @@
+"""Two extra adapters that take W2's gap between minigrad and hand NumPy apart.
+
+Load them with ``--extra-adapters benchmarks/w2_parts.py`` and run them beside the two::
+
+    python -m benchmarks --workloads W2 --threads 1 --extra-adapters benchmarks/w2_parts.py \\
+        --libraries numpy,numpy-keep,minigrad-ops,minigrad
+
+Read the four medians as steps, each adding one thing to the one before:
+
+- ``numpy``: the hand-written update. It computes the residual in place, in the very
+  array that held the prediction, so an update touches two N-sized arrays (r and y).
+- ``numpy-keep``: the same maths, but the prediction survives the residual, as it must
+  in any autodiff graph (the user, ``graph.explain`` and a second backward may read it).
+  Three N-sized arrays per update instead of two.
+- ``minigrad-ops``: minigrad's own forward, save and rule functions, called directly with
+  no Tensor, graph, backward engine or optimizer: minigrad's array work alone (adds the
+  pass that scales ∂mse/∂pred = 2r/N, which an engine must hand over as one array).
+- ``minigrad``: the public API (engine included). The last step is the engine's Python.
+
+Not libraries and not in the default run: they exist to measure, for the README of the
+benchmarks, which part of the gap is the engine and which is the array work any graph
+that keeps its prediction must do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from benchmarks.adapters import MinigradAdapter, NumpyAdapter
+
+
+class NumpyKeepPrediction(NumpyAdapter):
+    """Hand-written gradients, but the residual goes into a new array: p stays intact."""
+
+    name = "numpy-keep"
+    label = "NumPy, prediction kept"
+    description = "hand-written, p = Xw + b kept and r = p − y in its own array"
+
+    def run(self, start: int = 0, stop: int | None = None) -> None:
+        X, y, lr, w, b = self.X, self.y, self.lr, self.w, self.b
+        for idx in self.batches[start:stop]:
+            xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+            n = len(yb)
+            pred = xb @ w + b
+            r = pred - yb  # the only difference from NumpyAdapter: not r -= yb in place
+            self.loss = r @ r / n
+            gw = (2.0 / n) * (xb.T @ r)
+            gb = (2.0 / n) * r.sum()
+            w -= lr * gw
+            b -= lr * gb
+        self.w, self.b = w, b
+
+
+class MinigradOpsOnly(MinigradAdapter):
+    """minigrad's ops called directly: its array work, without Tensors or the engine."""
+
+    name = "minigrad-ops"
+    label = "minigrad's ops, no engine"
+    description = "ops.linear and mse's forward, save and rules called on arrays directly"
+
+    def reset(self) -> None:
+        self.w = np.zeros(self.problem.d)
+        self.b = np.zeros(())
+
+    def run(self, start: int = 0, stop: int | None = None) -> None:
+        from minigrad import losses, ops
+
+        linear, mse, sum_to_shape = ops.linear, losses._mse, ops.sum_to_shape
+        _, grad_weight, grad_bias = linear.vjps
+        X, y, lr, w, b = self.X, self.y, self.lr, self.w, self.b
+        one = np.ones(())
+        for idx in self.batches[start:stop]:
+            xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+            pred = linear.forward(xb, w, b)
+            self.loss, saved = mse.save(pred, yb)
+            g = mse.vjps[0](one, self.loss, pred, yb, saved)  # ∂mse/∂pred, as backward gets it
+            gw: Any = np.array(grad_weight(g, pred, xb, w, b))  # the leaves' own copies
+            gb: Any = np.array(sum_to_shape(grad_bias(g, pred, xb, w, b), b.shape))
+            mse.release(saved)
+            w -= lr * gw  # SGD's in-place step
+            b -= lr * gb
+
+    def params(self) -> tuple[np.ndarray, float]:
+        return self.w.copy(), float(self.b)
