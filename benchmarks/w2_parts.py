@@ -1,20 +1,21 @@
-"""Two extra adapters that take W2's gap between minigrad and hand NumPy apart.
+"""Three extra adapters that take W2's gap between minigrad and hand NumPy apart.
 
 Load them with ``--extra-adapters benchmarks/w2_parts.py`` and run them beside the two::
 
     python -m benchmarks --workloads W2 --threads 1 --extra-adapters benchmarks/w2_parts.py \\
-        --libraries numpy,numpy-keep,minigrad-ops,minigrad
+        --libraries numpy,numpy-keep,numpy-scaled,minigrad-ops,minigrad
 
-Read the four medians as steps, each adding one thing to the one before:
+Read the five medians as steps, each adding one thing to the one before:
 
 - ``numpy``: the hand-written update. It computes the residual in place, in the very
   array that held the prediction, so an update touches two N-sized arrays (r and y).
 - ``numpy-keep``: the same maths, but the prediction survives the residual, as it must
   in any autodiff graph (the user, ``graph.explain`` and a second backward may read it).
   Three N-sized arrays per update instead of two.
+- ``numpy-scaled``: also hands the backward ∂mse/∂pred = 2r/N as one array, as an engine
+  must (the hand-written update scales the d-sized ∂w instead): one more pass over r.
 - ``minigrad-ops``: minigrad's own forward, save and rule functions, called directly with
-  no Tensor, graph, backward engine or optimizer: minigrad's array work alone (adds the
-  pass that scales ∂mse/∂pred = 2r/N, which an engine must hand over as one array).
+  no Tensor, graph, backward engine or optimizer: minigrad's array work alone.
 - ``minigrad``: the public API (engine included). The last step is the engine's Python.
 
 Not libraries and not in the default run: they exist to measure, for the README of the
@@ -48,6 +49,29 @@ class NumpyKeepPrediction(NumpyAdapter):
             self.loss = r @ r / n
             gw = (2.0 / n) * (xb.T @ r)
             gb = (2.0 / n) * r.sum()
+            w -= lr * gw
+            b -= lr * gb
+        self.w, self.b = w, b
+
+
+class NumpyScaledGradient(NumpyAdapter):
+    """As ``numpy-keep``, with ∂mse/∂pred = 2r/N formed as an array before Xᵀ· and Σ."""
+
+    name = "numpy-scaled"
+    label = "NumPy, kept and 2r/N formed"
+    description = "as numpy-keep, then r *= 2/N, ∂w = Xᵀr, ∂b = Σr"
+
+    def run(self, start: int = 0, stop: int | None = None) -> None:
+        X, y, lr, w, b = self.X, self.y, self.lr, self.w, self.b
+        for idx in self.batches[start:stop]:
+            xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+            n = len(yb)
+            pred = xb @ w + b
+            r = pred - yb
+            self.loss = r @ r / n
+            r *= 2.0 / n  # the only difference from numpy-keep: the gradient of pred itself
+            gw = xb.T @ r
+            gb = r.sum()
             w -= lr * gw
             b -= lr * gb
         self.w, self.b = w, b

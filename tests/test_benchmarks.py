@@ -180,7 +180,7 @@ def test_w2_parts_adapters_follow_the_hand_derived_trajectory(batch_size: int | 
     batches = wl.batch_order(problem)
     want = wl.reference_params(X, y, problem.lr, batches, ("w2_parts", *problem.key))
     found = {cls.name: cls for cls in load_extra(str(REPO / "benchmarks" / "w2_parts.py"))}
-    assert set(found) == {"numpy-keep", "minigrad-ops"}
+    assert set(found) == {"numpy-keep", "numpy-scaled", "minigrad-ops"}
     for cls in found.values():
         adapter = cls(threads=1)
         adapter.prepare(problem, X, y, batches)
