@@ -38,6 +38,7 @@ class NumpyKeepPrediction(NumpyAdapter):
     name = "numpy-keep"
     label = "NumPy, prediction kept"
     description = "hand-written, p = Xw + b kept and r = p − y in its own array"
+    form_gradient = False  # numpy-scaled: hand on 2r/N as an array, as an engine does
 
     def run(self, start: int = 0, stop: int | None = None) -> None:
         X, y, lr, w, b = self.X, self.y, self.lr, self.w, self.b
@@ -45,36 +46,26 @@ class NumpyKeepPrediction(NumpyAdapter):
             xb, yb = (X, y) if idx is None else (X[idx], y[idx])
             n = len(yb)
             pred = xb @ w + b
-            r = pred - yb  # the only difference from NumpyAdapter: not r -= yb in place
+            r = pred - yb  # the difference from NumpyAdapter: not r -= yb in place
             self.loss = r @ r / n
-            gw = (2.0 / n) * (xb.T @ r)
-            gb = (2.0 / n) * r.sum()
+            scale = 2.0 / n
+            if self.form_gradient:
+                r *= scale  # one more pass over r; ∂w and ∂b then need no scaling
+                scale = 1.0
+            gw = scale * (xb.T @ r)
+            gb = scale * r.sum()
             w -= lr * gw
             b -= lr * gb
         self.w, self.b = w, b
 
 
-class NumpyScaledGradient(NumpyAdapter):
+class NumpyScaledGradient(NumpyKeepPrediction):
     """As ``numpy-keep``, with ∂mse/∂pred = 2r/N formed as an array before Xᵀ· and Σ."""
 
     name = "numpy-scaled"
     label = "NumPy, kept and 2r/N formed"
     description = "as numpy-keep, then r *= 2/N, ∂w = Xᵀr, ∂b = Σr"
-
-    def run(self, start: int = 0, stop: int | None = None) -> None:
-        X, y, lr, w, b = self.X, self.y, self.lr, self.w, self.b
-        for idx in self.batches[start:stop]:
-            xb, yb = (X, y) if idx is None else (X[idx], y[idx])
-            n = len(yb)
-            pred = xb @ w + b
-            r = pred - yb
-            self.loss = r @ r / n
-            r *= 2.0 / n  # the only difference from numpy-keep: the gradient of pred itself
-            gw = xb.T @ r
-            gb = r.sum()
-            w -= lr * gw
-            b -= lr * gb
-        self.w, self.b = w, b
+    form_gradient = True
 
 
 class MinigradOpsOnly(MinigradAdapter):
