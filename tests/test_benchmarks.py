@@ -171,10 +171,14 @@ def test_round_ratios_pair_each_round_and_give_quartiles() -> None:
 
 
 @pytest.mark.parametrize("batch_size", [None, 7])
-def test_w2_parts_adapters_follow_the_hand_derived_trajectory(batch_size: int | None) -> None:
+def test_w2_parts_adapters_follow_the_hand_derived_trajectory(
+    batch_size: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The W2 decomposition adapters compute the same descent as the reference."""
+    from benchmarks import adapters
     from benchmarks.adapters import load_extra
 
+    monkeypatch.setattr(adapters, "ADAPTERS", dict(adapters.ADAPTERS))  # load_extra registers
     problem = wl.Problem("W2", 50, 3, batch_size, steps=4)
     X, y = wl.make_data(problem.n, problem.d)
     batches = wl.batch_order(problem)
