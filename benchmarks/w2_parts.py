@@ -25,8 +25,6 @@ that keeps its prediction must do.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from benchmarks.adapters import MinigradAdapter, NumpyAdapter
@@ -91,8 +89,8 @@ class MinigradOpsOnly(MinigradAdapter):
             pred = linear.forward(xb, w, b)
             self.loss, saved = mse.save(pred, yb)
             g = mse.vjps[0](one, self.loss, pred, yb, saved)  # ∂mse/∂pred, as backward gets it
-            gw: Any = np.array(grad_weight(g, pred, xb, w, b))  # the leaves' own copies
-            gb: Any = np.array(sum_to_shape(grad_bias(g, pred, xb, w, b), b.shape))
+            gw = np.array(grad_weight(g, pred, xb, w, b))  # the leaves' own copies
+            gb = np.array(sum_to_shape(grad_bias(g, pred, xb, w, b), b.shape))
             mse.release(saved)
             w -= lr * gw  # SGD's in-place step
             b -= lr * gb
