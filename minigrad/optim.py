@@ -1,7 +1,7 @@
 """Optimizers: how parameters move given their gradients (PyTorch's update rules).
 
-Each step updates ``p.data`` in place, so the model keeps the same
-Parameter objects. Per-parameter state (momentum buffers, running averages) lives in
+Each step updates every parameter in place (under ``no_grad``), so the model keeps the
+same Parameter objects. Per-parameter state (momentum buffers, running averages) lives in
 ``optimizer.state``, keyed by parameter.
 
 >>> import minigrad as mg
@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.autograd import no_grad
 from minigrad.tensor import Tensor
 
 
@@ -55,12 +56,14 @@ class Optimizer:
     def step(self) -> None:
         """Apply one update to every parameter that has a gradient.
 
-        Updates write into ``p.data`` directly (no op is recorded, so no ``no_grad`` is
-        needed), keeping each Parameter object and any references to it.
+        Updates are in place under ``no_grad`` (``p -= …``), keeping each Parameter object
+        and any references to it; each one bumps the parameter's version counter, so a
+        graph recorded before the step refuses to backpropagate with the new values.
         """
-        for p in self.params:
-            if p.grad is not None:
-                self._update(p, p.grad.data, self.state[p])
+        with no_grad():
+            for p in self.params:
+                if p.grad is not None:
+                    self._update(p, p.grad.data, self.state[p])
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -102,7 +105,7 @@ class SGD(Optimizer):
             v = np.array(g) if v is None else np.add(self.momentum * v, g, out=v)
             state["velocity"] = v
             g = g + self.momentum * v if self.nesterov else v
-        p.data -= self.lr * g
+        p -= self.lr * g
 
 
 class RMSprop(Optimizer):
@@ -130,7 +133,7 @@ class RMSprop(Optimizer):
         s = state.setdefault("square_avg", np.zeros_like(p.data))
         s *= self.alpha
         s += (1 - self.alpha) * g * g
-        p.data -= self.lr * g / (np.sqrt(s) + self.eps)
+        p -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
 class Adam(Optimizer):
@@ -164,7 +167,7 @@ class Adam(Optimizer):
         v += (1 - beta2) * g * g
         m_hat = m / (1 - beta1**t)
         v_hat = v / (1 - beta2**t)
-        p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
