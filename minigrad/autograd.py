@@ -9,7 +9,8 @@ Backward: :func:`backprop` orders the graph with an explicit stack (no recursion
 million chained ops are fine), then walks it from the output, calling each op's
 vector-Jacobian rule once per input that needs a gradient. The engine owns the generic
 work: summing a gradient back to a broadcast input's shape, accumulating contributions
-from several consumers, and storing gradients on leaves.
+from several consumers, storing gradients on leaves, and refusing to use a value that
+was changed in place after an op saved it (version counters, as in PyTorch).
 
 In an ordinary backward the rules see plain ndarrays (fast: no graph is built). Under
 ``create_graph=True`` the very same rules see Tensors and record, which is how gradients
@@ -92,6 +93,9 @@ class enable_grad(_SetGradMode):
 
 Rule = Callable[..., Any]
 
+OUT = -1
+"""In an op's ``saves``: the rule reads the op's own output (``out``)."""
+
 
 def _shape_of(x: Any) -> Any:
     return getattr(x, "shape", type(x).__name__)
@@ -108,32 +112,47 @@ def _reject_operands(op: Op, inputs: tuple) -> None:
         raise TypeError(f"{op.name}: unsupported operand types ({kinds})")
 
 
+def _forward_error(op: Op, inputs: tuple, raw: list, err: ValueError) -> Exception:
+    """The exception for a forward that NumPy refused: a ShapeError when shapes clash,
+    else a ValueError that still names the op and what it was given."""
+    _reject_operands(op, inputs)
+    shapes = " and ".join(str(_shape_of(x)) for x in raw if hasattr(x, "shape"))
+    text = str(err)
+    if any(word in text for word in ("shape", "broadcast", "dimension", "size")):
+        return ShapeError(f"{op.name}: incompatible shapes {shapes} ({text})")
+    dtypes = ", ".join(str(x.dtype) for x in raw if hasattr(x, "dtype"))
+    return ValueError(f"{op.name}: {text} (inputs of shapes {shapes}, dtypes {dtypes})")
+
+
 def apply(op: Op, *inputs: Any) -> Any:
     """Run ``op`` on ``inputs``; record it when a Tensor input requires grad.
 
     With no Tensor among the inputs the result is a plain ndarray: the ops double as an
     array namespace, which is what lets one gradient rule serve both kinds of backward.
+    Python lists among the inputs become arrays first, so that the rules see arrays.
     """
     raw = []
-    has_tensor = record = False
+    has_tensor = record = versioned = False
     for x in inputs:
         if isinstance(x, Tensor):
             has_tensor = True
             if x.requires_grad:
                 record = True
+            if x._version is not None:
+                versioned = True
             raw.append(x.data)
+        elif type(x) is list:
+            return apply(op, *(np.asarray(v) if type(v) is list else v for v in inputs))
         else:
             raw.append(x)
+    saved = None
     try:
         if op.save is not None and record and _mode.enabled:
             data, saved = op.save(*raw)
-            raw.append(saved)
         else:
             data = op.forward(*raw)
     except ValueError as err:
-        _reject_operands(op, inputs)
-        shapes = " and ".join(str(_shape_of(x)) for x in raw if hasattr(x, "shape"))
-        raise ShapeError(f"{op.name}: incompatible shapes {shapes} ({err})") from None
+        raise _forward_error(op, inputs, raw, err) from None
     except TypeError as err:
         kinds = ", ".join(type(x).__name__ for x in inputs)
         raise TypeError(f"{op.name}: unsupported operand types ({kinds}): {err}") from None
@@ -142,8 +161,32 @@ def apply(op: Op, *inputs: Any) -> Any:
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     if record and _mode.enabled:
-        return Tensor._make(data, True, op, inputs, raw)
-    return Tensor._make(data, False, None, ())
+        out = Tensor._make(data, True, op, inputs, raw)
+        out._saved = saved
+    else:
+        out = Tensor._make(data, False, None, ())
+    if data.base is not None:  # a view: it shares its input's version counter
+        versioned |= _share_counter_with_source(out, inputs)
+    if versioned and out._op is not None:
+        out._saved_versions = tuple(version(x) for x in (out, *inputs))
+    return out
+
+
+def _share_counter_with_source(out: Tensor, inputs: tuple) -> bool:
+    """Give a view the version counter of the tensor whose memory it shares, so that an
+    in-place change through either one is seen by graphs that saved the other."""
+    for x in inputs:
+        if isinstance(x, Tensor) and np.may_share_memory(out.data, x.data):
+            out._version = x._shared_counter()
+            return True
+    return False
+
+
+def version(x: Any) -> int:
+    """How many times tensor ``x`` (or any alias of its data) was changed in place; 0 for
+    anything that is not a Tensor."""
+    counter = getattr(x, "_version", None)
+    return 0 if counter is None else counter[0]
 
 
 class Op:
@@ -155,27 +198,35 @@ class Op:
     (an axis, a shape, an index) have ``None`` as their rule. ``derivatives`` is the
     local derivative of each input in words, shown by :func:`minigrad.graph.explain`.
 
+    ``saves[i]`` lists the values rule ``i`` reads: input positions, and :data:`OUT` for
+    the output (shapes and dtypes do not count: in-place changes keep them). Before a
+    rule runs, the engine checks that none of them was changed in place since the op
+    was recorded, and raises otherwise. ``saves=()`` says no rule reads any value (a
+    variadic op's only option besides the default); left out, every input and the
+    output count for every rule.
+
     An op whose forward computes something its rules need anyway (mse computes the
     residual) may also give ``save(*inputs) -> (out, saved)``: when the op is recorded,
     ``saved`` is kept with the node and handed to the rules as one extra last argument
     in the next ordinary backward. That backward then lets go of it, passing it to
     ``release(saved)`` if given (so the op can reuse the memory); rules therefore also
-    work without it (a second backward, ``create_graph``, :func:`graph.explain` after a
-    backward), where they recompute from the inputs.
+    work without it (a second backward, ``create_graph``, the functional API,
+    :func:`graph.explain`), where they recompute from the inputs.
 
     Calling an Op applies it: ``mul(a, b)`` is ``apply(mul, a, b)``.
     """
 
-    __slots__ = ("derivatives", "forward", "name", "release", "save", "vjps")
+    __slots__ = ("derivatives", "forward", "name", "release", "save", "saves", "vjps")
 
     def __init__(
         self,
         name: str,
         forward: Callable[..., Any],
-        vjps: Sequence[Rule | None],
+        vjps: Sequence[Rule | None] | EveryInput,
         derivatives: Sequence[str] = (),
         save: Callable[..., tuple[Any, Any]] | None = None,
         release: Callable[[Any], None] | None = None,
+        saves: Sequence[Sequence[int]] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -183,6 +234,7 @@ class Op:
         self.derivatives = tuple(derivatives)
         self.save = save
         self.release = release
+        self.saves = None if saves is None else tuple(tuple(s) for s in saves)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -191,7 +243,9 @@ class Op:
 
 
 class EveryInput:
-    """The rules of a variadic op (concatenate, stack): rule ``i`` is ``rule(i, ...)``."""
+    """The rules of a variadic op (concatenate, stack): rule ``i`` is
+    ``rule(i, g, out, inputs)``, with all of the node's inputs as one sequence (so a
+    node of n inputs costs O(n) in backward, not O(n²))."""
 
     __slots__ = ("rule",)
 
@@ -200,7 +254,7 @@ class EveryInput:
 
     def __getitem__(self, i: int) -> Rule:
         rule = self.rule
-        return lambda *args: rule(i, *args)
+        return lambda *args: rule(i, args[0], args[1], args[2:])  # (g, out, *inputs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -238,20 +292,55 @@ def _inputs_to_visit(t: Tensor, stop: Collection[Tensor]) -> Iterator[Any]:
     return reversed(t._parents)  # last input first: backward then meets them in order
 
 
-def input_grads(t: Tensor, g: Any, create_graph: bool) -> list[tuple[int, Tensor, Any]]:
+def _check_saved(t: Tensor, i: int) -> None:
+    """Raise if a value rule ``i`` of ``t``'s op reads was changed in place since the op
+    was recorded (its version counter moved on)."""
+    op, parents = t._op, t._parents
+    reads = (OUT, *range(len(parents))) if op.saves is None else op.saves[i]
+    saved = t._saved_versions
+    for j in reads:
+        x = t if j == OUT else parents[j]
+        counter = getattr(x, "_version", None)
+        if counter is not None and counter[0] != (0 if saved is None else saved[j + 1]):
+            raise _modified_error(t, j, counter[0], 0 if saved is None else saved[j + 1])
+
+
+def _modified_error(t: Tensor, j: int, now: int, then: int) -> RuntimeError:
+    op = t._op
+    x = t if j == OUT else t._parents[j]
+    what = "its output" if j == OUT else f"its input {j}"
+    return RuntimeError(
+        f"one of the values needed for backward was modified in place: {op.name} saved "
+        f"{what}, a tensor of shape {x.shape}, at version {then}; it is now at version "
+        f"{now}. Compute the graph again after changing it (e.g. the loss after "
+        "optimizer.step()), or change a copy (mg.tensor(x) copies)."
+    )
+
+
+def input_grads(
+    t: Tensor, g: Any, create_graph: bool, saved: Any = None
+) -> list[tuple[int, Tensor, Any]]:
     """One backward step: (position, input, ∂L/∂input) for each input of ``t`` that
     requires grad, given ∂L/∂t = g.
 
     The op's rule gives the vector-Jacobian product; if the input was broadcast in the
     forward, the product is summed back to the input's shape here, once for every op.
+    ``saved`` is the value the op's forward saved for this backward (see :class:`Op`).
     """
     parents = t._parents
     op = t._op
+    rules = op.vjps
+    variadic = type(rules) is EveryInput
+    check = op.saves != ()  # () : no rule of this op reads a value (only shapes)
     out, vals = (t, parents) if create_graph else (t.data, t._values)
+    if saved is not None:
+        vals = (*vals, saved)
     result = []
     for i, p in enumerate(parents):
         if isinstance(p, Tensor) and p.requires_grad:
-            gi = op.vjps[i](g, out, *vals)
+            if check:
+                _check_saved(t, i)
+            gi = rules.rule(i, g, out, vals) if variadic else rules[i](g, out, *vals)
             if gi.shape != p.data.shape:
                 gi = ops.sum_to(gi, p.data.shape) if create_graph else sum_to_shape(gi, p.shape)
             result.append((i, p, gi))
@@ -271,7 +360,7 @@ def backprop(
     that requires grad accumulates its gradient into ``.grad``, as in PyTorch.
     """
     stop = set(targets) if targets is not None else ()
-    let_go = targets is None and not create_graph  # see _let_go_of_saved
+    use_saved = targets is None and not create_graph  # see _take_saved
     grads: dict[Tensor, Any] = {root: gradient}
     found: dict[Tensor, Any] = {}
     for t in reversed(toposort(root, stop)):
@@ -284,42 +373,52 @@ def backprop(
             if targets is None:
                 _accumulate_leaf(t, g, create_graph)
         else:
-            for _, p, gp in input_grads(t, g, create_graph):
+            saved = _take_saved(t) if use_saved and t._saved is not None else None
+            for _, p, gp in input_grads(t, g, create_graph, saved):
                 previous = grads.get(p)
                 grads[p] = gp if previous is None else previous + gp
-            if let_go and t._op.save is not None:
-                _let_go_of_saved(t)
+            if saved is not None and t._op.release is not None:
+                t._op.release(saved)
     return found
 
 
-def _let_go_of_saved(t: Tensor) -> None:
-    """Drop the value ``t``'s op saved for this backward, handing it to ``op.release``.
+_take_lock = threading.Lock()
 
-    Only a plain ``backward()`` does this: there the rules' results end in the leaves'
-    own ``.grad`` copies, so nothing outside the engine still refers to the value once
-    the pass is over (and no op is recorded during it, so it cannot be reused early).
-    The functional API returns gradients to the caller and keeps saved values instead.
+
+def _take_saved(t: Tensor) -> Any:
+    """Take (and detach from the node) the value ``t``'s op saved for its backward.
+
+    Only a plain ``backward()`` uses it: there the rules' results end in the leaves' own
+    ``.grad`` copies, so nothing outside the engine still refers to the value once the
+    pass is over (and no op is recorded during it, so it cannot be reused early). It is
+    taken under a lock, so when two threads backpropagate one graph, one of them gets
+    it and the other recomputes.
     """
-    if len(t._values) > len(t._parents):
-        saved = t._values.pop()
-        if t._op.release is not None:
-            t._op.release(saved)
+    with _take_lock:
+        saved, t._saved = t._saved, None
+    return saved
+
+
+_leaf_lock = threading.Lock()
 
 
 def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool) -> None:
-    if create_graph:  # out of place: g may be the caller's own gradient tensor
-        if g.dtype != leaf.data.dtype:
-            g = ops.astype(g, leaf.data.dtype)
-        leaf.grad = g + 0 if leaf.grad is None else leaf.grad + g
-        return
-    if leaf.grad is None:
-        # an own, writable copy in the leaf's dtype: g may be a read-only broadcast view
-        # or an array shared with another input
-        leaf.grad = Tensor._make(np.array(g, dtype=leaf.data.dtype), False, None, ())
-    elif leaf.grad.requires_grad:  # left by a create_graph pass: do not write into its graph
-        leaf.grad = Tensor._make(leaf.grad.data + g, False, None, ())
-    else:
-        leaf.grad.data += g
+    """Add ``g`` into ``leaf.grad``. Atomic: backward passes in several threads whose
+    graphs share a leaf each add their whole contribution."""
+    with _leaf_lock:
+        if create_graph:  # out of place: g may be the caller's own gradient tensor
+            if g.dtype != leaf.data.dtype:
+                g = ops.astype(g, leaf.data.dtype)
+            leaf.grad = g + 0 if leaf.grad is None else leaf.grad + g
+        elif leaf.grad is None:
+            # an own, writable copy in the leaf's dtype: g may be a read-only broadcast
+            # view or an array shared with another input
+            leaf.grad = Tensor._make(np.array(g, dtype=leaf.data.dtype), False, None, ())
+        elif leaf.grad.requires_grad:  # left by a create_graph pass: not into its graph
+            leaf.grad = Tensor._make(leaf.grad.data + g, False, None, ())
+        else:
+            leaf.grad.data += g
+            leaf.grad._bump_version()  # a graph may have saved the old .grad
 
 
 # tensor.py and ops.py import this module; these names are only needed at call time

@@ -1,9 +1,11 @@
 """Function transforms: grad, value_and_grad, jacobian, hessian (JAX-style, and nestable).
 
 ``grad(f)`` is a new function that returns ∂f/∂x instead of f(x). It never touches any
-tensor's ``.grad``. Transforms nest (``grad(grad(f))``, ``hessian = jacobian(grad(f))``):
-when an argument is itself being differentiated by an outer transform, the inner backward
-pass is recorded (``create_graph``), so the outer one can differentiate through it.
+tensor's ``.grad``. Transforms compose as in JAX and torch.func: whenever grad mode is on,
+what a transform returns is differentiable with respect to everything it depends on — its
+arguments, tensors f closes over, outer transforms' arguments. Then (and only then) the
+inner backward pass is recorded (``create_graph``), so ``grad(grad(f))``,
+``hessian = jacobian(grad(f))`` and gradient penalties work through the same rules.
 
 >>> import minigrad as mg
 >>> mg.grad(lambda x: x ** 3)(2.0).item()         # 3x² at x = 2
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd import backprop, enable_grad, is_grad_enabled
+from minigrad.autograd import backprop, enable_grad, is_grad_enabled, toposort
 from minigrad.tensor import Tensor
 
 ArgNums = int | Sequence[int]
@@ -72,20 +74,36 @@ def _vjp(out: Tensor, targets: Sequence[Tensor], v: Any, create_graph: bool) -> 
 def _call(
     f: Callable[..., Any], args: tuple, nums: tuple[int, ...], keep_tuple: bool = False
 ) -> tuple[Any, list[Tensor]]:
-    tracked = [_track(args[i]) for i in nums]
+    """Call f with a stand-in for each differentiated argument (each argument once, even
+    if ``argnums`` names it twice); returns f's output and the stand-ins in nums' order."""
+    stand_in = {i: _track(args[i]) for i in dict.fromkeys(nums)}
     new_args = list(args)
-    for i, t in zip(nums, tracked, strict=True):
+    for i, t in stand_in.items():
         new_args[i] = t
     with enable_grad():
         out = f(*new_args)
+    tracked = [stand_in[i] for i in nums]
     if isinstance(out, Tensor) or (keep_tuple and isinstance(out, tuple)):
         return out, tracked
     return Tensor(out), tracked
 
 
-def _outer_is_tracing(args: tuple, nums: tuple[int, ...]) -> bool:
-    return is_grad_enabled() and any(
-        isinstance(args[i], Tensor) and args[i].requires_grad for i in nums
+def _composes(outs: Sequence[Any], tracked: Sequence[Tensor]) -> bool:
+    """Whether the result must stay differentiable: grad mode is on and the outputs
+    depend on a tensor that requires grad other than our own stand-ins (an outer
+    transform's argument, a closed-over parameter, a non-differentiated argument).
+
+    Then the backward is recorded (``create_graph``), as torch.func and JAX do, so that
+    what we return is differentiable with respect to everything it depends on.
+    """
+    if not is_grad_enabled():
+        return False
+    own = set(tracked)
+    return any(
+        t._op is None and t not in own
+        for out in outs
+        if isinstance(out, Tensor) and out.requires_grad
+        for t in toposort(out)
     )
 
 
@@ -103,7 +121,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
                 f"grad needs a function with a scalar output, got shape {out.shape}; "
                 "use jacobian() for vector outputs"
             )
-        create = _outer_is_tracing(args, nums)
+        create = _composes([out], tracked)
         grads = _vjp(out, tracked, np.ones_like(out.data), create)
         value = out if create else out.detach()
         return value, grads[0] if single else tuple(grads)
@@ -133,7 +151,7 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     def wrapped(*args: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
         out, tracked = _call(f, args, nums, keep_tuple=True)
-        create = _outer_is_tracing(args, nums)
+        create = _composes(out if isinstance(out, tuple) else [out], tracked)
         if isinstance(out, tuple):
             return tuple(_jacobians(o, tracked, single, create) for o in out)
         return _jacobians(out, tracked, single, create)

@@ -117,23 +117,48 @@ def _compare(
     atol: float,
     rtol: float,
 ) -> None:
-    """Raise GradcheckError at the element that exceeds the tolerance the most."""
+    """Raise GradcheckError at the element that exceeds the tolerance the most.
+
+    A non-finite entry on either side is a failure, never a pass: a nan difference
+    compares False with any tolerance, so it is looked for first.
+    """
     for o, (a_row, n_row) in enumerate(zip(analytical, numerical, strict=True)):
         for j, (a, n) in enumerate(zip(a_row, n_row, strict=True)):
+            if not a.size:
+                continue
+            shape = inputs[checked[j]].shape
+            finite = np.isfinite(a) & np.isfinite(n)
+            if not finite.all():
+                m, k = np.unravel_index(int(np.argmin(finite)), a.shape)
+                side = "numerical" if not np.isfinite(n[m, k]) else "analytical"
+                raise GradcheckError(
+                    f"cannot check output {o} with respect to input {checked[j]} (shape "
+                    f"{shape}) at output element {m}, input element {_element(k, shape)}: "
+                    f"the {side} derivative is {float((n if side == 'numerical' else a)[m, k])!r}"
+                    f" (analytical {float(a[m, k])!r}, numerical {float(n[m, k])!r}). "
+                    + (
+                        "f is not finite within eps of the input there: move the input away "
+                        "from the pole or boundary, or use a smaller eps."
+                        if side == "numerical"
+                        else "autograd gave a non-finite gradient where finite differences did not."
+                    )
+                )
             excess = np.abs(a - n) - (atol + rtol * np.abs(n))
-            if excess.size and (excess.max() > 0 or not np.isfinite(a).all()):
-                bad = np.where(np.isfinite(a), excess, np.inf)
-                m, k = np.unravel_index(int(np.argmax(bad)), a.shape)
-                shape = inputs[checked[j]].shape
-                element = np.unravel_index(k, shape) if shape else ()
+            if excess.max() > 0:
+                m, k = np.unravel_index(int(np.argmax(excess)), a.shape)
                 raise GradcheckError(
                     f"Jacobian mismatch for output {o} with respect to input {checked[j]} "
                     f"(shape {shape}): worst at output element {m}, input element "
-                    f"{tuple(int(e) for e in element)}: analytical {float(a[m, k])!r}, numerical "
+                    f"{_element(k, shape)}: analytical {float(a[m, k])!r}, numerical "
                     f"{float(n[m, k])!r}, |difference| {abs(a[m, k] - n[m, k]):.3g} > atol + "
                     f"rtol·|numerical| = {atol + rtol * abs(n[m, k]):.3g}\n"
                     f"numerical:\n{n}\nanalytical:\n{a}"
                 )
+
+
+def _element(k: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The index in an input of ``shape`` of its k-th element (row-major)."""
+    return tuple(int(e) for e in np.unravel_index(k, shape)) if shape else ()
 
 
 def _fast_check(

@@ -3,27 +3,45 @@
 Each rule is a vector-Jacobian product written in ordinary arithmetic. ``g`` is the
 gradient of the loss with respect to the op's output ``out``; the rule returns the
 gradient with respect to one input. Broadcasting is not the rules' business: the engine
-sums every result back to its input's shape.
+sums every result back to its input's shape. ``saves`` lists, per rule, the values it
+reads (input positions, ``OUT`` for the output): the engine refuses to run a rule whose
+values were changed in place after the op was recorded.
 
 The functions defined here work on ndarrays *and* on Tensors: given no Tensor they just
 compute (returning an ndarray), given a Tensor they also record. Rules use them
 (``where``, ``reshape``, ``broadcast_to``, ...) for whatever operators cannot say, which
 is why one rule serves an ordinary backward (on arrays) and a recorded one (on Tensors,
 for gradients of gradients).
+
+Conventions where a function has no derivative, chosen so that they never cost
+exactness where it has one, at any order (masks are constants, never divisions by a
+value that is merely small):
+
+- kinks take the one-sided value 0: |x| and relu at 0, √x at 0 when the upstream
+  gradient is 0, clip at a bound passes the gradient (lo ≤ x ≤ hi is inside);
+- ties share equally: max/min over an axis, maximum/minimum;
+- selection ops (relu, clip, max/min, maximum/minimum) route the gradient to the input
+  the output came from, so a NaN output routes it to the NaN input(s); smooth ops give
+  f'(NaN) = NaN as arithmetic does.
 """
 
 from __future__ import annotations
 
 import builtins
-import functools
 from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import EveryInput, Op, ShapeError
+from minigrad.autograd import OUT, EveryInput, Op, ShapeError
 from minigrad.tensor import Tensor
 
 Axis = int | tuple[int, ...] | None
+
+
+def _data(x: Any) -> Any:
+    """The raw value of a Tensor (a mask computed from it is a constant, not recorded)."""
+    return x.data if isinstance(x, Tensor) else x
+
 
 # --- arithmetic -------------------------------------------------------------------------
 
@@ -32,42 +50,53 @@ add = Op(
     np.add,
     (lambda g, out, a, b: g, lambda g, out, a, b: g),
     ("∂(a+b)/∂a = 1", "∂(a+b)/∂b = 1"),
+    saves=((), ()),
 )
 sub = Op(
     "sub",
     np.subtract,
     (lambda g, out, a, b: g, lambda g, out, a, b: -g),
     ("∂(a−b)/∂a = 1", "∂(a−b)/∂b = −1"),
+    saves=((), ()),
 )
 mul = Op(
     "mul",
     np.multiply,
     (lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
     ("∂(a·b)/∂a = b", "∂(a·b)/∂b = a"),
+    saves=((1,), (0,)),
 )
 div = Op(
     "div",
     np.divide,
     (lambda g, out, a, b: g / b, lambda g, out, a, b: -g * out / b),
     ("∂(a/b)/∂a = 1/b", "∂(a/b)/∂b = −a/b² = −out/b"),
+    saves=((1,), (1, OUT)),
 )
-neg = Op("neg", np.negative, (lambda g, out, x: -g,), ("∂(−x)/∂x = −1",))
+neg = Op("neg", np.negative, (lambda g, out, x: -g,), ("∂(−x)/∂x = −1",), saves=((),))
 
 
 def _log_base(a: Any) -> Any:
     """log(a) where a > 0, else 0: the base's derivative term when a ≤ 0 (a^b = 0 or nan)."""
-    return log(where(a > 0, a, 1.0))
+    return log(where(_data(a) > 0, a, 1.0))
+
+
+def _pow_grad_base(g: Any, out: Any, a: Any, b: Any) -> Any:
+    # b·a^(b−1), except at a = b = 0, where 0·0⁻¹ would be nan and x⁰ ≡ 1 has slope 0:
+    # there the exponent is nudged to b. The nudge is a constant mask that is 0 wherever
+    # a ≠ 0, so the rule stays exact there at every order (d/db included).
+    at_zero = (_data(a) == 0) & (_data(b) == 0)
+    if not np.any(at_zero):
+        return g * b * a ** (b - 1)
+    return g * b * a ** (b - 1 + at_zero.astype(np.result_type(_data(a), _data(b))))
 
 
 pow = Op(
     "pow",
     np.power,
-    (
-        # at b = 0 the exponent is taken as 0, so 0 · 0⁻¹ never makes a nan (x⁰ ≡ 1)
-        lambda g, out, a, b: g * b * a ** (b - 1 + (b == 0)),
-        lambda g, out, a, b: g * out * _log_base(a),
-    ),
-    ("∂(aᵇ)/∂a = b·aᵇ⁻¹", "∂(aᵇ)/∂b = aᵇ·ln a  (taken as 0 where a ≤ 0)"),
+    (_pow_grad_base, lambda g, out, a, b: g * out * _log_base(a)),
+    ("∂(aᵇ)/∂a = b·aᵇ⁻¹  (0 at a = b = 0)", "∂(aᵇ)/∂b = aᵇ·ln a  (taken as 0 where a ≤ 0)"),
+    saves=((0, 1), (0, OUT)),
 )
 
 
@@ -94,13 +123,17 @@ matmul = Op(
     np.matmul,
     (_matmul_grad_a, _matmul_grad_b),
     ("∂(A@B)/∂A: g @ Bᵀ", "∂(A@B)/∂B: Aᵀ @ g"),
+    saves=((1,), (0,)),
 )
 
 
 def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
     out = np.matmul(x, weight.T)
-    if bias is not None:
-        out += bias  # in place: the matmul result is fresh, and this saves a full copy
+    if bias is None:
+        return out
+    if np.result_type(out, bias) != out.dtype:
+        return out + bias  # a wider bias widens the result, as in x @ Wᵀ + b
+    out += bias  # in place: the matmul result is fresh, and this saves a full copy
     return out
 
 
@@ -125,6 +158,7 @@ linear = Op(
     _linear_forward,
     (_linear_grad_x, _linear_grad_weight, lambda g, out, x, weight, bias: g),
     ("∂(xWᵀ+b)/∂x: g @ W", "∂(xWᵀ+b)/∂W: gᵀ @ x", "∂(xWᵀ+b)/∂b: Σ over examples of g"),
+    saves=((1,), (0,), ()),
 )
 """x @ weightᵀ + bias in one op (PyTorch's F.linear): one output array instead of two,
 which halves the graph's memory for a large batch. weight is (out_features, in_features),
@@ -135,85 +169,157 @@ or (in_features,) for a single output without an output axis; bias may be None."
 
 
 def _safe_div(num: Any, den: Any) -> Any:
-    """num / den, with 0 wherever num is 0 (so 0/0 gives 0, not nan)."""
-    zero = num == 0
-    return where(zero, 0.0, num / where(zero, 1.0, den))
+    """num / den, where den = 0 gives ±inf for num ≠ 0 and 0 for num = 0 (not nan).
+
+    The mask tests the denominator, never the numerator: where den ≠ 0 this is exactly
+    num / den, so its derivative (with respect to num too) is exact there.
+    """
+    den_is_zero = _data(den) == 0
+    if not np.any(den_is_zero):
+        return num / den
+    limit = np.where(_data(num) == 0, 0.0, np.copysign(np.inf, _data(num)))
+    return where(den_is_zero, limit, num / where(den_is_zero, 1.0, den))
 
 
-exp = Op("exp", np.exp, (lambda g, out, x: g * out,), ("∂eˣ/∂x = eˣ = out",))
-log = Op("log", np.log, (lambda g, out, x: g / x,), ("∂ln x/∂x = 1/x",))
+exp = Op("exp", np.exp, (lambda g, out, x: g * out,), ("∂eˣ/∂x = eˣ = out",), saves=((OUT,),))
+log = Op("log", np.log, (lambda g, out, x: g / x,), ("∂ln x/∂x = 1/x",), saves=((0,),))
+log1p = Op(
+    "log1p", np.log1p, (lambda g, out, x: g / (1 + x),), ("∂ln(1+x)/∂x = 1/(1+x)",), saves=((0,),)
+)
 sqrt = Op(
     "sqrt",
     np.sqrt,
     (lambda g, out, x: _safe_div(g, 2 * out),),
-    ("∂√x/∂x = 1/(2√x)  (0 where the upstream gradient is 0, even at x = 0)",),
+    ("∂√x/∂x = 1/(2√x)  (at x = 0: 0 where the upstream gradient is 0, else ±inf)",),
+    saves=((OUT,),),
 )
-abs = Op("abs", np.abs, (lambda g, out, x: g * sign(x),), ("∂|x|/∂x = sign(x)  (0 at x = 0)",))
-tanh = Op("tanh", np.tanh, (lambda g, out, x: g * (1 - out * out),), ("∂tanh x/∂x = 1 − out²",))
+abs = Op(
+    "abs",
+    np.abs,
+    (lambda g, out, x: g * sign(x),),
+    ("∂|x|/∂x = sign(x)  (0 at x = 0)",),
+    saves=((0,),),
+)
+sin = Op("sin", np.sin, (lambda g, out, x: g * cos(x),), ("∂sin x/∂x = cos x",), saves=((0,),))
+cos = Op("cos", np.cos, (lambda g, out, x: -g * sin(x),), ("∂cos x/∂x = −sin x",), saves=((0,),))
+tanh = Op(
+    "tanh",
+    np.tanh,
+    (lambda g, out, x: g * (1 - out * out),),
+    ("∂tanh x/∂x = 1 − out²",),
+    saves=((OUT,),),
+)
+
+
+def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1/(1+e⁻ˣ), to full relative precision for every x in float32 and float64.
+
+    With e = e^(−|x|) ≤ 1 (never overflows): σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for
+    x < 0, which keeps tiny values (σ(−700) ≈ 1e−304) instead of rounding them to 0.
+    """
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
 sigmoid = Op(
     "sigmoid",
-    lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)),  # = 1/(1+e⁻ˣ), without overflow for any x
-    (lambda g, out, x: g * out * (1 - out),),
-    ("∂σ(x)/∂x = σ(x)(1 − σ(x))",),
+    _sigmoid_forward,
+    # σ'(x) = σ(x)·σ(−x): each factor accurate at its own end (1 − σ(x) is not, x ≫ 0)
+    (lambda g, out, x: g * out * sigmoid(-x),),
+    ("∂σ(x)/∂x = σ(x)σ(−x) = σ(x)(1 − σ(x))",),
+    saves=((OUT, 0),),
+)
+softplus = Op(
+    "softplus",
+    lambda x: np.logaddexp(0, x),  # ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|): no overflow
+    (lambda g, out, x: g * sigmoid(x),),
+    ("∂ln(1+eˣ)/∂x = σ(x)",),
+    saves=((0,),),
+)
+log_sigmoid = Op(
+    "log_sigmoid",
+    lambda x: -np.logaddexp(0, -x),  # ln σ(x) = −softplus(−x): finite for any finite x
+    (lambda g, out, x: g * sigmoid(-x),),
+    ("∂ln σ(x)/∂x = 1 − σ(x) = σ(−x)",),
+    saves=((0,),),
 )
 relu = Op(
     "relu",
     lambda x: np.maximum(x, 0),
-    (lambda g, out, x: g * (x > 0),),
+    (lambda g, out, x: where(_data(x) <= 0, 0.0, g),),
     ("∂relu(x)/∂x = 1 if x > 0 else 0  (0 at x = 0)",),
+    saves=((0,),),
 )
 
 
-def _inside(x: Any, lo: Any, hi: Any) -> Any:
+def _clip_masks(x: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
+    """Where the gradient goes in clip(x, lo, hi) = min(max(x, lo), hi): (x blocked,
+    lo selected, hi selected). x passes where lo ≤ x ≤ hi (bounds inclusive) and where x
+    is NaN; a bound gets it where the output is that bound."""
+    x, lo, hi = _data(x), _data(lo), _data(hi)
     if lo is None:
-        return x <= hi
+        return x > hi, False, x > hi
     if hi is None:
-        return x >= lo
-    return (x >= lo) * (x <= hi)
+        return x < lo, x < lo, False
+    above = np.maximum(x, lo) > hi
+    below = (x < lo) & (np.asarray(lo) <= hi)
+    return below | above, below, above
 
 
 _clip = Op(
     "clip",
     np.clip,
-    (lambda g, out, x, lo, hi: g * _inside(x, lo, hi), None, None),
-    ("1 where lo ≤ x ≤ hi, else 0", "a bound: no gradient", "a bound: no gradient"),
+    (
+        lambda g, out, x, lo, hi: where(_clip_masks(x, lo, hi)[0], 0.0, g),
+        lambda g, out, x, lo, hi: where(_clip_masks(x, lo, hi)[1], g, 0.0),
+        lambda g, out, x, lo, hi: where(_clip_masks(x, lo, hi)[2], g, 0.0),
+    ),
+    ("1 where lo ≤ x ≤ hi, else 0", "1 where x < lo (≤ hi)", "1 where max(x, lo) > hi"),
+    saves=((0, 1, 2), (0, 1, 2), (0, 1, 2)),
 )
 
 
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:
-    """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (inclusive)."""
+    """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (inclusive).
+
+    The bounds may be tensors that require grad: each gets the gradient where the output
+    is that bound.
+    """
     if lo is None and hi is None:
         raise ValueError("clip needs at least one of lo, hi")
     return _clip(x, lo, hi)
 
 
-def _tie_share(x: Any, y: Any) -> Any:
-    """1 where x > y, ½ where x == y, 0 where x < y: ties share the gradient equally."""
-    return (x > y) + 0.5 * (x == y)
+def _share(x: Any, other: Any, out: Any) -> np.ndarray:
+    """x's share of maximum/minimum's gradient: 1 where the output is x alone, ½ at a
+    tie (or two NaNs), 0 where it is the other; a NaN output comes from its NaN input."""
+    x, other, out = _data(x), _data(other), _data(out)
+    dtype = np.result_type(out, np.float32)
+    mine = ((x == out) | np.isnan(x)).astype(dtype)
+    theirs = ((other == out) | np.isnan(other)).astype(dtype)
+    return mine / (mine + theirs)
 
 
 maximum = Op(
     "maximum",
     np.maximum,
     (
-        lambda g, out, a, b: g * _tie_share(a, b),
-        lambda g, out, a, b: g * _tie_share(b, a),
+        lambda g, out, a, b: g * _share(a, b, out),
+        lambda g, out, a, b: g * _share(b, a, out),
     ),
     ("1 where a > b (½ at ties)", "1 where b > a (½ at ties)"),
+    saves=((0, 1, OUT), (0, 1, OUT)),
 )
 minimum = Op(
     "minimum",
     np.minimum,
     (
-        lambda g, out, a, b: g * _tie_share(b, a),
-        lambda g, out, a, b: g * _tie_share(a, b),
+        lambda g, out, a, b: g * _share(a, b, out),
+        lambda g, out, a, b: g * _share(b, a, out),
     ),
     ("1 where a < b (½ at ties)", "1 where b < a (½ at ties)"),
+    saves=((0, 1, OUT), (0, 1, OUT)),
 )
-
-
-def _bool_data(cond: Any) -> Any:
-    return cond.data if isinstance(cond, Tensor) else cond
 
 
 _where = Op(
@@ -225,12 +331,18 @@ _where = Op(
         lambda g, out, cond, a, b: where(cond, 0.0, g),
     ),
     ("the condition has no gradient", "g where cond, else 0", "g where not cond, else 0"),
+    saves=((), (0,), (0,)),
 )
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
-    """Elementwise ``a if cond else b``; the condition carries no gradient."""
-    return _where(_bool_data(cond), a, b)
+    """Elementwise ``a if cond else b``; the condition carries no gradient.
+
+    A Tensor among the arguments (the condition included) gives a Tensor.
+    """
+    if isinstance(cond, Tensor) and cond.requires_grad:
+        cond = cond.detach()
+    return _where(cond, a, b)
 
 
 def sign(x: Any) -> Any:
@@ -257,15 +369,23 @@ def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
 
 
 def _normalize_axis(axis: Axis, ndim: int) -> tuple[int, ...] | None:
+    """``axis`` as a sorted tuple of non-negative axes (None: all axes).
+
+    As in PyTorch, a 0-d tensor accepts axis 0 or −1, which reduces nothing.
+    """
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     normalized = []
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not isinstance(a, int | np.integer) or isinstance(a, bool):
+            raise TypeError(f"an axis must be an integer, got {a!r}")
+        if not -ndim <= a < builtins.max(ndim, 1) and not (ndim == 0 and a == -1):
             raise ShapeError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
         normalized.append(int(a) % builtins.max(ndim, 1))
-    return tuple(sorted(set(normalized)))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"axis {axis!r} names the same axis more than once")
+    return () if ndim == 0 else tuple(sorted(normalized))
 
 
 def _kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -291,6 +411,7 @@ _sum = Op(
     lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
     (lambda g, out, x, axis, keepdims: broadcast_to(_unreduce(g, x, axis), x.shape), None, None),
     ("∂(Σx)/∂xᵢ = 1",),
+    saves=((), (), ()),
 )
 _mean = Op(
     "mean",
@@ -303,13 +424,17 @@ _mean = Op(
         None,
     ),
     ("∂(mean x)/∂xᵢ = 1/n",),
+    saves=((), (), ()),
 )
 
 
 def _extremum_grad(g: Any, out: Any, x: Any, axis: Any, keepdims: Any) -> Any:
-    hit = x == _unreduce(out, x, axis)  # every position that attains the extremum
-    hit = where(hit, 1.0, 0.0)
-    return hit * _unreduce(g, x, axis) / hit.sum(axis=axis, keepdims=True)
+    """g shared equally by the positions that hold the extremum (the NaNs, if the result
+    is NaN): a constant mask, so the rule is exact at every order away from ties."""
+    xd = _data(x)
+    hit = (xd == _unreduce(_data(out), xd, axis)) | np.isnan(xd)
+    share = (hit / hit.sum(axis=axis, keepdims=True)).astype(np.result_type(xd, np.float32))
+    return share * _unreduce(g, x, axis)
 
 
 _max = Op(
@@ -317,20 +442,27 @@ _max = Op(
     lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
     (_extremum_grad, None, None),
     ("1/k at each of the k positions holding the maximum, else 0",),
+    saves=((0, OUT), (), ()),
 )
 _min = Op(
     "min",
     lambda x, axis, keepdims: x.min(axis=axis, keepdims=keepdims),
     (_extremum_grad, None, None),
     ("1/k at each of the k positions holding the minimum, else 0",),
+    saves=((0, OUT), (), ()),
 )
 
 
 def _reduction(op: Op, x: Any, axis: Axis, keepdims: bool) -> Any:
-    ndim = x.ndim if hasattr(x, "ndim") else np.ndim(x)
-    if op in (_max, _min) and np.size(x.data if isinstance(x, Tensor) else x) == 0:
-        raise ValueError(f"{op.name} of an empty tensor")
-    return op(x, _normalize_axis(axis, ndim), bool(keepdims))
+    shape = np.shape(_data(x))
+    axes = _normalize_axis(axis, len(shape))
+    if op is _max or op is _min:
+        empty = [a for a in (range(len(shape)) if axes is None else axes) if shape[a] == 0]
+        if empty or (axes is None and 0 in shape):
+            raise ValueError(
+                f"{op.name} over an empty axis (shape {shape}, axis {axis!r}) is undefined"
+            )
+    return op(x, axes, bool(keepdims))
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
@@ -353,6 +485,97 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     return _reduction(_min, x, axis, keepdims)
 
 
+def _logsumexp_forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """ln Σ eˣ = m + ln Σ e^(x−m) with m the maximum: no overflow, exact for ±1000."""
+    m = x.max(axis=axis, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0)  # all −inf, an inf, or empty: shift by 0 instead
+    with np.errstate(divide="ignore"):  # ln 0 = −inf when every term is e^−inf (or none)
+        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    if keepdims:
+        return out
+    return out.reshape([n for i, n in enumerate(x.shape) if axis is not None and i not in axis])
+
+
+def _logsumexp_grad(g: Any, out: Any, x: Any, axis: Any, keepdims: Any) -> Any:
+    # ∂/∂xᵢ = e^(xᵢ − out) = softmax(x)ᵢ; where out = −inf every term is 0 (shift by 0)
+    out = _unreduce(out, x, axis)
+    return _unreduce(g, x, axis) * exp(x - where(_data(out) == -np.inf, 0.0, out))
+
+
+_logsumexp_op = Op(
+    "logsumexp",
+    _logsumexp_forward,
+    (_logsumexp_grad, None, None),
+    ("∂ln Σ eˣ/∂xᵢ = e^(xᵢ − out) = softmax(x)ᵢ",),
+    saves=((0, OUT), (), ()),
+)
+
+
+def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """ln Σ exp(x) over ``axis``, computed without overflow (finite at ±1000)."""
+    return _reduction(_logsumexp_op, x, axis, keepdims)
+
+
+def _softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
+    return x - _logsumexp_forward(x, (axis,), True)
+
+
+_softmax = Op(
+    "softmax",
+    _softmax_forward,
+    (lambda g, out, x, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)), None),
+    ("∂softmax/∂x: out ⊙ (g − Σ g ⊙ out)",),
+    saves=((OUT,), ()),
+)
+_log_softmax = Op(
+    "log_softmax",
+    _log_softmax_forward,
+    (lambda g, out, x, axis: g - exp(out) * g.sum(axis=axis, keepdims=True), None),
+    ("∂log_softmax/∂x: g − softmax(x) · Σ g",),
+    saves=((OUT,), ()),
+)
+
+
+def _one_axis(name: str, x: Any, axis: int) -> int:
+    ndim = np.ndim(_data(x))
+    if ndim == 0:
+        raise ShapeError(f"{name} needs a tensor with at least one axis, got a 0-d tensor")
+    return _normalize_axis(axis, ndim)[0]
+
+
+def softmax(x: Any, axis: int = -1) -> Any:
+    """e^xᵢ / Σⱼ e^xⱼ along ``axis``: positive, sums to 1 (shifted by the max: no overflow)."""
+    return _softmax(x, _one_axis("softmax", x, axis))
+
+
+def log_softmax(x: Any, axis: int = -1) -> Any:
+    """ln softmax(x) = x − logsumexp(x) along ``axis``: finite for any finite logits."""
+    return _log_softmax(x, _one_axis("log_softmax", x, axis))
+
+
+def _arg_extremum(name: str, fn: Any) -> Any:
+    def arg(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        data = _data(x)
+        if axis is not None:
+            axis = _one_axis(name, x, axis)
+        if data.size == 0 or (axis is not None and data.shape[axis] == 0):
+            raise ValueError(f"{name} of an empty tensor (shape {data.shape}) is undefined")
+        index = fn(data, axis=axis, keepdims=keepdims)
+        return Tensor(index) if isinstance(x, Tensor) else index
+
+    arg.__name__ = name
+    arg.__doc__ = f"Index of the {name[3:]}imum along ``axis`` (flat when None); no gradient."
+    return arg
+
+
+argmax = _arg_extremum("argmax", np.argmax)
+argmin = _arg_extremum("argmin", np.argmin)
+
 # --- shape ------------------------------------------------------------------------------
 
 reshape = Op(
@@ -360,6 +583,7 @@ reshape = Op(
     np.reshape,
     (lambda g, out, x, shape: reshape(g, x.shape), None),
     ("the gradient is reshaped back",),
+    saves=((), ()),
 )
 
 
@@ -372,6 +596,7 @@ transpose = Op(
     np.transpose,
     (lambda g, out, x, axes: transpose(g, _inverse_axes(axes, x.ndim)), None),
     ("the gradient is transposed back",),
+    saves=((), ()),
 )
 
 
@@ -383,10 +608,36 @@ def swapaxes(x: Any, a: int = -1, b: int = -2) -> Any:
 
 
 def expand_dims(x: Any, axis: int) -> Any:
-    """Insert a size-1 axis at ``axis``."""
-    shape = list(x.shape)
+    """Insert a size-1 axis at ``axis`` (PyTorch's ``unsqueeze``)."""
+    shape = list(np.shape(_data(x)))
+    if not -len(shape) - 1 <= axis <= len(shape):
+        raise ShapeError(f"expand_dims: axis {axis} is out of range for shape {tuple(shape)}")
     shape.insert(axis if axis >= 0 else len(shape) + axis + 1, 1)
     return reshape(x, tuple(shape))
+
+
+unsqueeze = expand_dims
+
+
+def squeeze(x: Any, axis: Axis = None) -> Any:
+    """Drop size-1 axes (all of them, or those in ``axis``; others are left, as in PyTorch)."""
+    shape = np.shape(_data(x))
+    axes = range(len(shape)) if axis is None else _normalize_axis(axis, len(shape))
+    drop = {a for a in axes if a < len(shape) and shape[a] == 1}
+    return reshape(x, tuple(n for i, n in enumerate(shape) if i not in drop))
+
+
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
+    """Merge axes ``start_dim`` … ``end_dim`` into one (PyTorch's ``flatten``); a 0-d
+    tensor becomes shape (1,)."""
+    shape = np.shape(_data(x))
+    if not shape:
+        return reshape(x, (1,))
+    start, end = (_normalize_axis(a, len(shape))[0] for a in (start_dim, end_dim))
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    merged = int(np.prod(shape[start : end + 1]))
+    return reshape(x, (*shape[:start], merged, *shape[end + 1 :]))
 
 
 def sum_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
@@ -429,21 +680,40 @@ broadcast_to = Op(
     _broadcast_view,
     (lambda g, out, x, shape: sum_to(g, x.shape), None),
     ("the gradient is summed over the broadcast axes",),
+    saves=((), ()),
 )
 sum_to = Op(
     "sum_to",
     sum_to_shape,
     (lambda g, out, x, shape: broadcast_to(g, x.shape), None),
     ("the gradient is broadcast back",),
+    saves=((), ()),
 )
 
 astype = Op(
     "astype",
-    lambda x, dtype: x.astype(dtype, copy=False),
+    lambda x, dtype: x.astype(dtype),
     (lambda g, out, x, dtype: astype(g, x.dtype), None),
     ("the gradient is cast back to the input's dtype",),
+    saves=((), ()),
 )
 """Cast to another float dtype; the gradient is cast back (float32 stays float32)."""
+
+
+def cast(x: Any, dtype: Any) -> Any:
+    """``x`` as ``dtype``: recorded between float dtypes; to an integer or bool dtype it
+    is not differentiable, so (as in PyTorch) the result is cut off from the graph."""
+    dtype = np.dtype(dtype)
+    if not isinstance(x, Tensor):
+        return np.asarray(x).astype(dtype)
+    if dtype == x.dtype:
+        return x
+    if dtype.kind == "c":
+        raise TypeError("complex tensors are not supported")
+    if dtype.kind != "f":
+        return Tensor(x.data.astype(dtype))
+    return astype(x, dtype)
+
 
 # --- indexing and joining ---------------------------------------------------------------
 
@@ -470,103 +740,203 @@ scatter_add = Op(
     _scatter_add_forward,
     (lambda g, out, x, index, shape: _getitem(g, index), None, None),
     ("the gradient is gathered back",),
+    saves=((), (), ()),
 )
 _getitem = Op(
     "getitem",
     lambda x, index: x[index],
     (lambda g, out, x, index: scatter_add(g, index, x.shape), None),
     ("1 at each selected position (repeats add up)",),
+    saves=((), ()),
 )
+
+
+def _index_value(i: Any) -> Any:
+    """An index as NumPy takes it; a Tensor index is copied, so that changing it in place
+    later cannot change what the gradient scatters into."""
+    if isinstance(i, Tensor):
+        return i.data.copy()
+    if isinstance(i, list):
+        return np.asarray(i)
+    return i
 
 
 def getitem(x: Any, index: Any) -> Any:
     """``x[index]`` with slices, integers, and integer or boolean arrays (or Tensors)."""
     if isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, Tensor):
-        index = index.data
-    elif isinstance(index, list):
-        index = np.asarray(index)
+        index = tuple(_index_value(i) for i in index)
+    else:
+        index = _index_value(index)
     try:
         return _getitem(x, index)
     except IndexError as err:
         raise IndexError(f"getitem: index {index!r} on shape {np.shape(x)}: {err}") from None
 
 
-def _concat_grad(i: int, g: Any, out: Any, axis: int, *xs: Any) -> Any:
-    axis = axis % g.ndim
-    start = builtins.sum(x.shape[axis] for x in xs[: i - 1])
-    index = (slice(None),) * axis + (slice(start, start + xs[i - 1].shape[axis]),)
+def _concat_grad(i: int, g: Any, out: Any, inputs: Any) -> Any:
+    axis, offsets = inputs[0], inputs[1]
+    index = (slice(None),) * (axis % g.ndim) + (slice(offsets[i - 2], offsets[i - 1]),)
     return g[index]
 
 
-def _stack_grad(i: int, g: Any, out: Any, axis: int, *xs: Any) -> Any:
-    return g[(slice(None),) * (axis % g.ndim) + (i - 1,)]
+def _stack_grad(i: int, g: Any, out: Any, inputs: Any) -> Any:
+    return g[(slice(None),) * (inputs[0] % g.ndim) + (i - 1,)]
 
 
 _concatenate = Op(
     "concatenate",
-    lambda axis, *xs: np.concatenate(xs, axis=axis),
+    lambda axis, offsets, *xs: np.concatenate(xs, axis=axis),
     EveryInput(_concat_grad),
     ("each input gets its slice of the gradient",),
+    saves=(),
 )
 _stack = Op(
     "stack",
     lambda axis, *xs: np.stack(xs, axis=axis),
     EveryInput(_stack_grad),
     ("each input gets its slice of the gradient",),
+    saves=(),
 )
 
 
-def concatenate(tensors: Any, axis: int = 0) -> Any:
-    """Join tensors along an existing axis."""
+def _join_inputs(name: str, tensors: Any) -> list[Any]:
+    if isinstance(tensors, Tensor | np.ndarray) or not hasattr(tensors, "__len__"):
+        raise TypeError(f"{name} takes a sequence of tensors, got {type(tensors).__name__}")
     if len(tensors) == 0:
-        raise ValueError("concatenate needs at least one tensor")
-    return _concatenate(axis, *tensors)
+        raise ValueError(f"{name} needs at least one tensor")
+    return [np.asarray(t) if isinstance(t, list | tuple) else t for t in tensors]
+
+
+def concatenate(tensors: Any, axis: int | None = 0) -> Any:
+    """Join tensors along an existing axis (``axis=None``: flatten them first)."""
+    xs = _join_inputs("concatenate", tensors)
+    if axis is None:
+        xs, axis = [reshape(x, (-1,)) for x in xs], 0
+    shapes = [np.shape(_data(x)) for x in xs]
+    ends = np.cumsum([s[axis] if -len(s) <= axis < len(s) else 0 for s in shapes])
+    return _concatenate(axis, (0, *(int(e) for e in ends)), *xs)
 
 
 def stack(tensors: Any, axis: int = 0) -> Any:
     """Join tensors along a new axis."""
-    if len(tensors) == 0:
-        raise ValueError("stack needs at least one tensor")
-    return _stack(axis, *tensors)
+    return _stack(axis, *_join_inputs("stack", tensors))
 
 
-# --- NumPy protocol tables (np.exp(t), ndarray * t, np.sum(t) ...) ----------------------
+# --- compositions: NumPy's other common functions, written with the ops above -----------
 
-UFUNCS = {
-    np.add: add,
-    np.subtract: sub,
-    np.multiply: mul,
-    np.true_divide: div,
-    np.negative: neg,
-    np.power: pow,
-    np.matmul: matmul,
-    np.exp: exp,
-    np.log: log,
-    np.sqrt: sqrt,
-    np.absolute: abs,
-    np.tanh: tanh,
-    np.maximum: maximum,
-    np.minimum: minimum,
-    np.sign: sign,
-    **{
-        u: functools.partial(compare, u)
-        for u in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)
-    },
-}
-FUNCTIONS = {
-    np.sum: sum,
-    np.mean: mean,
-    np.max: max,
-    np.min: min,
-    np.reshape: lambda x, shape: reshape(x, shape if isinstance(shape, tuple) else (shape,)),
-    np.transpose: lambda x, axes=None: transpose(x, axes),
-    np.where: where,
-    np.clip: clip,
-    np.broadcast_to: lambda x, shape: broadcast_to(x, tuple(shape)),
-    np.concatenate: concatenate,
-    np.stack: stack,
-    np.swapaxes: swapaxes,
-    np.expand_dims: expand_dims,
-}
+
+def _l2norm_grad(g: Any, out: Any, x: Any, axis: Any, keepdims: Any) -> Any:
+    # ∂‖x‖/∂xᵢ = xᵢ/‖x‖; at x = 0 every xᵢ is 0 and so is the result (0 is a
+    # subgradient of the cone's tip): divide by 1 there, a constant mask on ‖x‖ = 0
+    out = _unreduce(out, x, axis)
+    return _unreduce(g, x, axis) * x / where(_data(out) == 0, 1.0, out)
+
+
+_l2norm = Op(
+    "norm",
+    lambda x, axis, keepdims: np.sqrt((x * x).sum(axis=axis, keepdims=keepdims)),
+    (_l2norm_grad, None, None),
+    ("∂‖x‖/∂xᵢ = xᵢ/‖x‖  (0 at x = 0)",),
+    saves=((0, OUT), (), ()),
+)
+
+
+def norm(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The Euclidean (Frobenius) norm √Σx² over ``axis``; its gradient is 0 at x = 0."""
+    return _reduction(_l2norm, x, axis, keepdims)
+
+
+def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """Π over ``axis``, as a balanced tree of multiplications (log₂ n recorded muls).
+
+    So its gradient comes from mul's rule: exact at every order, zeros included (a
+    division out/xᵢ would give nan at a zero).
+    """
+    shape = np.shape(_data(x))
+    axes = _normalize_axis(axis, len(shape))
+    axes = tuple(range(len(shape))) if axes is None else axes
+    kept = [i for i in range(len(shape)) if i not in axes]
+    y = reshape(transpose(x, (*kept, *axes)), (*[shape[i] for i in kept], -1))
+    n = np.shape(_data(y))[-1]
+    if n == 0:  # the empty product is 1, and depends on nothing
+        y = sum(y, axis=-1, keepdims=True) * 0 + 1
+    while n > 1:
+        if n % 2:  # pad with a 1 so the halves match
+            ones = np.ones((*np.shape(_data(y))[:-1], 1), dtype=np.result_type(_data(y)))
+            y, n = concatenate([y, ones], axis=-1), n + 1
+        n //= 2
+        y = y[..., :n] * y[..., n:]
+    out_shape = _kept_shape(shape, axes) if keepdims else tuple(shape[i] for i in kept)
+    return reshape(y, out_shape)
+
+
+def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    """Variance Σ(x − mean)²/(n − ddof) over ``axis`` (NumPy's default ddof = 0)."""
+    shape = np.shape(_data(x))
+    n = _count(np.empty(shape), _normalize_axis(axis, len(shape)))
+    r = x - mean(x, axis, keepdims=True)
+    return sum(r * r, axis, keepdims) / builtins.max(n - ddof, 0)
+
+
+def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    """Standard deviation ‖x − mean‖/√(n − ddof); its gradient is 0 where all values are
+    equal (as for |x| at 0), not the nan of √ at 0."""
+    shape = np.shape(_data(x))
+    n = _count(np.empty(shape), _normalize_axis(axis, len(shape)))
+    return norm(x - mean(x, axis, keepdims=True), axis, keepdims) / np.sqrt(n - ddof)
+
+
+def _einsum_spec(subscripts: str, n: int) -> tuple[list[str], str]:
+    """The operands' and the output's index letters of an einsum we can differentiate."""
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise TypeError("einsum: '...' is not supported by minigrad; name every axis")
+    lhs, arrow, output = spec.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != n:
+        raise ValueError(f"einsum: {subscripts!r} names {len(inputs)} operands, got {n}")
+    for sub in inputs:
+        if len(set(sub)) != len(sub):
+            raise TypeError(
+                f"einsum: an index repeated within one operand ({sub!r}, a diagonal) is "
+                "not supported by minigrad"
+            )
+    if not arrow:  # implicit mode: the letters seen once, in alphabetical order
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return inputs, output
+
+
+def _einsum_grad(i: int, g: Any, out: Any, inputs: Any) -> Any:
+    spec, xs = inputs[0], inputs[1:]
+    subs, output = _einsum_spec(spec, len(xs))
+    k = i - 1
+    others = [j for j in range(len(xs)) if j != k]
+    known = set(output).union(*(subs[j] for j in others))
+    target = "".join(c for c in subs[k] if c in known)
+    gk = einsum(
+        ",".join([output, *(subs[j] for j in others)]) + "->" + target, g, *(xs[j] for j in others)
+    )
+    if target == subs[k]:
+        return gk
+    # letters summed away in operand k alone: the gradient is the same along them
+    kept = tuple(n if c in known else 1 for c, n in zip(subs[k], xs[k].shape, strict=True))
+    return broadcast_to(reshape(gk, kept), xs[k].shape)
+
+
+_einsum = Op(
+    "einsum",
+    lambda spec, *xs: np.einsum(spec, *xs),
+    EveryInput(_einsum_grad),
+    ("operand k gets the einsum of the gradient with the other operands",),
+)
+
+
+def einsum(subscripts: str, *operands: Any) -> Any:
+    """Einstein summation with explicit or implicit output (no ``...``, no diagonals).
+
+    The gradient of an operand is itself an einsum of the upstream gradient with the
+    other operands, so gradients of gradients work too.
+    """
+    inputs, output = _einsum_spec(subscripts, len(operands))
+    return _einsum(",".join(inputs) + "->" + output, *operands)

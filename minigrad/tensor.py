@@ -18,6 +18,7 @@ import numpy as np
 
 Scalar = int | float | bool | np.number
 Operand = Any  # a Tensor, an ndarray or a Python/NumPy number
+Axis = int | tuple[int, ...] | None
 
 
 def _as_data(data: Any, dtype: Any, requires_grad: bool) -> np.ndarray:
@@ -36,15 +37,12 @@ def _as_data(data: Any, dtype: Any, requires_grad: bool) -> np.ndarray:
     return arr
 
 
-def _to_data(obj: Any) -> Any:
-    """Replace Tensors by their data inside (nested) argument lists, tuples and dicts."""
-    if isinstance(obj, Tensor):
-        return obj.data
-    if isinstance(obj, list | tuple):
-        return type(obj)(_to_data(x) for x in obj)
-    if isinstance(obj, dict):
-        return {k: _to_data(v) for k, v in obj.items()}
-    return obj
+def _inplace_error(name: str, t: Tensor, value: Any, err: Exception) -> Exception:
+    kind = ShapeError if "broadcast" in str(err) or "shape" in str(err) else TypeError
+    return kind(
+        f"in-place {name}: cannot write a {type(value).__name__} of shape "
+        f"{np.shape(value)} into a tensor of shape {t.shape} and dtype {t.dtype} ({err})"
+    )
 
 
 class Tensor:
@@ -63,7 +61,18 @@ class Tensor:
     float64 when ``requires_grad=True``.
     """
 
-    __slots__ = ("_op", "_parents", "_values", "data", "grad", "requires_grad")
+    __slots__ = (
+        "__weakref__",
+        "_op",
+        "_parents",
+        "_saved",
+        "_saved_versions",
+        "_values",
+        "_version",
+        "data",
+        "grad",
+        "requires_grad",
+    )
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -73,6 +82,11 @@ class Tensor:
         self._op: Any = None
         self._parents: tuple[Any, ...] = ()
         self._values: list[Any] | tuple = ()  # a leaf has no inputs
+        self._saved: Any = None
+        self._saved_versions: tuple[int, ...] | None = None
+        # Tensor(t) wraps t's own array: the two are aliases and share one counter
+        shares = isinstance(data, Tensor) and self.data is data.data
+        self._version: list[int] | None = data._shared_counter() if shares else None
 
     @classmethod
     def _make(
@@ -96,7 +110,41 @@ class Tensor:
         t._op = op
         t._parents = parents
         t._values = values
+        t._saved = None
+        t._saved_versions = None
+        t._version = None
         return t
+
+    # --- version counter: what makes in-place changes safe -------------------------------
+
+    def _shared_counter(self) -> list[int]:
+        """This tensor's version counter, created on first use, for an alias to share.
+
+        The counter is one list ``[n]`` shared by every tensor whose data is the same
+        memory (``detach()``, views made by indexing or reshaping): an in-place change
+        through any of them bumps it for all. Until something needs it, it is None,
+        which means version 0, so ordinary tensors pay nothing for it.
+        """
+        if self._version is None:
+            self._version = [0]
+        return self._version
+
+    def _bump_version(self) -> None:
+        """Record one in-place change of this tensor's data."""
+        if self._version is None:
+            self._version = [1]
+        else:
+            self._version[0] += 1
+
+    @property
+    def version(self) -> int:
+        """How many in-place changes this tensor's data has seen (PyTorch's ``_version``).
+
+        Every recorded op notes the versions of the values its gradient rules will read;
+        ``backward()`` raises if any of them has moved on, instead of computing with the
+        changed values. Writing through ``.data`` does not count: it is the escape hatch.
+        """
+        return 0 if self._version is None else self._version[0]
 
     # --- identity, conversion, display -------------------------------------------------
 
@@ -220,8 +268,14 @@ class Tensor:
         self.grad = None
 
     def detach(self) -> Tensor:
-        """The same data as a new leaf that is cut off from the graph."""
-        return Tensor._make(self.data, False, None, ())
+        """The same data as a new leaf that is cut off from the graph.
+
+        The two share their data and their version counter (as in PyTorch): changing
+        the detached tensor in place is seen by any graph that saved this one.
+        """
+        t = Tensor._make(self.data, False, None, ())
+        t._version = self._shared_counter()
+        return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark this leaf as needing a gradient (in place); returns self."""
@@ -282,15 +336,32 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index)
 
-    # in-place updates are for parameters under no_grad() (optimizer steps): they change
-    # .data and keep the tensor's identity, so optimizers and modules keep their handles
-    def _inplace(self, other: Operand, name: str, ufunc: np.ufunc) -> Tensor:
-        if self.requires_grad and _autograd.is_grad_enabled():
+    # In-place updates are for parameters under no_grad() (optimizer steps): they change
+    # .data and keep the tensor's identity, so optimizers and modules keep their handles.
+    # Each one bumps the version counter, so a graph that saved the old value refuses to
+    # backpropagate with the new one.
+    def _check_inplace(self, name: str, other: Any) -> None:
+        if not _autograd.is_grad_enabled():
+            return
+        if self.requires_grad:
             raise RuntimeError(
                 f"in-place {name} on a tensor that requires grad would hide the change "
                 "from autograd; do it under `with minigrad.no_grad():`"
             )
-        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data)
+        if isinstance(other, Tensor) and other.requires_grad:
+            raise RuntimeError(
+                f"in-place {name} with an operand that requires grad would drop its "
+                f"gradient; write `x = x {name.rstrip('=')} y` instead"
+            )
+
+    def _inplace(self, other: Operand, name: str, ufunc: np.ufunc) -> Tensor:
+        self._check_inplace(name, other)
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self.data, value, out=self.data)
+        except (TypeError, ValueError) as err:
+            raise _inplace_error(name, self, value, err) from None
+        self._bump_version()
         return self
 
     def __iadd__(self, other: Operand) -> Tensor:
@@ -304,6 +375,34 @@ class Tensor:
 
     def __itruediv__(self, other: Operand) -> Tensor:
         return self._inplace(other, "/=", np.divide)
+
+    def __ipow__(self, other: Operand) -> Tensor:
+        return self._inplace(other, "**=", np.power)
+
+    def __imatmul__(self, other: Operand) -> Tensor:
+        """``x @= m`` in place: allowed when ``x @ m`` has x's own shape."""
+        self._check_inplace("@=", other)
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            result = np.matmul(self.data, value)
+        except (TypeError, ValueError) as err:
+            raise _inplace_error("@=", self, value, err) from None
+        if result.shape != self.shape:
+            raise ShapeError(
+                f"in-place @=: the product has shape {result.shape}, the tensor has "
+                f"{self.shape}; write `x = x @ m` for a new tensor"
+            )
+        self.data[...] = result
+        self._bump_version()
+        return self
+
+    def __setitem__(self, index: Any, value: Operand) -> None:
+        """``x[index] = value`` in place (under ``no_grad`` when x requires grad)."""
+        self._check_inplace("[]=", value)
+        if isinstance(index, Tensor):
+            index = index.data
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._bump_version()
 
     # comparisons are not differentiable: they give boolean tensors without a graph
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
@@ -326,17 +425,14 @@ class Tensor:
 
     # --- NumPy interoperability: np.exp(t), ndarray * t, np.where(..., t, ...) -----------
 
+    # Nothing leaves the graph silently: a NumPy function minigrad has no rule for runs on
+    # the raw data only when that drops no gradient (see minigrad.numpy_api).
+
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        fn = _ops.UFUNCS.get(ufunc)
-        if method != "__call__" or fn is None or kwargs:
-            return NotImplemented
-        return fn(*inputs)
+        return _numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        fn = _ops.FUNCTIONS.get(func)
-        if fn is None:  # a NumPy function minigrad does not differentiate: it sees the data
-            return func(*_to_data(args), **_to_data(kwargs))
-        return fn(*args, **kwargs)
+        return _numpy_api.array_function(func, args, kwargs)
 
     # --- reductions, shape and elementwise methods ----------------------------------------
 
@@ -371,10 +467,12 @@ class Tensor:
         return _ops.transpose(self, axes or None)
 
     def astype(self, dtype: Any) -> Tensor:
-        """The values as another dtype (e.g. np.float32); gradients flow back cast."""
-        if np.dtype(dtype) == self.data.dtype:
-            return self
-        return _ops.astype(self, np.dtype(dtype))
+        """The values as another dtype (e.g. np.float32); gradients flow back cast.
+
+        A cast to an integer or bool dtype is not differentiable: like PyTorch, it
+        returns a tensor cut off from the graph.
+        """
+        return _ops.cast(self, dtype)
 
     def abs(self) -> Tensor:
         return _ops.abs(self)
@@ -397,12 +495,66 @@ class Tensor:
     def sigmoid(self) -> Tensor:
         return _ops.sigmoid(self)
 
-    def clip(self, lo: Scalar | None = None, hi: Scalar | None = None) -> Tensor:
-        """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi."""
+    def clip(self, lo: Operand = None, hi: Operand = None) -> Tensor:
+        """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (bounds may be
+        tensors that require grad: each gets the gradient where the output is it)."""
         return _ops.clip(self, lo, hi)
+
+    def log1p(self) -> Tensor:
+        """ln(1 + x), accurate for tiny x."""
+        return _ops.log1p(self)
+
+    def sin(self) -> Tensor:
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.cos(self)
+
+    def softplus(self) -> Tensor:
+        """ln(1 + eˣ), a smooth relu; finite for any finite x."""
+        return _ops.softplus(self)
+
+    def log_sigmoid(self) -> Tensor:
+        """ln σ(x) = −softplus(−x), finite for any finite x (ln of a rounded 0 is not)."""
+        return _ops.log_sigmoid(self)
+
+    def logsumexp(
+        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+    ) -> Tensor:
+        """ln Σ exp(x) over ``axis`` without overflow."""
+        return _ops.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / Σ exp(x) along ``axis``."""
+        return _ops.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x − logsumexp(x) along ``axis``: the log-probabilities of a classifier."""
+        return _ops.log_softmax(self, axis)
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        """Drop size-1 axes (all, or those of ``axis`` that have size 1)."""
+        return _ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert a size-1 axis at ``axis``."""
+        return _ops.unsqueeze(self, axis)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge axes ``start_dim`` … ``end_dim`` into one."""
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the maximum (flat when ``axis`` is None); an integer tensor, no graph."""
+        return _ops.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the minimum (flat when ``axis`` is None); an integer tensor, no graph."""
+        return _ops.argmin(self, axis, keepdims)
 
 
 # ops.py builds Tensors, so it is imported once the class exists
 from minigrad import autograd as _autograd  # noqa: E402
+from minigrad import numpy_api as _numpy_api  # noqa: E402
 from minigrad import ops as _ops  # noqa: E402
 from minigrad.autograd import ShapeError  # noqa: E402
