@@ -102,10 +102,7 @@ def _np_dot(a: Any, b: Any, out: Any = None) -> Any:
     if np.ndim(ops._data(a)) == 0 or np.ndim(ops._data(b)) == 0:
         return ops.mul(a, b)
     if np.ndim(ops._data(b)) > 2:
-        raise TypeError(
-            "np.dot of an array with more than 2 dimensions has no minigrad rule; use "
-            "matmul (@) or mg.einsum, which say which axes are summed"
-        )
+        raise Unsupported("a second argument with more than 2 dimensions (use @ or mg.einsum)")
     return ops.matmul(a, b)
 
 

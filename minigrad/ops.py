@@ -883,7 +883,7 @@ def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any
     equal (as for |x| at 0), not the nan of √ at 0."""
     shape = np.shape(_data(x))
     n = _count(np.empty(shape), _normalize_axis(axis, len(shape)))
-    return norm(x - mean(x, axis, keepdims=True), axis, keepdims) / np.sqrt(n - ddof)
+    return norm(x - mean(x, axis, keepdims=True), axis, keepdims) / float(n - ddof) ** 0.5
 
 
 def _einsum_spec(subscripts: str, n: int) -> tuple[list[str], str]:

@@ -21,7 +21,8 @@ class OpCase:
     fn: Callable[..., Any]
     arity: int = 1
     # "any", "nonscalar" (ndim ≥ 1), "matrix", "3d", "broadcast", "matmul", "same" (two
-    # inputs of one shape), "linear" (x of shape (..., d) and a weight (k, d))
+    # inputs of one shape), "matrices" (two matrices of one shape), "linear" (x of shape
+    # (..., d) and a weight (k, d))
     shapes: str = "any"
     values: dict = field(default_factory=dict)  # options for minigrad.testing.arrays
     torch_fn: Callable[..., Any] | None = None  # None: `fn` also works on torch tensors
@@ -33,6 +34,11 @@ class OpCase:
 
 POSITIVE = {"positive": True, "margin": 0.2}
 DISTINCT = {"distinct_gap": 0.05}
+
+
+def torch_() -> Any:
+    return __import__("torch")
+
 
 OPS = [
     OpCase("add", lambda a, b: a + b, 2, "broadcast"),
@@ -178,5 +184,129 @@ OPS = [
         "same",
         DISTINCT,  # a tie pred == target is rmse's kink when N = 1
         torch_fn=lambda a, b: ((a - b) ** 2).mean().sqrt(),
+    ),
+    # --- the ops added for trust and classification (issues 10 and 11) ---
+    OpCase("log1p", lambda x: x.log1p(), values={"min_value": -0.6}),
+    OpCase("sin", lambda x: x.sin()),
+    OpCase("cos", lambda x: x.cos()),
+    OpCase(
+        "softplus", lambda x: x.softplus(), torch_fn=lambda x: torch_().nn.functional.softplus(x)
+    ),
+    OpCase(
+        "log_sigmoid",
+        lambda x: x.log_sigmoid(),
+        torch_fn=lambda x: torch_().nn.functional.logsigmoid(x),
+    ),
+    OpCase(
+        "logsumexp",
+        lambda x: x.logsumexp(),
+        torch_fn=lambda x: torch_().logsumexp(x.reshape(-1), 0),
+    ),
+    OpCase(
+        "logsumexp_last",
+        lambda x: mg.logsumexp(x, axis=-1),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().logsumexp(x, -1),
+    ),
+    OpCase(
+        "logsumexp_axis0_keepdims",
+        lambda x: x.logsumexp(axis=0, keepdims=True),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().logsumexp(x, 0, keepdim=True),
+    ),
+    OpCase(
+        "softmax",
+        lambda x: x.softmax(),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().softmax(x, -1),
+    ),
+    OpCase(
+        "softmax_axis0",
+        lambda x: mg.softmax(x, axis=0),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().softmax(x, 0),
+    ),
+    OpCase(
+        "log_softmax",
+        lambda x: x.log_softmax(),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().log_softmax(x, -1),
+    ),
+    OpCase(
+        "log_softmax_axis0",
+        lambda x: mg.log_softmax(x, axis=0),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().log_softmax(x, 0),
+    ),
+    OpCase("squeeze_unsqueeze", lambda x: x.unsqueeze(0).unsqueeze(-1).squeeze()),
+    OpCase("flatten", lambda x: x.flatten()),
+    OpCase(
+        "flatten_from_1",
+        lambda x: mg.flatten(x, 1),
+        shapes="3d",
+        torch_fn=lambda x: torch_().flatten(x, 1),
+    ),
+    OpCase(
+        "clip_tensor_lo",
+        lambda x, lo: x.clip(lo, None),
+        2,
+        "broadcast",
+        DISTINCT,
+        torch_fn=lambda x, lo: torch_().clamp(x, min=lo),
+    ),
+    OpCase(
+        "clip_tensor_hi",
+        lambda x, hi: mg.clip(x, None, hi),
+        2,
+        "broadcast",
+        DISTINCT,
+        torch_fn=lambda x, hi: torch_().clamp(x, max=hi),
+    ),
+    OpCase(
+        "norm",
+        lambda x: mg.ops.norm(x),
+        values={"avoid": (0.0,), "margin": 0.2},
+        torch_fn=lambda x: torch_().linalg.vector_norm(x),
+    ),
+    OpCase(
+        "norm_axis_last",
+        lambda x: mg.ops.norm(x, axis=-1),
+        shapes="nonscalar",
+        values={"avoid": (0.0,), "margin": 0.2},
+        torch_fn=lambda x: torch_().linalg.vector_norm(x, dim=-1),
+    ),
+    OpCase("prod", lambda x: mg.ops.prod(x), torch_fn=lambda x: torch_().prod(x)),
+    OpCase(
+        "prod_axis0",
+        lambda x: mg.ops.prod(x, axis=0),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().prod(x, 0),
+    ),
+    OpCase(
+        "var_axis0",
+        lambda x: mg.ops.var(x, axis=0),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().var(x, 0, correction=0),
+    ),
+    OpCase(
+        "std_axis_last",
+        lambda x: mg.ops.std(x, axis=-1),
+        shapes="nonscalar",
+        values=DISTINCT,
+        torch_fn=lambda x: torch_().std(x, -1, correction=0),
+    ),
+    OpCase(
+        "einsum_rows",
+        lambda a, b: mg.einsum("ij,ij->i", a, b),
+        2,
+        "matrices",
+        torch_fn=lambda a, b: torch_().einsum("ij,ij->i", a, b),
+    ),
+    OpCase(
+        "einsum_summed_alone",
+        lambda a, b: mg.einsum("ij,kl->ik", a, b),
+        2,
+        "matrices",
+        torch_fn=lambda a, b: torch_().einsum("ij,kl->ik", a, b),
     ),
 ]

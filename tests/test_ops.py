@@ -35,8 +35,9 @@ def draw_inputs(data: st.DataObject, case: OpCase) -> list[np.ndarray]:
         batch = data.draw(mt.shapes(min_dims=0, max_dims=2, max_side=3))
         d, k = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
         return [data.draw(mt.arrays((*batch, d), **values)), data.draw(mt.arrays((k, d)))]
-    if case.shapes == "same":
-        shape = data.draw(mt.shapes(min_dims=1, max_dims=2, max_side=3))
+    if case.shapes in ("same", "matrices"):
+        dims = 2 if case.shapes == "matrices" else 1
+        shape = data.draw(mt.shapes(min_dims=dims, max_dims=2, max_side=3))
         return list(data.draw(mt.array_pairs(st.just((shape, shape)), **values)))
     shape = data.draw(SHAPES[case.shapes])
     return [data.draw(mt.arrays(shape, **values)) for _ in range(case.arity)]
