@@ -96,6 +96,14 @@ Rule = Callable[..., Any]
 OUT = -1
 """In an op's ``saves``: the rule reads the op's own output (``out``)."""
 
+changes = [0]
+"""How many in-place changes tensors have seen, all of them together (one list, so it can
+be bumped in place): a clock. A node remembers the time it was recorded, and a tensor's
+version counter the time of its last change; a value changed after the node saved it is
+one whose last change is later. While the clock has not moved since a node was recorded,
+nothing it saved can have changed, and backward skips the checks (the common case:
+forward, backward, then the optimizer step)."""
+
 
 def _shape_of(x: Any) -> Any:
     return getattr(x, "shape", type(x).__name__)
@@ -132,14 +140,12 @@ def apply(op: Op, *inputs: Any) -> Any:
     Python lists among the inputs become arrays first, so that the rules see arrays.
     """
     raw = []
-    has_tensor = record = versioned = False
+    has_tensor = record = False
     for x in inputs:
         if isinstance(x, Tensor):
             has_tensor = True
             if x.requires_grad:
                 record = True
-            if x._version is not None:
-                versioned = True
             raw.append(x.data)
         elif type(x) is list:
             return apply(op, *(np.asarray(v) if type(v) is list else v for v in inputs))
@@ -163,30 +169,21 @@ def apply(op: Op, *inputs: Any) -> Any:
     if record and _mode.enabled:
         out = Tensor._make(data, True, op, inputs, raw)
         out._saved = saved
+        out._recorded_at = changes[0]
     else:
         out = Tensor._make(data, False, None, ())
     if data.base is not None:  # a view: it shares its input's version counter
-        versioned |= _share_counter_with_source(out, inputs)
-    if versioned and out._op is not None:
-        out._saved_versions = tuple(version(x) for x in (out, *inputs))
+        _share_counter_with_source(out, inputs)
     return out
 
 
-def _share_counter_with_source(out: Tensor, inputs: tuple) -> bool:
+def _share_counter_with_source(out: Tensor, inputs: tuple) -> None:
     """Give a view the version counter of the tensor whose memory it shares, so that an
     in-place change through either one is seen by graphs that saved the other."""
     for x in inputs:
         if isinstance(x, Tensor) and np.may_share_memory(out.data, x.data):
             out._version = x._shared_counter()
-            return True
-    return False
-
-
-def version(x: Any) -> int:
-    """How many times tensor ``x`` (or any alias of its data) was changed in place; 0 for
-    anything that is not a Tensor."""
-    counter = getattr(x, "_version", None)
-    return 0 if counter is None else counter[0]
+            return
 
 
 class Op:
@@ -293,28 +290,22 @@ def _inputs_to_visit(t: Tensor, stop: Collection[Tensor]) -> Iterator[Any]:
 
 
 def _check_saved(t: Tensor, i: int) -> None:
-    """Raise if a value rule ``i`` of ``t``'s op reads was changed in place since the op
-    was recorded (its version counter moved on)."""
+    """Raise if a value rule ``i`` of ``t``'s op reads was changed in place after the op
+    was recorded (its last change is later than the node)."""
     op, parents = t._op, t._parents
     reads = (OUT, *range(len(parents))) if op.saves is None else op.saves[i]
-    saved = t._saved_versions
     for j in reads:
         x = t if j == OUT else parents[j]
         counter = getattr(x, "_version", None)
-        if counter is not None and counter[0] != (0 if saved is None else saved[j + 1]):
-            raise _modified_error(t, j, counter[0], 0 if saved is None else saved[j + 1])
-
-
-def _modified_error(t: Tensor, j: int, now: int, then: int) -> RuntimeError:
-    op = t._op
-    x = t if j == OUT else t._parents[j]
-    what = "its output" if j == OUT else f"its input {j}"
-    return RuntimeError(
-        f"one of the values needed for backward was modified in place: {op.name} saved "
-        f"{what}, a tensor of shape {x.shape}, at version {then}; it is now at version "
-        f"{now}. Compute the graph again after changing it (e.g. the loss after "
-        "optimizer.step()), or change a copy (mg.tensor(x) copies)."
-    )
+        if counter is not None and counter[1] > t._recorded_at:
+            what = "its output" if j == OUT else f"its input {j}"
+            raise RuntimeError(
+                f"one of the values needed for backward was modified in place: {op.name} "
+                f"saved {what}, a tensor of shape {x.shape}, which has been changed since "
+                f"(it is now at version {counter[0]}). Compute the graph again after "
+                "changing it (e.g. the loss after optimizer.step()), or change a copy "
+                "(mg.tensor(x) copies)."
+            )
 
 
 def input_grads(
@@ -331,7 +322,9 @@ def input_grads(
     op = t._op
     rules = op.vjps
     variadic = type(rules) is EveryInput
-    check = op.saves != ()  # () : no rule of this op reads a value (only shapes)
+    # () : no rule of this op reads a value (only shapes); and if no tensor anywhere has
+    # changed in place since t was recorded, none of its saved values can have
+    check = op.saves != () and t._recorded_at != changes[0]
     out, vals = (t, parents) if create_graph else (t.data, t._values)
     if saved is not None:
         vals = (*vals, saved)

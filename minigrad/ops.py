@@ -131,8 +131,8 @@ def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
     out = np.matmul(x, weight.T)
     if bias is None:
         return out
-    if np.result_type(out, bias) != out.dtype:
-        return out + bias  # a wider bias widens the result, as in x @ Wᵀ + b
+    if bias.dtype != out.dtype:
+        return out + bias  # NumPy's promotion, exactly as in x @ Wᵀ + b
     out += bias  # in place: the matmul result is fresh, and this saves a full copy
     return out
 
@@ -454,7 +454,7 @@ _min = Op(
 
 
 def _reduction(op: Op, x: Any, axis: Axis, keepdims: bool) -> Any:
-    shape = np.shape(_data(x))
+    shape = x.shape if isinstance(x, Tensor | np.ndarray) else np.shape(x)
     axes = _normalize_axis(axis, len(shape))
     if op is _max or op is _min:
         empty = [a for a in (range(len(shape)) if axes is None else axes) if shape[a] == 0]

@@ -65,8 +65,8 @@ class Tensor:
         "__weakref__",
         "_op",
         "_parents",
+        "_recorded_at",
         "_saved",
-        "_saved_versions",
         "_values",
         "_version",
         "data",
@@ -83,7 +83,6 @@ class Tensor:
         self._parents: tuple[Any, ...] = ()
         self._values: list[Any] | tuple = ()  # a leaf has no inputs
         self._saved: Any = None
-        self._saved_versions: tuple[int, ...] | None = None
         # Tensor(t) wraps t's own array: the two are aliases and share one counter
         shares = isinstance(data, Tensor) and self.data is data.data
         self._version: list[int] | None = data._shared_counter() if shares else None
@@ -111,7 +110,6 @@ class Tensor:
         t._parents = parents
         t._values = values
         t._saved = None
-        t._saved_versions = None
         t._version = None
         return t
 
@@ -120,21 +118,25 @@ class Tensor:
     def _shared_counter(self) -> list[int]:
         """This tensor's version counter, created on first use, for an alias to share.
 
-        The counter is one list ``[n]`` shared by every tensor whose data is the same
-        memory (``detach()``, views made by indexing or reshaping): an in-place change
-        through any of them bumps it for all. Until something needs it, it is None,
-        which means version 0, so ordinary tensors pay nothing for it.
+        The counter is one list ``[version, time of the last change]`` shared by every
+        tensor whose data is the same memory (``detach()``, views made by indexing or
+        reshaping): an in-place change through any of them updates it for all. Until
+        something needs it, it is None (version 0, never changed), so ordinary tensors
+        pay nothing for it. The time is :data:`minigrad.autograd.changes`.
         """
         if self._version is None:
-            self._version = [0]
+            self._version = [0, 0]
         return self._version
 
     def _bump_version(self) -> None:
         """Record one in-place change of this tensor's data."""
+        clock = _autograd.changes
+        clock[0] += 1
         if self._version is None:
-            self._version = [1]
+            self._version = [1, clock[0]]
         else:
             self._version[0] += 1
+            self._version[1] = clock[0]
 
     @property
     def version(self) -> int:
@@ -341,7 +343,7 @@ class Tensor:
     # Each one bumps the version counter, so a graph that saved the old value refuses to
     # backpropagate with the new one.
     def _check_inplace(self, name: str, other: Any) -> None:
-        if not _autograd.is_grad_enabled():
+        if not _autograd._mode.enabled:
             return
         if self.requires_grad:
             raise RuntimeError(
@@ -355,7 +357,8 @@ class Tensor:
             )
 
     def _inplace(self, other: Operand, name: str, ufunc: np.ufunc) -> Tensor:
-        self._check_inplace(name, other)
+        if _autograd._mode.enabled:
+            self._check_inplace(name, other)
         value = other.data if isinstance(other, Tensor) else other
         try:
             ufunc(self.data, value, out=self.data)
