@@ -5,6 +5,8 @@ from minigrad.autograd import ShapeError, enable_grad, is_grad_enabled, no_grad
 from minigrad.ops import concatenate, maximum, minimum, stack, where
 from minigrad.functional import grad, hessian, jacobian, value_and_grad
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigrad.random import initial_seed, manual_seed
+from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from minigrad import data, formulas, graph, losses, nn, optim
 from minigrad.train import History, fit
 
@@ -25,26 +27,38 @@ __all__ = [
     "History",
     "ShapeError",
     "Tensor",
+    "arange",
     "concatenate",
     "data",
     "enable_grad",
+    "eye",
     "fit",
     "formulas",
+    "full",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "graph",
     "hessian",
+    "initial_seed",
     "is_grad_enabled",
     "jacobian",
     "losses",
+    "manual_seed",
     "maximum",
     "minimum",
     "nn",
     "no_grad",
+    "ones",
+    "ones_like",
     "optim",
+    "rand",
+    "randn",
+    "random",
     "stack",
     "tensor",
     "value_and_grad",
     "where",
+    "zeros",
+    "zeros_like",
 ]

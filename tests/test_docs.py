@@ -16,6 +16,8 @@ MODULES = [
     "minigrad.gradcheck",
     "minigrad.losses",
     "minigrad.formulas",
+    "minigrad.random",
+    "minigrad.creation",
     "minigrad.nn",
     "minigrad.optim",
     "minigrad.train",
