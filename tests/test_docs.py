@@ -19,6 +19,8 @@ MODULES = [
     "minigrad.random",
     "minigrad.creation",
     "minigrad.nn",
+    "minigrad.nn.module",
+    "minigrad.nn.linear",
     "minigrad.optim",
     "minigrad.train",
     "minigrad.data",

@@ -1,0 +1,22 @@
+"""Neural-network building blocks with PyTorch's names (``torch.nn``).
+
+- :mod:`~minigrad.nn.module`: ``Module`` (parameter walks, state dicts, train/eval) and
+  ``Parameter``;
+- :mod:`~minigrad.nn.linear`: ``Linear`` (PyTorch's init) and ``LinearRegression``
+  (the notes' model, starting from zero).
+
+>>> import minigrad as mg
+>>> model = mg.nn.LinearRegression(1)         # ŷ = w·x + b, starting from w = 0, b = 0
+>>> model(mg.tensor([[2.0], [3.0]])).tolist()
+[0.0, 0.0]
+"""
+
+from minigrad.nn.linear import Linear, LinearRegression
+from minigrad.nn.module import Module, Parameter
+
+__all__ = [
+    "Linear",
+    "LinearRegression",
+    "Module",
+    "Parameter",
+]
