@@ -21,6 +21,8 @@ MODULES = [
     "minigrad.nn",
     "minigrad.nn.module",
     "minigrad.nn.linear",
+    "minigrad.nn.layers",
+    "minigrad.nn.containers",
     "minigrad.optim",
     "minigrad.train",
     "minigrad.data",

@@ -178,6 +178,13 @@ def test_repr_shows_the_tree_of_modules_as_pytorch_does():
         ")",
     ]
     assert repr(LinearRegression(3)) == "LinearRegression(n_features=3)"
+    assert repr(mg.nn.Tanh()) == "Tanh()"
+    torch = pytest.importorskip("torch")
+    seq = mg.nn.Sequential(Linear(3, 4), mg.nn.Tanh(), mg.nn.Flatten(), mg.nn.Identity())
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Flatten(), torch.nn.Identity()
+    )
+    assert repr(seq) == repr(ref)
 
 
 class Parent(Module):
@@ -236,11 +243,7 @@ def test_train_and_eval_set_training_everywhere_and_return_the_module():
     "value, kind, fix",
     [
         (lambda: [Linear(2, 2), Linear(2, 2)], "list holding Linear", "ModuleList"),
-        (
-            lambda: (Linear(2, 2), LinearRegression(2)),
-            "tuple holding Linear, LinearRegression",
-            "ModuleList",
-        ),
+        (lambda: (Linear(2, 2), mg.nn.Tanh()), "tuple holding Linear, Tanh", "ModuleList"),
         (lambda: {"a": Linear(2, 2)}, "dict holding Linear", "ModuleDict"),
         (lambda: [Parameter(1.0)], "list holding Parameter", "attribute of its own"),
     ],

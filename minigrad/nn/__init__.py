@@ -3,7 +3,10 @@
 - :mod:`~minigrad.nn.module`: ``Module`` (parameter walks, state dicts, train/eval) and
   ``Parameter``;
 - :mod:`~minigrad.nn.linear`: ``Linear`` (PyTorch's init) and ``LinearRegression``
-  (the notes' model, starting from zero).
+  (the notes' model, starting from zero);
+- :mod:`~minigrad.nn.layers`: ``ReLU``, ``Tanh``, ``Sigmoid``, ``Identity``, ``Flatten``,
+  ``Dropout``;
+- :mod:`~minigrad.nn.containers`: ``Sequential``, ``ModuleList``, ``ModuleDict``.
 
 >>> import minigrad as mg
 >>> model = mg.nn.LinearRegression(1)         # ŷ = w·x + b, starting from w = 0, b = 0
@@ -11,12 +14,23 @@
 [0.0, 0.0]
 """
 
+from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
+from minigrad.nn.layers import Dropout, Flatten, Identity, ReLU, Sigmoid, Tanh
 from minigrad.nn.linear import Linear, LinearRegression
 from minigrad.nn.module import Module, Parameter
 
 __all__ = [
+    "Dropout",
+    "Flatten",
+    "Identity",
     "Linear",
     "LinearRegression",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
 ]

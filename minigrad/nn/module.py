@@ -11,12 +11,9 @@ with an error that names ModuleList/ModuleDict: PyTorch silently ignores such a 
 and its parameters never train.
 
 >>> import minigrad as mg
->>> class TwoLayer(mg.nn.Module):
-...     def __init__(self):
-...         self.hidden = mg.nn.Linear(2, 3, seed=0)
-...         self.out = mg.nn.Linear(3, 1, seed=1)
->>> [name for name, _ in TwoLayer().named_parameters()]
-['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+>>> model = mg.nn.Sequential(mg.nn.Linear(2, 3, seed=0), mg.nn.Tanh(), mg.nn.Linear(3, 1, seed=1))
+>>> [name for name, _ in model.named_parameters()]
+['0.weight', '0.bias', '2.weight', '2.bias']
 """
 
 from __future__ import annotations
