@@ -24,6 +24,7 @@ MODULES = [
     "minigrad.nn.layers",
     "minigrad.nn.containers",
     "minigrad.optim",
+    "minigrad.optim.optimizer",
     "minigrad.train",
     "minigrad.data",
     "minigrad.graph",
