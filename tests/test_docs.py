@@ -25,6 +25,7 @@ MODULES = [
     "minigrad.nn.containers",
     "minigrad.optim",
     "minigrad.optim.optimizer",
+    "minigrad.optim.lr_scheduler",
     "minigrad.train",
     "minigrad.data",
     "minigrad.graph",

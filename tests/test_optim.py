@@ -350,6 +350,31 @@ def test_state_dict_round_trip_resumes_training_bit_for_bit(cls, kwargs):
         np.testing.assert_array_equal(q.data, p.data, err_msg=name)
 
 
+def test_state_dict_round_trip_with_a_scheduler_resumes_bit_for_bit():
+    straight, X, y = mlp_problem(seed=0)
+    opt_straight = SGD(straight.parameters(), lr=0.1, momentum=0.9)
+    sched = mg.optim.lr_scheduler.StepLR(opt_straight, step_size=2, gamma=0.5)
+    train_steps(straight, opt_straight, X, y, 7, sched)
+
+    first, _, _ = mlp_problem(seed=0)
+    opt = SGD(first.parameters(), lr=0.1, momentum=0.9)
+    sched = mg.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    train_steps(first, opt, X, y, 3, sched)
+    saved = first.state_dict(), opt.state_dict(), sched.state_dict()
+
+    resumed, _, _ = mlp_problem(seed=1)
+    opt2 = SGD(resumed.parameters(), lr=0.1, momentum=0.9)
+    sched2 = mg.optim.lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
+    resumed.load_state_dict(saved[0])
+    opt2.load_state_dict(saved[1])
+    sched2.load_state_dict(saved[2])
+    assert opt2.lr == 0.05 and sched2.last_epoch == 3
+    train_steps(resumed, opt2, X, y, 4, sched2)
+    assert opt2.lr == opt_straight.lr == 0.0125  # 0.1 · 0.5³ after 7 scheduler steps
+    for p, q in zip(straight.parameters(), resumed.parameters(), strict=True):
+        np.testing.assert_array_equal(q.data, p.data)
+
+
 def test_adam_state_dict_layout_and_values_match_torch():
     torch = pytest.importorskip("torch")
     a, b = mg.nn.Parameter([1.0, -2.0]), mg.nn.Parameter([[0.5]])

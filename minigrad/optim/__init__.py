@@ -1,7 +1,9 @@
 """Optimizers and learning-rate schedules with PyTorch's names (``torch.optim``).
 
 - :mod:`~minigrad.optim.optimizer`: ``Optimizer``, ``SGD``, ``RMSprop``, ``Adam``, each
-  with ``state_dict()``/``load_state_dict()``, and the name registry ``get``.
+  with ``state_dict()``/``load_state_dict()``, and the name registry ``get``;
+- :mod:`~minigrad.optim.lr_scheduler`: ``StepLR``, ``ExponentialLR``,
+  ``CosineAnnealingLR``.
 
 >>> import minigrad as mg
 >>> w = mg.nn.Parameter([1.0])
@@ -11,6 +13,7 @@
 0.8
 """
 
+from minigrad.optim import lr_scheduler
 from minigrad.optim.optimizer import OPTIMIZERS, SGD, Adam, Optimizer, RMSprop, get
 
-__all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "RMSprop", "get"]
+__all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "RMSprop", "get", "lr_scheduler"]
