@@ -23,6 +23,7 @@ MODULES = [
     "minigrad.nn.linear",
     "minigrad.nn.layers",
     "minigrad.nn.containers",
+    "minigrad.nn.utils",
     "minigrad.optim",
     "minigrad.optim.optimizer",
     "minigrad.optim.lr_scheduler",

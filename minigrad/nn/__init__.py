@@ -6,7 +6,8 @@
   (the notes' model, starting from zero);
 - :mod:`~minigrad.nn.layers`: ``ReLU``, ``Tanh``, ``Sigmoid``, ``Identity``, ``Flatten``,
   ``Dropout``;
-- :mod:`~minigrad.nn.containers`: ``Sequential``, ``ModuleList``, ``ModuleDict``.
+- :mod:`~minigrad.nn.containers`: ``Sequential``, ``ModuleList``, ``ModuleDict``;
+- :mod:`~minigrad.nn.utils`: ``clip_grad_norm_``.
 
 >>> import minigrad as mg
 >>> model = mg.nn.LinearRegression(1)         # ŷ = w·x + b, starting from w = 0, b = 0
@@ -14,6 +15,7 @@
 [0.0, 0.0]
 """
 
+from minigrad.nn import utils
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
 from minigrad.nn.layers import Dropout, Flatten, Identity, ReLU, Sigmoid, Tanh
 from minigrad.nn.linear import Linear, LinearRegression
@@ -33,4 +35,5 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "utils",
 ]
