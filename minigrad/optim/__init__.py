@@ -6,11 +6,10 @@
   ``CosineAnnealingLR``.
 
 >>> import minigrad as mg
->>> w = mg.nn.Parameter([1.0])
->>> opt = mg.optim.SGD([w], lr=0.1)
->>> (w * w).sum().backward()     # ∂(w²)/∂w = 2w = 2
->>> opt.step(); w.item()         # w − 0.1·2
-0.8
+>>> opt = mg.optim.get("adam")(mg.nn.Linear(2, 1).parameters(), lr=0.1)
+>>> sched = mg.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+>>> opt.step(); sched.step(); opt.lr
+0.05
 """
 
 from minigrad.optim import lr_scheduler
