@@ -85,6 +85,9 @@ def test_nonfinite_norms():
     assert b.grad.tolist() == [2.0]  # nothing was scaled
     assert np.isnan(clip_grad_norm_([a, b], 1.0).item())
     assert np.isnan(b.grad.item())  # as in PyTorch: scaled by a NaN coefficient
+    (c,) = params_with_grads([np.inf, 1.0])
+    with pytest.raises(RuntimeError, match="gradients is inf"):
+        clip_grad_norm_([c], 1.0, error_if_nonfinite=True)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +96,8 @@ def test_nonfinite_norms():
         ({"max_norm": -1.0}, ValueError, "max_norm must be a number ≥ 0, got -1.0"),
         ({"max_norm": float("nan")}, ValueError, "max_norm must be a number ≥ 0, got nan"),
         ({"max_norm": 1.0, "norm_type": 0}, ValueError, "norm_type must be > 0 or inf, got 0.0"),
+        ({"max_norm": 1.0, "norm_type": float("nan")}, ValueError, "norm_type must be > 0"),
+        ({"max_norm": "1"}, ValueError, "max_norm must be a number ≥ 0, got '1'"),
     ],
 )
 def test_bad_arguments(kwargs, error, match):

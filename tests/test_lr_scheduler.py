@@ -140,6 +140,12 @@ def test_scheduler_state_dict_round_trip():
         sched2.step()
         assert opt2.lr == opt.lr
     assert state == state_before  # stepping did not write into the saved dict
+    state["base_lrs"][0] = 99.0  # the lists are copies both ways
+    assert sched2.base_lrs == [1.0]
+    sched2.load_state_dict(state)
+    state["base_lrs"][0] = -1.0
+    assert sched2.base_lrs == [99.0]
+    assert sched.state_dict()["base_lrs"] is not sched.base_lrs
     with pytest.raises(ValueError, match="load_state_dict expects keys"):
         sched2.load_state_dict({"last_epoch": 3})
 
@@ -148,7 +154,7 @@ def test_state_dict_keys_match_torch():
     torch = pytest.importorskip("torch")
     _, sched, _, sched_t = torch_and_ours(torch, "StepLR", {"step_size": 2})
     ours = set(sched.state_dict())
-    assert {"base_lrs", "last_epoch", "step_size", "gamma", "_step_count", "_last_lr"} <= ours
+    assert {"base_lrs", "last_epoch", "step_size", "gamma", "_last_lr"} <= ours
     assert ours - {"_is_initial"} <= set(sched_t.state_dict())
 
 
@@ -157,6 +163,9 @@ def test_state_dict_keys_match_torch():
     [
         (lambda o: StepLR(o, step_size=0), "step_size must be an integer ≥ 1, got 0"),
         (lambda o: StepLR(o, step_size=2.5), "step_size must be an integer ≥ 1"),
+        (lambda o: StepLR(o, step_size=True), "step_size must be an integer ≥ 1, got True"),
+        (lambda o: ExponentialLR(o, gamma=True), "gamma must be a finite number > 0, got True"),
+        (lambda o: ExponentialLR(o, gamma="0.5"), "gamma must be a finite number > 0"),
         (lambda o: StepLR(o, step_size=2, gamma=-0.5), "gamma must be a finite number > 0"),
         (lambda o: ExponentialLR(o, gamma=0.0), "gamma must be a finite number > 0, got 0.0"),
         (lambda o: ExponentialLR(o, gamma=float("inf")), "gamma must be a finite number > 0"),

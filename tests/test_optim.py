@@ -508,7 +508,8 @@ BAD_STATES = [
         mg.ShapeError,
         r"'momentum_buffer' of parameter 0 has shape \(3,\), the parameter has \(2,\)",
     ),
-    (_set("state", 5, value={}), ValueError, "the state names parameter 5"),
+    (_set("state", 2, value={}), ValueError, "the state names parameter 2, which it lacks"),
+    (_set("state", -1, value={}), ValueError, "the state names parameter -1"),
     (_set("state", value=None), ValueError, "expects keys 'state' and 'param_groups'"),
 ]
 

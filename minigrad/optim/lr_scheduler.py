@@ -60,7 +60,6 @@ class LRScheduler:
         self.optimizer = optimizer
         self.base_lrs: list[float] = [optimizer.lr]
         self.last_epoch = -1
-        self._step_count = 0
         self._is_initial = True  # the constructor's step keeps the rate (PyTorch's)
         self.step()
         self._is_initial = False
@@ -75,7 +74,6 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch and set the optimizer's learning rate for it."""
-        self._step_count += 1
         self.last_epoch += 1
         self.optimizer.lr = self.get_lr()[0]
         self._last_lr = [self.optimizer.lr]
