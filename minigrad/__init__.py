@@ -27,6 +27,8 @@ from minigrad.ops import (
 )
 from minigrad.functional import grad, hessian, jacobian, value_and_grad
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from minigrad.random import initial_seed, manual_seed
+from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from minigrad import data, formulas, graph, losses, nn, optim
 from minigrad.train import History, fit
 
@@ -47,6 +49,7 @@ __all__ = [
     "History",
     "ShapeError",
     "Tensor",
+    "arange",
     "argmax",
     "argmin",
     "clip",
@@ -55,14 +58,17 @@ __all__ = [
     "data",
     "einsum",
     "enable_grad",
+    "eye",
     "fit",
     "flatten",
     "formulas",
+    "full",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "graph",
     "hessian",
+    "initial_seed",
     "is_grad_enabled",
     "jacobian",
     "log1p",
@@ -70,11 +76,17 @@ __all__ = [
     "log_softmax",
     "logsumexp",
     "losses",
+    "manual_seed",
     "maximum",
     "minimum",
     "nn",
     "no_grad",
+    "ones",
+    "ones_like",
     "optim",
+    "rand",
+    "randn",
+    "random",
     "sigmoid",
     "sin",
     "softmax",
@@ -85,4 +97,6 @@ __all__ = [
     "unsqueeze",
     "value_and_grad",
     "where",
+    "zeros",
+    "zeros_like",
 ]

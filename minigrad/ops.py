@@ -629,13 +629,24 @@ def squeeze(x: Any, axis: Axis = None) -> Any:
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     """Merge axes ``start_dim`` … ``end_dim`` into one (PyTorch's ``flatten``); a 0-d
-    tensor becomes shape (1,)."""
-    shape = np.shape(_data(x))
-    if not shape:
-        return reshape(x, (1,))
-    start, end = (_normalize_axis(a, len(shape))[0] for a in (start_dim, end_dim))
+    tensor counts as one axis of length 1."""
+    shape = np.shape(_data(x)) or (1,)
+    ends = []
+    for name, axis in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+            raise TypeError(f"flatten: {name} must be an integer, got {axis!r}")
+        if not -len(shape) <= axis < len(shape):
+            raise ShapeError(
+                f"flatten: {name}={axis} is out of range for an input with {len(shape)} "
+                f"dimension(s) (expected {-len(shape)} … {len(shape) - 1})"
+            )
+        ends.append(int(axis) % len(shape))
+    start, end = ends
     if start > end:
-        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ShapeError(
+            f"flatten: start_dim={start_dim} comes after end_dim={end_dim} for an input of "
+            f"shape {np.shape(_data(x))}"
+        )
     merged = int(np.prod(shape[start : end + 1]))
     return reshape(x, (*shape[:start], merged, *shape[end + 1 :]))
 

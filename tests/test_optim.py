@@ -3,7 +3,9 @@ an independent NumPy transcription of the published algorithm, and against torch
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import warnings
 
 import numpy as np
@@ -282,6 +284,257 @@ def test_optimizer_accepts_a_generator_of_parameters():
     model = mg.nn.Linear(2, 2)
     opt = SGD((p for p in model.parameters()), lr=0.1)
     assert opt.params == model.parameters()
+
+
+# ---- state_dict / load_state_dict
+
+RESUME_CASES = [
+    pytest.param(SGD, {"lr": 0.05, "momentum": 0.9}, id="sgd-momentum"),
+    pytest.param(SGD, {**NESTEROV_WD, "lr": 0.05}, id="nesterov-weight_decay"),
+    pytest.param(RMSprop, {"lr": 0.01, "alpha": 0.9}, id="rmsprop"),
+    pytest.param(Adam, {"lr": 0.01, "betas": (0.8, 0.99)}, id="adam"),
+]
+
+
+def mlp_problem(seed):
+    """A small MLP (three parameter shapes, a 0-d one included) and fixed data."""
+
+    class Net(mg.nn.Module):
+        def __init__(self):
+            self.body = mg.nn.Sequential(mg.nn.Linear(2, 4, seed=seed), mg.nn.Tanh())
+            self.head = mg.nn.LinearRegression(4, init="uniform", seed=seed + 1)
+
+        def forward(self, x):
+            return self.head(self.body(x))
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 2)), rng.normal(size=16)
+    return Net(), mg.Tensor(X), mg.Tensor(y)
+
+
+def train_steps(model, opt, X, y, steps, scheduler=None):
+    for _ in range(steps):
+        opt.zero_grad()
+        ((model(X) - y) ** 2).mean().backward()
+        opt.step()
+        if scheduler is not None:
+            scheduler.step()
+
+
+@pytest.mark.parametrize("cls, kwargs", RESUME_CASES)
+def test_state_dict_round_trip_resumes_training_bit_for_bit(cls, kwargs):
+    straight, X, y = mlp_problem(seed=0)
+    opt = cls(straight.parameters(), **kwargs)
+    train_steps(straight, opt, X, y, 6)
+
+    first, _, _ = mlp_problem(seed=0)
+    opt = cls(first.parameters(), **kwargs)
+    train_steps(first, opt, X, y, 3)
+    saved_model, saved_opt = first.state_dict(), copy.deepcopy(opt.state_dict())
+    snapshot = opt.state_dict()
+    train_steps(first, opt, X, y, 3)  # the run goes on; what was saved must not change
+    for i, state in saved_opt["state"].items():
+        for key, value in state.items():
+            np.testing.assert_array_equal(snapshot["state"][i][key], value)
+
+    resumed, _, _ = mlp_problem(seed=5)  # other initial weights, other hyperparameters
+    other_kwargs = {**kwargs, "lr": 0.5}
+    opt2 = cls(resumed.parameters(), **other_kwargs)
+    resumed.load_state_dict(saved_model)
+    opt2.load_state_dict(pickle.loads(pickle.dumps(saved_opt)))  # plain, picklable data
+    assert opt2.lr == kwargs["lr"]  # hyperparameters are part of the state
+    train_steps(resumed, opt2, X, y, 3)
+    for (name, p), (_, q) in zip(
+        straight.named_parameters(), resumed.named_parameters(), strict=True
+    ):
+        np.testing.assert_array_equal(q.data, p.data, err_msg=name)
+
+
+def test_state_dict_round_trip_with_a_scheduler_resumes_bit_for_bit():
+    straight, X, y = mlp_problem(seed=0)
+    opt_straight = SGD(straight.parameters(), lr=0.1, momentum=0.9)
+    sched = mg.optim.lr_scheduler.StepLR(opt_straight, step_size=2, gamma=0.5)
+    train_steps(straight, opt_straight, X, y, 7, sched)
+
+    first, _, _ = mlp_problem(seed=0)
+    opt = SGD(first.parameters(), lr=0.1, momentum=0.9)
+    sched = mg.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    train_steps(first, opt, X, y, 3, sched)
+    saved = first.state_dict(), opt.state_dict(), sched.state_dict()
+
+    resumed, _, _ = mlp_problem(seed=1)
+    opt2 = SGD(resumed.parameters(), lr=0.1, momentum=0.9)
+    sched2 = mg.optim.lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
+    resumed.load_state_dict(saved[0])
+    opt2.load_state_dict(saved[1])
+    sched2.load_state_dict(saved[2])
+    assert opt2.lr == 0.05 and sched2.last_epoch == 3
+    train_steps(resumed, opt2, X, y, 4, sched2)
+    assert opt2.lr == opt_straight.lr == 0.0125  # 0.1 · 0.5³ after 7 scheduler steps
+    for p, q in zip(straight.parameters(), resumed.parameters(), strict=True):
+        np.testing.assert_array_equal(q.data, p.data)
+
+
+def test_adam_state_dict_layout_and_values_match_torch():
+    torch = pytest.importorskip("torch")
+    a, b = mg.nn.Parameter([1.0, -2.0]), mg.nn.Parameter([[0.5]])
+    ta, tb = (torch.nn.Parameter(torch.tensor(p.data)) for p in (a, b))
+    opt = Adam([a, b], lr=0.1, betas=(0.8, 0.9), eps=1e-6)
+    opt_t = torch.optim.Adam([ta, tb], lr=0.1, betas=(0.8, 0.9), eps=1e-6)
+    for g in ([3.0, -1.0], [0.5, 2.0]):  # b never gets a gradient: no state for it
+        a.grad, ta.grad = mg.tensor(g), torch.tensor(g, dtype=torch.float64)
+        opt.step()
+        opt_t.step()
+    state, state_t = opt.state_dict(), opt_t.state_dict()
+    assert state.keys() == state_t.keys() == {"state", "param_groups"}
+    assert list(state["state"]) == list(state_t["state"]) == [0]
+    keys = {"step", "exp_avg", "exp_avg_sq"}
+    assert state["state"][0].keys() == state_t["state"][0].keys() == keys
+    assert state["state"][0]["step"] == state_t["state"][0]["step"].item() == 2
+    for key in ("exp_avg", "exp_avg_sq"):
+        expected = state_t["state"][0][key].numpy()
+        np.testing.assert_allclose(state["state"][0][key], expected, rtol=1e-14)
+    group, group_t = state["param_groups"][0], state_t["param_groups"][0]
+    assert group == {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-6, "params": [0, 1]}
+    assert all(group_t[k] == v for k, v in group.items())  # torch has more options
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, keys",
+    [
+        (SGD, {"momentum": 0.9}, {"momentum_buffer"}),
+        (RMSprop, {}, {"square_avg"}),
+    ],
+)
+def test_state_names_are_torchs(cls, kwargs, keys):
+    torch = pytest.importorskip("torch")
+    p, tp = mg.nn.Parameter([1.0]), torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+    opt = cls([p], lr=0.1, **kwargs)
+    opt_t = getattr(torch.optim, cls.__name__)([tp], lr=0.1, **kwargs)
+    p.grad, tp.grad = mg.tensor([2.0]), torch.tensor([2.0], dtype=torch.float64)
+    opt.step()
+    opt_t.step()
+    ours = opt.state_dict()["state"][0]
+    assert set(ours) == keys and keys <= set(opt_t.state_dict()["state"][0])
+    for key in keys:
+        np.testing.assert_allclose(ours[key], opt_t.state_dict()["state"][0][key].numpy())
+
+
+def test_loaded_momentum_buffer_drives_the_next_step_by_hand():
+    p = mg.nn.Parameter([1.0])
+    opt = SGD([p], lr=0.1, momentum=0.9)
+    opt.load_state_dict(
+        {
+            "state": {0: {"momentum_buffer": np.array([1.0])}},
+            "param_groups": [
+                {"lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0, "params": [0]}
+            ],
+        }
+    )
+    p.grad = mg.tensor([1.0])
+    opt.step()  # v = 0.9·1 + 1 = 1.9; p = 1 − 0.1·1.9 = 0.81
+    assert p.item() == pytest.approx(0.81, abs=1e-15)
+    assert opt.state[p]["momentum_buffer"].tolist() == pytest.approx([1.9])
+
+
+def test_optimizer_state_dict_holds_copies_both_ways():
+    p = mg.nn.Parameter([1.0, 2.0])
+    opt = Adam([p], lr=0.1)
+    p.grad = mg.tensor([1.0, 1.0])
+    opt.step()
+    state = opt.state_dict()
+    state["state"][0]["exp_avg"][:] = 99.0
+    assert opt.state[p]["exp_avg"].tolist() == pytest.approx([0.1, 0.1])
+    opt.load_state_dict(state)
+    state["state"][0]["exp_avg"][:] = -1.0
+    assert opt.state[p]["exp_avg"].tolist() == [99.0, 99.0]
+    assert opt.state[p]["exp_avg"].dtype == p.dtype
+
+
+def test_load_state_dict_clears_state_the_saved_optimizer_did_not_have():
+    a, b = mg.nn.Parameter([1.0]), mg.nn.Parameter([2.0])
+    fresh = Adam([a, b], lr=0.1).state_dict()
+    opt = Adam([a, b], lr=0.1)
+    a.grad = b.grad = mg.tensor([1.0])
+    opt.step()
+    opt.load_state_dict(fresh)
+    assert opt.state == {a: {}, b: {}}
+    assert fresh["state"] == {}
+
+
+def valid_sgd_state():
+    opt = SGD([mg.nn.Parameter([1.0, 2.0]), mg.nn.Parameter(0.0)], lr=0.1, momentum=0.9)
+    for p in opt.params:
+        p.grad = mg.tensor(np.ones(p.shape))
+    opt.step()
+    return opt, opt.state_dict()
+
+
+def _set(*path, value):
+    """An edit of a state dict: set (or, with value=None, delete) the entry at ``path``."""
+
+    def edit(state):
+        *inner, last = path
+        for key in inner:
+            state = state[key]
+        if value is None:
+            del state[last]
+        else:
+            state[last] = value
+
+    return edit
+
+
+def _no_momentum_but_nesterov(state):
+    state["param_groups"][0].update(momentum=0.0, nesterov=True)
+
+
+BAD_STATES = [
+    (_set("param_groups", value=[]), ValueError, "SGD has one parameter group, the state has 0"),
+    (
+        _set("param_groups", 0, "params", value=[0]),
+        ValueError,
+        r"SGD has 2 parameters, the state lists params=\[0\]",
+    ),
+    (
+        _set("param_groups", 0, "betas", value=(0.9, 0.99)),
+        ValueError,
+        r"SGD has hyperparameters \['lr', 'momentum', 'nesterov', 'weight_decay'\], the state",
+    ),
+    (_set("param_groups", 0, "lr", value=-1.0), ValueError, "lr must be a finite number > 0"),
+    (_no_momentum_but_nesterov, ValueError, "Nesterov momentum needs momentum > 0"),
+    (
+        _set("state", 0, "momentum_buffer", value=np.ones(3)),
+        mg.ShapeError,
+        r"'momentum_buffer' of parameter 0 has shape \(3,\), the parameter has \(2,\)",
+    ),
+    (_set("state", 2, value={}), ValueError, "the state names parameter 2, which it lacks"),
+    (_set("state", -1, value={}), ValueError, "the state names parameter -1"),
+    (_set("state", value=None), ValueError, "expects keys 'state' and 'param_groups'"),
+]
+
+
+@pytest.mark.parametrize("edit, error, match", BAD_STATES)
+def test_load_state_dict_errors_name_the_mismatch_and_change_nothing(edit, error, match):
+    opt, state = valid_sgd_state()
+    before = copy.deepcopy(opt.state_dict())
+    edit(state)
+    with pytest.raises(error, match=match):
+        opt.load_state_dict(state)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for i, saved in before["state"].items():
+        buffer = saved["momentum_buffer"]
+        np.testing.assert_array_equal(after["state"][i]["momentum_buffer"], buffer)
+
+
+def test_optimizer_defaults_and_repr():
+    opt = SGD([mg.nn.Parameter([1.0])], lr=0.1, momentum=0.9)
+    assert opt.defaults == {"lr": 0.1, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0}
+    assert repr(opt) == "SGD(lr=0.1, momentum=0.9, nesterov=False, weight_decay=0.0)"
+    opt.lr = 0.05  # what a scheduler does: defaults keep the constructor's value
+    assert opt.defaults["lr"] == 0.1 and opt.state_dict()["param_groups"][0]["lr"] == 0.05
+    assert repr(Adam([mg.nn.Parameter([1.0])])) == "Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08)"
 
 
 # ---- errors

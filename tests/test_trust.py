@@ -722,3 +722,15 @@ def test_concatenate_and_stack_of_many_inputs_are_exact():
         # concat: x_k holds weights 2k, 2k+1; stack: column k of a (2, 2000) table, whose
         # weights are k and 2000 + k
         np.testing.assert_array_equal(xs[k].grad.numpy(), [3 * k, 3 * k + 2001])
+
+
+def test_load_state_dict_changes_parameters_in_place_and_old_graphs_know_it():
+    model = mg.nn.Linear(2, 1)
+    weight = model.weight
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True)  # ∂/∂x reads the weight
+    loss = (model(x) ** 2).sum()
+    model.load_state_dict({"weight": np.array([[3.0, 4.0]]), "bias": np.array([0.5])})
+    assert model.weight is weight  # the optimizer's handle stays valid
+    np.testing.assert_array_equal(weight.numpy(), [[3.0, 4.0]])
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        loss.backward()

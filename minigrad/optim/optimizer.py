@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import no_grad
+from minigrad.autograd import ShapeError, no_grad
 from minigrad.tensor import Tensor
 
 
@@ -33,9 +33,16 @@ def _check_positive(name: str, value: float, allow_zero: bool = False) -> float:
 
 
 class Optimizer:
-    """Base class: holds the parameters, their state, ``zero_grad()`` and ``step()``."""
+    """Base class: holds the parameters, their state, ``zero_grad()`` and ``step()``.
 
-    def __init__(self, params: Iterable[Tensor], lr: float) -> None:
+    A subclass passes its hyperparameters to ``__init__`` as keywords and checks them
+    in ``_checked``; they become attributes (``opt.lr``, which a learning-rate
+    scheduler changes) and are listed in ``defaults`` (their values at construction).
+    There is one parameter group: ``state_dict()`` has PyTorch's layout with a single
+    entry in ``param_groups``.
+    """
+
+    def __init__(self, params: Iterable[Tensor], **hyperparameters: Any) -> None:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -45,8 +52,14 @@ class Optimizer:
                     f"{type(self).__name__} optimizes tensors with requires_grad=True, "
                     f"got {type(p).__name__}"
                 )
-        self.lr = _check_positive("lr", lr)
+        self.defaults: dict[str, Any] = self._checked(hyperparameters)
+        vars(self).update(self.defaults)
         self.state: dict[Tensor, dict[str, Any]] = {p: {} for p in self.params}
+
+    def _checked(self, h: dict[str, Any]) -> dict[str, Any]:
+        """The hyperparameters in ``h``, validated and converted (one path for __init__
+        and load_state_dict)."""
+        return {"lr": _check_positive("lr", h["lr"])}
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (call before each backward)."""
@@ -68,11 +81,68 @@ class Optimizer:
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: the per-parameter state and the hyperparameters.
+
+        PyTorch's layout: ``{"state": {index: {name: value}}, "param_groups": [{"lr": …,
+        …, "params": [0, 1, …]}]}``, parameters numbered in the optimizer's order and only
+        those that have state listed. Arrays are copies: later steps do not change it.
+        """
+        hyper = {name: getattr(self, name) for name in self.defaults}
+        return {
+            "state": {
+                i: _copy_state(self.state[p]) for i, p in enumerate(self.params) if self.state[p]
+            },
+            "param_groups": [{**hyper, "params": list(range(len(self.params)))}],
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (of an optimizer of the same kind over
+        parameters of the same shapes): the next step is the one the saved optimizer
+        would have taken. Values are copied in; a mismatch raises and changes nothing."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or state_dict.keys() != {"state", "param_groups"}:
+            raise ValueError(f"{name}.load_state_dict expects keys 'state' and 'param_groups'")
+        groups = state_dict["param_groups"]
+        if len(groups) != 1:
+            raise ValueError(f"{name} has one parameter group, the state has {len(groups)}")
+        group = dict(groups[0])
+        indices = group.pop("params", None)
+        if indices != list(range(len(self.params))):
+            raise ValueError(
+                f"{name} has {len(self.params)} parameters, the state lists params={indices!r}"
+            )
+        if group.keys() != self.defaults.keys():
+            raise ValueError(
+                f"{name} has hyperparameters {sorted(self.defaults)}, the state has "
+                f"{sorted(group)} (a state of another optimizer?)"
+            )
+        hyper = self._checked(group)
+        state: dict[Tensor, dict[str, Any]] = {p: {} for p in self.params}
+        for i, saved in state_dict["state"].items():
+            if not (isinstance(i, int) and 0 <= i < len(self.params)):
+                raise ValueError(f"{name}: the state names parameter {i!r}, which it lacks")
+            p = self.params[i]
+            for key, value in saved.items():
+                if isinstance(value, np.ndarray | Tensor):
+                    value = np.asarray(value)
+                    if value.shape != p.shape:
+                        raise ShapeError(
+                            f"{name}.load_state_dict: state {key!r} of parameter {i} has "
+                            f"shape {value.shape}, the parameter has {p.shape}"
+                        )
+                    value = value.astype(p.dtype)  # a copy
+                state[p][key] = value
+        vars(self).update(hyper)
+        self.state = state
+
     def __repr__(self) -> str:
-        options = ", ".join(
-            f"{k}={v}" for k, v in vars(self).items() if k not in ("params", "state")
-        )
+        options = ", ".join(f"{k}={getattr(self, k)}" for k in self.defaults)
         return f"{type(self).__name__}({options})"
+
+
+def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in state.items()}
 
 
 class SGD(Optimizer):
@@ -90,20 +160,28 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr)
-        self.momentum = _check_positive("momentum", momentum, allow_zero=True)
-        self.weight_decay = _check_positive("weight_decay", weight_decay, allow_zero=True)
-        if nesterov and self.momentum == 0:
+        super().__init__(
+            params, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay
+        )
+
+    def _checked(self, h: dict[str, Any]) -> dict[str, Any]:
+        momentum = _check_positive("momentum", h["momentum"], allow_zero=True)
+        if h["nesterov"] and momentum == 0:
             raise ValueError("Nesterov momentum needs momentum > 0")
-        self.nesterov = nesterov
+        return {
+            **super()._checked(h),
+            "momentum": momentum,
+            "nesterov": bool(h["nesterov"]),
+            "weight_decay": _check_positive("weight_decay", h["weight_decay"], allow_zero=True),
+        }
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay:
             g = np.asarray(g + self.weight_decay * p.data)  # 0-d stays an array, not a scalar
         if self.momentum:
-            v = state.get("velocity")
+            v = state.get("momentum_buffer")
             v = np.array(g) if v is None else np.add(self.momentum * v, g, out=v)
-            state["velocity"] = v
+            state["momentum_buffer"] = v
             g = g + self.momentum * v if self.nesterov else v
         p -= self.lr * g
 
@@ -123,11 +201,16 @@ class RMSprop(Optimizer):
         alpha: float = 0.99,
         eps: float = 1e-8,
     ) -> None:
-        super().__init__(params, lr)
-        if not 0 <= alpha < 1:
-            raise ValueError(f"alpha must be in [0, 1), got {alpha!r}")
-        self.alpha = float(alpha)
-        self.eps = _check_positive("eps", eps)
+        super().__init__(params, lr=lr, alpha=alpha, eps=eps)
+
+    def _checked(self, h: dict[str, Any]) -> dict[str, Any]:
+        if not 0 <= h["alpha"] < 1:
+            raise ValueError(f"alpha must be in [0, 1), got {h['alpha']!r}")
+        return {
+            **super()._checked(h),
+            "alpha": float(h["alpha"]),
+            "eps": _check_positive("eps", h["eps"]),
+        }
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
         s = state.setdefault("square_avg", np.zeros_like(p.data))
@@ -150,11 +233,17 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr=lr, betas=betas, eps=eps)
+
+    def _checked(self, h: dict[str, Any]) -> dict[str, Any]:
+        betas = h["betas"]
         if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
-        self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = _check_positive("eps", eps)
+        return {
+            **super()._checked(h),
+            "betas": (float(betas[0]), float(betas[1])),
+            "eps": _check_positive("eps", h["eps"]),
+        }
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
         beta1, beta2 = self.betas
