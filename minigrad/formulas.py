@@ -1,4 +1,4 @@
-"""Hand-derived losses, gradients and closed forms for linear regression.
+"""Hand-derived losses, gradients and closed forms for linear (and logistic) regression.
 
 This module is the independent reference that the autodiff engine is tested against,
 so it is plain NumPy and imports nothing else from minigrad.
@@ -55,7 +55,12 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "GRADIENTS",
     "LOSS_VALUES",
+    "bce_gradient",
+    "bce_with_logits_gradient",
+    "bce_with_logits_value",
     "closed_form",
+    "cross_entropy_gradient",
+    "cross_entropy_value",
     "gradient_descent_step",
     "huber_gradients",
     "huber_value",
@@ -63,6 +68,7 @@ __all__ = [
     "l1_loss_value",
     "l2_gradients",
     "l2_loss_value",
+    "logistic_gradients",
     "mae_gradients",
     "mae_value",
     "max_stable_lr",
@@ -73,6 +79,8 @@ __all__ = [
     "predict",
     "rmse_gradients",
     "rmse_value",
+    "sigmoid",
+    "softmax",
 ]
 
 Array = NDArray[np.float64]
@@ -379,3 +387,82 @@ def gradient_descent_step(
     b_f = _as_b(b)
     dw, db = mse_gradients(X, y, w_arr, b_f)
     return w_arr - lr * dw, b_f - lr * db
+
+
+# --------------------------------------------------------------------------- classification
+#
+# The course's next step: logistic regression p = σ(Xw + b) with the log loss, and its
+# many-class version, softmax regression. With z the logits (scores before σ/softmax)
+# and N examples, the chain rule through σ'(z) = σ(z)(1 − σ(z)) cancels the log loss's
+# 1/(p(1 − p)), leaving the same shape as MSE's gradient: prediction minus label.
+
+
+def sigmoid(z: ArrayLike) -> Array:
+    """σ(z) = 1/(1 + e⁻ᶻ), evaluated as e^(−|z|)-based fractions so it never overflows."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def softmax(z: ArrayLike) -> Array:
+    """softmax over the last axis, e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z)."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def bce_with_logits_value(z: ArrayLike, y: ArrayLike) -> float:
+    """(1/N) Σ ln(1 + e^zᵢ) − yᵢzᵢ, the log loss of p = σ(z) written without p."""
+    z, y = np.asarray(z, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.mean(np.logaddexp(0.0, z) - y * z))
+
+
+def bce_with_logits_gradient(z: ArrayLike, y: ArrayLike) -> Array:
+    """∂BCE/∂zᵢ = (σ(zᵢ) − yᵢ)/N.
+
+    >>> bce_with_logits_gradient([0.0, 0.0], [1.0, 0.0])   # (½ − 1)/2, (½ − 0)/2
+    array([-0.25,  0.25])
+    """
+    z, y = np.asarray(z, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return (sigmoid(z) - y) / z.size
+
+
+def bce_gradient(p: ArrayLike, y: ArrayLike) -> Array:
+    """∂BCE/∂pᵢ for probabilities p (unclipped): (pᵢ − yᵢ)/(N·pᵢ(1 − pᵢ))."""
+    p, y = np.asarray(p, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return (p - y) / (p.size * p * (1 - p))
+
+
+def _onehot(labels: ArrayLike, n_classes: int) -> Array:
+    return np.eye(n_classes)[np.asarray(labels, dtype=np.int64)]
+
+
+def cross_entropy_value(z: ArrayLike, labels: ArrayLike) -> float:
+    """−(1/N) Σₙ ln softmax(zₙ)[yₙ] for logits (N, C) and class indices (N,)."""
+    z = np.asarray(z, dtype=np.float64)
+    log_p = z - z.max(axis=1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    return float(-np.mean(log_p[np.arange(len(z)), np.asarray(labels, dtype=np.int64)]))
+
+
+def cross_entropy_gradient(z: ArrayLike, labels: ArrayLike) -> Array:
+    """∂CE/∂z = (softmax(z) − onehot(y))/N, shape (N, C).
+
+    >>> cross_entropy_gradient([[0.0, 0.0]], [1])   # (½ − 0, ½ − 1)/1
+    array([[ 0.5, -0.5]])
+    """
+    z = np.asarray(z, dtype=np.float64)
+    return (softmax(z) - _onehot(labels, z.shape[1])) / len(z)
+
+
+def logistic_gradients(X: ArrayLike, y: ArrayLike, w: ArrayLike, b: ArrayLike) -> Gradients:
+    """Logistic regression's ∂BCE/∂w = Xᵀ(σ(Xw + b) − y)/N and ∂BCE/∂b = Σ(σ − y)/N.
+
+    >>> dw, db = logistic_gradients([[1.0], [-1.0]], [1.0, 0.0], [0.0], 0.0)
+    >>> print(dw, db)   # σ(0) = ½: (1·(−½) + (−1)·½)/2, (−½ + ½)/2
+    [-0.5] 0.0
+    """
+    X = _as_X(X)
+    w_arr, b_f = _as_w(w, X.shape[1]), _as_b(b)
+    g = bce_with_logits_gradient(X @ w_arr + b_f, _as_y(y, X.shape[0]))
+    return X.T @ g, float(g.sum())

@@ -16,6 +16,17 @@ mse        (1/N) Σ r²                                       2rᵢ/N
 rmse       √mse                                             rᵢ/(N·rmse) (0 at a perfect fit)
 huber      (1/N) Σ ½r² if |r| ≤ δ else δ(|r| − ½δ)          clip(rᵢ, −δ, δ)/N
 =========  ===============================================  =========================
+
+And for classification, with probabilities p, logits z (p = σ(z) or softmax(z)) and
+labels y:
+
+===============  ===================================  ===============================
+name             value                                ∂/∂zᵢ (∂/∂pᵢ for bce)
+===============  ===================================  ===============================
+bce              −(1/N) Σ y ln p + (1−y) ln(1−p)      (p − y)/(N·p(1 − p))
+bce_with_logits  (1/N) Σ ln(1 + e^z) − y·z            (σ(zᵢ) − yᵢ)/N
+cross_entropy    −(1/N) Σₙ ln softmax(zₙ)[yₙ]         (softmax(zₙ) − onehot(yₙ))/N
+===============  ===================================  ===============================
 """
 
 from __future__ import annotations
@@ -220,6 +231,97 @@ def huber(pred: Any, target: Any, delta: float = 1.0) -> Tensor:
     return ops.where((a <= delta).data, quadratic, linear).mean()
 
 
+# --- classification ------------------------------------------------------------------
+
+BCE_EPS = 1e-7
+"""bce clips probabilities to [eps, 1 − eps]: ln 0 would be −inf (1 − 1e−7 is still below
+1 in float32). Keras uses the same eps; PyTorch clamps each log at −100 instead."""
+
+
+def bce(prob: Any, target: Any, eps: float = BCE_EPS) -> Tensor:
+    """Binary cross-entropy (log loss) of probabilities: −mean(y·ln p + (1 − y)·ln(1 − p)).
+
+    ``prob`` is clipped to [eps, 1 − eps] (the gradient is 0 where it was clipped). For
+    a model's raw scores use :func:`bce_with_logits`, which needs no clipping.
+
+    >>> round(bce(Tensor([0.9, 0.2]), Tensor([1.0, 0.0])).item(), 6)  # −(ln .9 + ln .8)/2
+    0.164252
+    """
+    _check_shapes("bce", prob, target)
+    p, y = _as_tensor(prob), _as_tensor(target)
+    _check_range("bce", "probabilities", p, "pass raw scores to bce_with_logits instead")
+    _check_range("bce", "targets", y, "targets are 0/1 labels or probabilities")
+    p = p.clip(eps, 1 - eps)
+    return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+
+
+def bce_with_logits(logits: Any, target: Any) -> Tensor:
+    """Binary cross-entropy of raw scores z (the logits, p = σ(z)), stable for any z.
+
+    ln(1 + e^z) − y·z is the same loss as ``bce(sigmoid(z), y)`` written without ever
+    forming σ(z), so |z| = 1000 gives a finite loss; its gradient is (σ(z) − y)/N.
+
+    >>> round(bce_with_logits(Tensor([2.0, -1.0]), Tensor([1.0, 0.0])).item(), 6)
+    0.220095
+    """
+    _check_shapes("bce_with_logits", logits, target)
+    z, y = _as_tensor(logits), _as_tensor(target)
+    _check_range("bce_with_logits", "targets", y, "targets are 0/1 labels or probabilities")
+    return (ops.softplus(z) - y * z).mean()
+
+
+def cross_entropy(logits: Any, target: Any) -> Tensor:
+    """Softmax cross-entropy of logits (N, C) against class indices (N,), PyTorch's
+    ``F.cross_entropy``: −mean over examples of ln softmax(zₙ)[yₙ].
+
+    ``target`` may also be class probabilities of shape (N, C) (soft labels). Computed
+    through log_softmax, so logits of ±1000 are fine; ∂/∂z = (softmax(z) − onehot(y))/N.
+
+    >>> round(cross_entropy(Tensor([[2.0, 0.0, 1.0], [0.0, 1.0, 0.0]]), [0, 1]).item(), 6)
+    0.479525
+    """
+    z = _as_tensor(logits)
+    if z.ndim != 2 or 0 in z.shape:
+        raise ShapeError(
+            f"cross_entropy: logits must have shape (N, C) with N, C ≥ 1, got {z.shape}"
+        )
+    log_p = ops.log_softmax(z, axis=1)
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if labels.shape == z.shape and labels.dtype.kind == "f":  # class probabilities
+        _check_range("cross_entropy", "target probabilities", _as_tensor(target), "")
+        return -(log_p * target).sum(axis=1).mean()
+    if labels.shape != z.shape[:1]:
+        raise ShapeError(
+            f"cross_entropy: logits have shape {z.shape}, so targets must be {z.shape[0]} "
+            f"class indices of shape ({z.shape[0]},) (or probabilities of shape "
+            f"{z.shape}), got shape {labels.shape}"
+        )
+    if labels.dtype.kind not in "iu" and not np.array_equal(labels, np.round(labels)):
+        raise ValueError("cross_entropy: class indices must be integers")
+    labels = labels.astype(np.int64)
+    bad = (labels < 0) | (labels >= z.shape[1])
+    if bad.any():
+        raise ValueError(
+            f"cross_entropy: class index {labels[bad][0]} is outside 0 … {z.shape[1] - 1} "
+            f"(logits have {z.shape[1]} classes)"
+        )
+    return -log_p[np.arange(len(labels)), labels].mean()
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _check_range(name: str, what: str, x: Tensor, hint: str) -> None:
+    """ValueError unless every value of ``x`` lies in [0, 1] (NaN included as bad)."""
+    data = x.data
+    if data.size and not ((data >= 0) & (data <= 1)).all():
+        bad = data[~((data >= 0) & (data <= 1))][0]
+        raise ValueError(
+            f"{name}: {what} must lie in [0, 1], got {bad!r}" + (f"; {hint}" if hint else "")
+        )
+
+
 LOSSES: dict[str, Loss] = {
     "l1_loss": l1_loss,
     "mae": mae,
@@ -227,6 +329,9 @@ LOSSES: dict[str, Loss] = {
     "mse": mse,
     "rmse": rmse,
     "huber": huber,
+    "bce": bce,
+    "bce_with_logits": bce_with_logits,
+    "cross_entropy": cross_entropy,
 }
 
 

@@ -4,8 +4,8 @@
   ``Parameter``;
 - :mod:`~minigrad.nn.linear`: ``Linear`` (PyTorch's init) and ``LinearRegression``
   (the notes' model, starting from zero);
-- :mod:`~minigrad.nn.layers`: ``ReLU``, ``Tanh``, ``Sigmoid``, ``Identity``, ``Flatten``,
-  ``Dropout``;
+- :mod:`~minigrad.nn.layers`: ``ReLU``, ``Tanh``, ``Sigmoid``, ``Softmax``, ``LogSoftmax``,
+  ``Identity``, ``Flatten``, ``Dropout``;
 - :mod:`~minigrad.nn.containers`: ``Sequential``, ``ModuleList``, ``ModuleDict``;
 - :mod:`~minigrad.nn.utils`: ``clip_grad_norm_``.
 
@@ -17,7 +17,16 @@
 
 from minigrad.nn import utils
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
-from minigrad.nn.layers import Dropout, Flatten, Identity, ReLU, Sigmoid, Tanh
+from minigrad.nn.layers import (
+    Dropout,
+    Flatten,
+    Identity,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from minigrad.nn.linear import Linear, LinearRegression
 from minigrad.nn.module import Module, Parameter
 
@@ -27,6 +36,7 @@ __all__ = [
     "Identity",
     "Linear",
     "LinearRegression",
+    "LogSoftmax",
     "Module",
     "ModuleDict",
     "ModuleList",
@@ -34,6 +44,7 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "Softmax",
     "Tanh",
     "utils",
 ]

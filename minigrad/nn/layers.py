@@ -1,4 +1,4 @@
-"""Layers without parameters: activations, Identity, Flatten and Dropout (PyTorch's).
+"""Layers without parameters: activations, Softmax, Identity, Flatten and Dropout (PyTorch's).
 
 >>> import minigrad as mg
 >>> mg.nn.ReLU()(mg.tensor([-1.0, 2.0])).tolist()
@@ -54,6 +54,43 @@ class Sigmoid(Module):
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).sigmoid()
+
+
+class Softmax(Module):
+    """softmax along ``axis``: e^xᵢ / Σⱼ e^xⱼ, positive and summing to 1 (PyTorch's
+    ``nn.Softmax(dim)``). For a loss, prefer logits with :func:`~minigrad.losses.cross_entropy`.
+
+    >>> import minigrad as mg
+    >>> mg.nn.Softmax(axis=-1)(mg.tensor([[0.0, 0.0]])).tolist()
+    [[0.5, 0.5]]
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        _check_axis("Softmax", axis)
+        self.axis = int(axis)
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.softmax(_as_tensor(x), self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class LogSoftmax(Softmax):
+    """ln softmax along ``axis`` (PyTorch's ``nn.LogSoftmax``): finite for any logits.
+
+    >>> import minigrad as mg
+    >>> round(mg.nn.LogSoftmax()(mg.tensor([1000.0, 0.0])).tolist()[1], 3)
+    -1000.0
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.log_softmax(_as_tensor(x), self.axis)
+
+
+def _check_axis(name: str, axis: Any) -> None:
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+        raise TypeError(f"{name}: axis must be an integer, got {axis!r}")
 
 
 class Identity(Module):
