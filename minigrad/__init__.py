@@ -40,7 +40,7 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     import numpy as np
 
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._value("mg.tensor(t)")  # refused inside a function mg.jit traces
     return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
 
 

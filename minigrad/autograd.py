@@ -34,6 +34,11 @@ class ShapeError(ValueError):
     """Raised when an op gets shapes it cannot combine; names the op and the shapes."""
 
 
+class TraceError(TypeError):
+    """A jitted function read a traced value as data (``if loss > 1``, ``float(t)``):
+    the compiled replay could not repeat that choice for other inputs."""
+
+
 # ---------------------------------------------------------------------------------------
 # grad mode
 # ---------------------------------------------------------------------------------------
@@ -144,7 +149,7 @@ def apply(op: Op, *inputs: Any) -> Any:
     for x in inputs:
         if isinstance(x, Tensor):
             has_tensor = True
-            if x.requires_grad:
+            if x.requires_grad and op.differentiable:
                 record = True
             raw.append(x.data)
         elif type(x) is list:
@@ -174,6 +179,8 @@ def apply(op: Op, *inputs: Any) -> Any:
         out = Tensor._make(data, False, None, ())
     if data.base is not None:  # a view: it shares its input's version counter
         _share_counter_with_source(out, inputs)
+    if tracing is not None and tracing.thread == threading.get_ident():
+        tracing.record(op, inputs, out)
     return out
 
 
@@ -184,6 +191,29 @@ def _share_counter_with_source(out: Tensor, inputs: tuple) -> None:
         if isinstance(x, Tensor) and np.may_share_memory(out.data, x.data):
             out._version = x._shared_counter()
             return
+
+
+class Tracing:
+    """What one thread is tracing: every op applied to a Tensor, in order (minigrad.jit).
+
+    Every op runs on concrete values as usual; ``record(op, inputs, out)`` just keeps
+    the application, so the trace can be replayed on new inputs. Ops without a gradient
+    (comparisons, casts to bool) are recorded too: a mask computed by an op is data the
+    replay recomputes, never a value baked in.
+    """
+
+    def __init__(self, record: Callable[[Op, tuple, Tensor], None]) -> None:
+        self.thread = threading.get_ident()
+        self.record = record
+
+
+tracing: Tracing | None = None
+"""The trace being recorded, if any (set by :mod:`minigrad.jit` around a traced call)."""
+
+
+def is_tracing() -> bool:
+    """Whether this thread is recording a jit trace (values are then not to be read)."""
+    return tracing is not None and tracing.thread == threading.get_ident()
 
 
 class Op:
@@ -210,10 +240,22 @@ class Op:
     work without it (a second backward, ``create_graph``, the functional API,
     :func:`graph.explain`), where they recompute from the inputs.
 
+    An op whose rules are all ``None`` has no gradient (a comparison, a cast to bool): it
+    never records a graph node, and its result never requires grad.
+
     Calling an Op applies it: ``mul(a, b)`` is ``apply(mul, a, b)``.
     """
 
-    __slots__ = ("derivatives", "forward", "name", "release", "save", "saves", "vjps")
+    __slots__ = (
+        "derivatives",
+        "differentiable",
+        "forward",
+        "name",
+        "release",
+        "save",
+        "saves",
+        "vjps",
+    )
 
     def __init__(
         self,
@@ -232,6 +274,7 @@ class Op:
         self.save = save
         self.release = release
         self.saves = None if saves is None else tuple(tuple(s) for s in saves)
+        self.differentiable = isinstance(vjps, EveryInput) or any(r is not None for r in vjps)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -331,6 +374,8 @@ def input_grads(
     result = []
     for i, p in enumerate(parents):
         if isinstance(p, Tensor) and p.requires_grad:
+            if not variadic and rules[i] is None:
+                continue  # an input the op does not differentiate (where's condition)
             if check:
                 _check_saved(t, i)
             gi = rules.rule(i, g, out, vals) if variadic else rules[i](g, out, *vals)

@@ -10,7 +10,6 @@ carry one. Nothing leaves the graph silently.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -77,14 +76,14 @@ def _np_clip(
 
 def _np_expand_dims(a: Any, axis: Any) -> Any:
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
-    ndim = np.ndim(ops._data(a)) + len(axes)
+    ndim = len(ops._shape(a)) + len(axes)
     for ax in sorted(ax % ndim for ax in axes):  # NumPy places each in the result's axes
         a = ops.expand_dims(a, ax)
     return a
 
 
 def _np_squeeze(a: Any, axis: Any = None) -> Any:
-    shape = np.shape(ops._data(a))
+    shape = ops._shape(a)
     for ax in () if axis is None else np.atleast_1d(axis):
         if shape[ax] != 1:
             raise ValueError(f"np.squeeze: axis {ax} of shape {shape} does not have size one")
@@ -99,9 +98,9 @@ def _np_where(condition: Any, x: Any = NO_VALUE, y: Any = NO_VALUE) -> Any:
 
 def _np_dot(a: Any, b: Any, out: Any = None) -> Any:
     _plain(out=out)
-    if np.ndim(ops._data(a)) == 0 or np.ndim(ops._data(b)) == 0:
+    if len(ops._shape(a)) == 0 or len(ops._shape(b)) == 0:
         return ops.mul(a, b)
-    if np.ndim(ops._data(b)) > 2:
+    if len(ops._shape(b)) > 2:
         raise Unsupported("a second argument with more than 2 dimensions (use @ or mg.einsum)")
     return ops.matmul(a, b)
 
@@ -112,7 +111,7 @@ def _np_outer(a: Any, b: Any, out: Any = None) -> Any:
 
 
 def _np_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    vector = np.ndim(ops._data(x)) == 1 or isinstance(axis, int | np.integer)
+    vector = len(ops._shape(x)) == 1 or isinstance(axis, int | np.integer)
     if ord in (None, "fro") or (ord == 2 and vector):
         return ops.norm(x, axis, keepdims)
     if vector and ord == 1:
@@ -193,10 +192,12 @@ UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.maximum: ops.maximum,
     np.minimum: ops.minimum,
     np.sign: ops.sign,
-    **{
-        u: functools.partial(ops.compare, u)
-        for u in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)
-    },
+    np.isnan: ops.isnan,
+    np.isfinite: ops.isfinite,
+    np.logical_and: ops.logical_and,
+    np.logical_or: ops.logical_or,
+    np.logical_not: ops.logical_not,
+    **ops.COMPARISONS,
 }
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.sum: _reduction(ops.sum),

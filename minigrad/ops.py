@@ -32,15 +32,48 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import OUT, EveryInput, Op, ShapeError
+from minigrad.autograd import OUT, EveryInput, Op, ShapeError, TraceError, is_tracing
 from minigrad.tensor import Tensor
 
 Axis = int | tuple[int, ...] | None
 
 
-def _data(x: Any) -> Any:
-    """The raw value of a Tensor (a mask computed from it is a constant, not recorded)."""
-    return x.data if isinstance(x, Tensor) else x
+def _shape(x: Any) -> tuple[int, ...]:
+    """The shape of a Tensor, array or array-like (shapes are static: safe to read while
+    tracing, unlike values)."""
+    return x.shape if isinstance(x, Tensor | np.ndarray) else np.shape(x)
+
+
+# --- non-differentiable ops: no gradient, but still ops, so a trace records them --------
+
+
+def _no_gradient(name: str, forward: Any, n_inputs: int) -> Op:
+    return Op(name, forward, (None,) * n_inputs, ("no gradient",) * n_inputs, saves=())
+
+
+COMPARISONS = {
+    u: _no_gradient(u.__name__, u, 2)
+    for u in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)
+}
+logical_and = _no_gradient("logical_and", np.logical_and, 2)
+logical_or = _no_gradient("logical_or", np.logical_or, 2)
+logical_not = _no_gradient("logical_not", np.logical_not, 1)
+isnan = _no_gradient("isnan", np.isnan, 1)
+isfinite = _no_gradient("isfinite", np.isfinite, 1)
+sign = _no_gradient("sign", np.sign, 1)
+"""Elementwise sign (−1, 0 or 1); not differentiable (its derivative is 0 where it has one)."""
+_convert = _no_gradient("convert", lambda x, dtype: x.astype(dtype), 2)
+_stop_gradient = _no_gradient("detach", lambda x: x, 1)
+
+
+def compare(ufunc: np.ufunc, a: Any, b: Any) -> Any:
+    """A comparison: a boolean tensor without a graph (comparisons have no gradient)."""
+    return COMPARISONS[ufunc](a, b)
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` cut off from the graph (``Tensor.detach`` while a trace is recording)."""
+    return _stop_gradient(x)
 
 
 # --- arithmetic -------------------------------------------------------------------------
@@ -78,17 +111,27 @@ neg = Op("neg", np.negative, (lambda g, out, x: -g,), ("∂(−x)/∂x = −1",)
 
 def _log_base(a: Any) -> Any:
     """log(a) where a > 0, else 0: the base's derivative term when a ≤ 0 (a^b = 0 or nan)."""
-    return log(where(_data(a) > 0, a, 1.0))
+    return log(where(a > 0, a, 1.0))
 
 
 def _pow_grad_base(g: Any, out: Any, a: Any, b: Any) -> Any:
     # b·a^(b−1), except at a = b = 0, where 0·0⁻¹ would be nan and x⁰ ≡ 1 has slope 0:
-    # there the exponent is nudged to b. The nudge is a constant mask that is 0 wherever
-    # a ≠ 0, so the rule stays exact there at every order (d/db included).
-    at_zero = (_data(a) == 0) & (_data(b) == 0)
-    if not np.any(at_zero):
-        return g * b * a ** (b - 1)
-    return g * b * a ** (b - 1 + at_zero.astype(np.result_type(_data(a), _data(b))))
+    # there the exponent is nudged to b. The nudge is a mask that is 0 wherever a ≠ 0, so
+    # the rule stays exact there at every order (d/db included).
+    if not isinstance(b, Tensor | np.ndarray) and b != 0:
+        return g * b * a ** (b - 1)  # a constant non-zero exponent needs no nudge
+    if (
+        isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray | float | int)
+        and not np.any((a == 0) & (b == 0))
+    ):
+        return g * b * a ** (b - 1)  # arrays (an ordinary backward): only where needed
+    return g * b * a ** (b - 1 + cast(logical_and(a == 0, b == 0), _float_of(a, b)))
+
+
+def _float_of(*xs: Any) -> np.dtype:
+    """The float dtype arithmetic on ``xs`` gives (Python numbers are weak, as in NumPy)."""
+    return np.result_type(*(x.dtype if isinstance(x, Tensor | np.ndarray) else x for x in xs))
 
 
 pow = Op(
@@ -174,10 +217,10 @@ def _safe_div(num: Any, den: Any) -> Any:
     The mask tests the denominator, never the numerator: where den ≠ 0 this is exactly
     num / den, so its derivative (with respect to num too) is exact there.
     """
-    den_is_zero = _data(den) == 0
-    if not np.any(den_is_zero):
-        return num / den
-    limit = np.where(_data(num) == 0, 0.0, np.copysign(np.inf, _data(num)))
+    if isinstance(den, np.ndarray) and not np.any(den == 0):
+        return num / den  # arrays (an ordinary backward) without a zero: nothing to mask
+    den_is_zero = den == 0
+    limit = where(num == 0, 0.0, where(num > 0, np.inf, -np.inf))
     return where(den_is_zero, limit, num / where(den_is_zero, 1.0, den))
 
 
@@ -246,7 +289,7 @@ log_sigmoid = Op(
 relu = Op(
     "relu",
     lambda x: np.maximum(x, 0),
-    (lambda g, out, x: where(_data(x) <= 0, 0.0, g),),
+    (lambda g, out, x: where(x <= 0, 0.0, g),),
     ("∂relu(x)/∂x = 1 if x > 0 else 0  (0 at x = 0)",),
     saves=((0,),),
 )
@@ -255,15 +298,15 @@ relu = Op(
 def _clip_masks(x: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
     """Where the gradient goes in clip(x, lo, hi) = min(max(x, lo), hi): (x blocked,
     lo selected, hi selected). x passes where lo ≤ x ≤ hi (bounds inclusive) and where x
-    is NaN; a bound gets it where the output is that bound."""
-    x, lo, hi = _data(x), _data(lo), _data(hi)
+    is NaN; a bound gets it where the output is that bound (max(x, lo) > hi means x > hi
+    or lo > hi)."""
     if lo is None:
         return x > hi, False, x > hi
     if hi is None:
         return x < lo, x < lo, False
-    above = np.maximum(x, lo) > hi
-    below = (x < lo) & (np.asarray(lo) <= hi)
-    return below | above, below, above
+    above = logical_or(x > hi, lo > hi)
+    below = logical_and(x < lo, lo <= hi)
+    return logical_or(below, above), below, above
 
 
 _clip = Op(
@@ -290,13 +333,12 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:
     return _clip(x, lo, hi)
 
 
-def _share(x: Any, other: Any, out: Any) -> np.ndarray:
+def _share(x: Any, other: Any, out: Any) -> Any:
     """x's share of maximum/minimum's gradient: 1 where the output is x alone, ½ at a
     tie (or two NaNs), 0 where it is the other; a NaN output comes from its NaN input."""
-    x, other, out = _data(x), _data(other), _data(out)
-    dtype = np.result_type(out, np.float32)
-    mine = ((x == out) | np.isnan(x)).astype(dtype)
-    theirs = ((other == out) | np.isnan(other)).astype(dtype)
+    dtype = np.result_type(_float_of(out), np.float32)
+    mine = cast(logical_or(x == out, isnan(x)), dtype)
+    theirs = cast(logical_or(other == out, isnan(other)), dtype)
     return mine / (mine + theirs)
 
 
@@ -340,29 +382,7 @@ def where(cond: Any, a: Any, b: Any) -> Any:
 
     A Tensor among the arguments (the condition included) gives a Tensor.
     """
-    if isinstance(cond, Tensor) and cond.requires_grad:
-        cond = cond.detach()
     return _where(cond, a, b)
-
-
-def sign(x: Any) -> Any:
-    """Elementwise sign (−1, 0 or 1); not differentiable, so never recorded."""
-    if isinstance(x, Tensor):
-        return Tensor(np.sign(x.data))
-    return np.sign(x)
-
-
-def compare(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
-    """A comparison as a boolean tensor without a graph (comparisons have no gradient)."""
-    a_data = a.data if isinstance(a, Tensor) else a
-    b_data = b.data if isinstance(b, Tensor) else b
-    try:
-        return Tensor._make(np.asarray(ufunc(a_data, b_data)), False, None, ())
-    except ValueError as err:
-        raise ShapeError(
-            f"{ufunc.__name__}: incompatible shapes {np.shape(a_data)} and "
-            f"{np.shape(b_data)} ({err})"
-        ) from None
 
 
 # --- reductions -------------------------------------------------------------------------
@@ -430,11 +450,9 @@ _mean = Op(
 
 def _extremum_grad(g: Any, out: Any, x: Any, axis: Any, keepdims: Any) -> Any:
     """g shared equally by the positions that hold the extremum (the NaNs, if the result
-    is NaN): a constant mask, so the rule is exact at every order away from ties."""
-    xd = _data(x)
-    hit = (xd == _unreduce(_data(out), xd, axis)) | np.isnan(xd)
-    share = (hit / hit.sum(axis=axis, keepdims=True)).astype(np.result_type(xd, np.float32))
-    return share * _unreduce(g, x, axis)
+    is NaN): a mask with no gradient, so the rule is exact at every order away from ties."""
+    hit = cast(logical_or(x == _unreduce(out, x, axis), isnan(x)), np.result_type(x, np.float32))
+    return hit / hit.sum(axis=axis, keepdims=True) * _unreduce(g, x, axis)
 
 
 _max = Op(
@@ -499,7 +517,7 @@ def _logsumexp_forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
 def _logsumexp_grad(g: Any, out: Any, x: Any, axis: Any, keepdims: Any) -> Any:
     # ∂/∂xᵢ = e^(xᵢ − out) = softmax(x)ᵢ; where out = −inf every term is 0 (shift by 0)
     out = _unreduce(out, x, axis)
-    return _unreduce(g, x, axis) * exp(x - where(_data(out) == -np.inf, 0.0, out))
+    return _unreduce(g, x, axis) * exp(x - where(out == -np.inf, 0.0, out))
 
 
 _logsumexp_op = Op(
@@ -542,7 +560,7 @@ _log_softmax = Op(
 
 
 def _one_axis(name: str, x: Any, axis: int) -> int:
-    ndim = np.ndim(_data(x))
+    ndim = len(_shape(x))
     if ndim == 0:
         raise ShapeError(f"{name} needs a tensor with at least one axis, got a 0-d tensor")
     return _normalize_axis(axis, ndim)[0]
@@ -559,14 +577,17 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
 
 
 def _arg_extremum(name: str, fn: Any) -> Any:
+    op = _no_gradient(
+        name, lambda x, axis, keepdims: np.asarray(fn(x, axis=axis, keepdims=keepdims)), 3
+    )
+
     def arg(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
-        data = _data(x)
+        shape = _shape(x)
         if axis is not None:
             axis = _one_axis(name, x, axis)
-        if data.size == 0 or (axis is not None and data.shape[axis] == 0):
-            raise ValueError(f"{name} of an empty tensor (shape {data.shape}) is undefined")
-        index = fn(data, axis=axis, keepdims=keepdims)
-        return Tensor(index) if isinstance(x, Tensor) else index
+        if 0 in shape and (axis is None or shape[axis] == 0):
+            raise ValueError(f"{name} of an empty tensor (shape {shape}) is undefined")
+        return op(x, axis, bool(keepdims))
 
     arg.__name__ = name
     arg.__doc__ = f"Index of the {name[3:]}imum along ``axis`` (flat when None); no gradient."
@@ -609,7 +630,7 @@ def swapaxes(x: Any, a: int = -1, b: int = -2) -> Any:
 
 def expand_dims(x: Any, axis: int) -> Any:
     """Insert a size-1 axis at ``axis`` (PyTorch's ``unsqueeze``)."""
-    shape = list(np.shape(_data(x)))
+    shape = list(_shape(x))
     if not -len(shape) - 1 <= axis <= len(shape):
         raise ShapeError(f"expand_dims: axis {axis} is out of range for shape {tuple(shape)}")
     shape.insert(axis if axis >= 0 else len(shape) + axis + 1, 1)
@@ -621,7 +642,7 @@ unsqueeze = expand_dims
 
 def squeeze(x: Any, axis: Axis = None) -> Any:
     """Drop size-1 axes (all of them, or those in ``axis``; others are left, as in PyTorch)."""
-    shape = np.shape(_data(x))
+    shape = _shape(x)
     axes = range(len(shape)) if axis is None else _normalize_axis(axis, len(shape))
     drop = {a for a in axes if a < len(shape) and shape[a] == 1}
     return reshape(x, tuple(n for i, n in enumerate(shape) if i not in drop))
@@ -630,7 +651,7 @@ def squeeze(x: Any, axis: Axis = None) -> Any:
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     """Merge axes ``start_dim`` … ``end_dim`` into one (PyTorch's ``flatten``); a 0-d
     tensor counts as one axis of length 1."""
-    shape = np.shape(_data(x)) or (1,)
+    shape = _shape(x) or (1,)
     ends = []
     for name, axis in (("start_dim", start_dim), ("end_dim", end_dim)):
         if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
@@ -645,7 +666,7 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     if start > end:
         raise ShapeError(
             f"flatten: start_dim={start_dim} comes after end_dim={end_dim} for an input of "
-            f"shape {np.shape(_data(x))}"
+            f"shape {_shape(x)}"
         )
     merged = int(np.prod(shape[start : end + 1]))
     return reshape(x, (*shape[:start], merged, *shape[end + 1 :]))
@@ -721,8 +742,8 @@ def cast(x: Any, dtype: Any) -> Any:
         return x
     if dtype.kind == "c":
         raise TypeError("complex tensors are not supported")
-    if dtype.kind != "f":
-        return Tensor(x.data.astype(dtype))
+    if dtype.kind != "f" or x.dtype.kind != "f":
+        return _convert(x, dtype)  # nothing to differentiate on one side or the other
     return astype(x, dtype)
 
 
@@ -766,6 +787,12 @@ def _index_value(i: Any) -> Any:
     """An index as NumPy takes it; a Tensor index is copied, so that changing it in place
     later cannot change what the gradient scatters into."""
     if isinstance(i, Tensor):
+        if is_tracing():
+            raise TraceError(
+                "indexing with a Tensor inside a jitted function: the selection (and, for "
+                "a boolean mask, the result's shape) depends on the data; use mg.where "
+                "for masks, or index with a NumPy array or a static argument"
+            )
         return i.data.copy()
     if isinstance(i, list):
         return np.asarray(i)
@@ -823,7 +850,7 @@ def concatenate(tensors: Any, axis: int | None = 0) -> Any:
     xs = _join_inputs("concatenate", tensors)
     if axis is None:
         xs, axis = [reshape(x, (-1,)) for x in xs], 0
-    shapes = [np.shape(_data(x)) for x in xs]
+    shapes = [_shape(x) for x in xs]
     ends = np.cumsum([s[axis] if -len(s) <= axis < len(s) else 0 for s in shapes])
     return _concatenate(axis, (0, *(int(e) for e in ends)), *xs)
 
@@ -840,7 +867,7 @@ def _l2norm_grad(g: Any, out: Any, x: Any, axis: Any, keepdims: Any) -> Any:
     # ∂‖x‖/∂xᵢ = xᵢ/‖x‖; at x = 0 every xᵢ is 0 and so is the result (0 is a
     # subgradient of the cone's tip): divide by 1 there, a constant mask on ‖x‖ = 0
     out = _unreduce(out, x, axis)
-    return _unreduce(g, x, axis) * x / where(_data(out) == 0, 1.0, out)
+    return _unreduce(g, x, axis) * x / where(out == 0, 1.0, out)
 
 
 _l2norm = Op(
@@ -863,17 +890,17 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     So its gradient comes from mul's rule: exact at every order, zeros included (a
     division out/xᵢ would give nan at a zero).
     """
-    shape = np.shape(_data(x))
+    shape = _shape(x)
     axes = _normalize_axis(axis, len(shape))
     axes = tuple(range(len(shape))) if axes is None else axes
     kept = [i for i in range(len(shape)) if i not in axes]
     y = reshape(transpose(x, (*kept, *axes)), (*[shape[i] for i in kept], -1))
-    n = np.shape(_data(y))[-1]
+    n = _shape(y)[-1]
     if n == 0:  # the empty product is 1, and depends on nothing
         y = sum(y, axis=-1, keepdims=True) * 0 + 1
     while n > 1:
         if n % 2:  # pad with a 1 so the halves match
-            ones = np.ones((*np.shape(_data(y))[:-1], 1), dtype=np.result_type(_data(y)))
+            ones = np.ones((*_shape(y)[:-1], 1), dtype=_float_of(y))
             y, n = concatenate([y, ones], axis=-1), n + 1
         n //= 2
         y = y[..., :n] * y[..., n:]
@@ -883,7 +910,7 @@ def prod(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
 
 def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """Variance Σ(x − mean)²/(n − ddof) over ``axis`` (NumPy's default ddof = 0)."""
-    shape = np.shape(_data(x))
+    shape = _shape(x)
     n = _count(np.empty(shape), _normalize_axis(axis, len(shape)))
     r = x - mean(x, axis, keepdims=True)
     return sum(r * r, axis, keepdims) / builtins.max(n - ddof, 0)
@@ -892,7 +919,7 @@ def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any
 def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any:
     """Standard deviation ‖x − mean‖/√(n − ddof); its gradient is 0 where all values are
     equal (as for |x| at 0), not the nan of √ at 0."""
-    shape = np.shape(_data(x))
+    shape = _shape(x)
     n = _count(np.empty(shape), _normalize_axis(axis, len(shape)))
     return norm(x - mean(x, axis, keepdims=True), axis, keepdims) / float(n - ddof) ** 0.5
 
@@ -951,3 +978,45 @@ def einsum(subscripts: str, *operands: Any) -> Any:
     """
     inputs, output = _einsum_spec(subscripts, len(operands))
     return _einsum(",".join(inputs) + "->" + output, *operands)
+
+
+# --- class labels: gather one logit per example, and its gradient -----------------------
+
+
+def _check_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    if labels.dtype.kind not in "iu":
+        if not np.array_equal(labels, np.round(labels)):
+            raise ValueError("class indices must be integers")
+        labels = labels.astype(np.int64)
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        raise ValueError(
+            f"class index {labels[bad][0]} is outside 0 … {n_classes - 1} (the logits "
+            f"have {n_classes} classes)"
+        )
+    return labels
+
+
+onehot = _no_gradient(
+    "onehot",
+    lambda labels, n_classes: np.eye(n_classes)[_check_labels(labels, n_classes)],
+    2,
+)
+"""onehot(labels, C): row n is 1 at column labelsₙ, 0 elsewhere (no gradient)."""
+
+
+def _pick_forward(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return x[np.arange(len(x)), _check_labels(labels, x.shape[1])]
+
+
+pick = Op(
+    "pick",
+    _pick_forward,
+    (
+        lambda g, out, x, labels: cast(onehot(labels, x.shape[1]), x.dtype) * reshape(g, (-1, 1)),
+        None,
+    ),
+    ("∂xₙ,yₙ/∂x = onehot(y): the gradient goes to the picked entry",),
+    saves=((1,), ()),
+)
+"""pick(x, labels) = x[n, labelsₙ] for each row n of an (N, C) table."""

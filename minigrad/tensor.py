@@ -84,6 +84,8 @@ class Tensor:
         self._values: list[Any] | tuple = ()  # a leaf has no inputs
         self._saved: Any = None
         # Tensor(t) wraps t's own array: the two are aliases and share one counter
+        if isinstance(data, Tensor):
+            data._value("Tensor(t) or mg.tensor(t)")  # refused while tracing
         shares = isinstance(data, Tensor) and self.data is data.data
         self._version: list[int] | None = data._shared_counter() if shares else None
 
@@ -178,23 +180,37 @@ class Tensor:
         """The transpose (all axes reversed)."""
         return self.transpose()
 
+    def _value(self, what: str) -> np.ndarray:
+        """The data, read as a value: refused while a jit trace is recording, where it
+        would freeze this call's value into the compiled function."""
+        if _autograd.tracing is not None and _autograd.is_tracing():
+            raise TraceError(
+                f"{what} of a Tensor inside a function being traced by mg.jit: the compiled "
+                "function would keep this call's value forever. Move the Python logic out "
+                "of the jitted function, make the argument static (static_argnums), or "
+                "write it with ops (mg.where instead of if/else)."
+            )
+        return self.data
+
     def numpy(self) -> np.ndarray:
         """The underlying data as an ndarray (shared, not copied; no gradient)."""
-        return np.asarray(self.data)
+        return np.asarray(self._value("numpy()"))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        data = self._value("np.asarray()")
         if copy:
-            return np.array(self.data, dtype=dtype)
-        return np.asarray(self.data, dtype=dtype)
+            return np.array(data, dtype=dtype)
+        return np.asarray(data, dtype=dtype)
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        data = self._value("item()")
+        if data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._value("tolist()").tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -203,7 +219,7 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._value("bool() (an if or while on a tensor)"))
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -275,6 +291,8 @@ class Tensor:
         The two share their data and their version counter (as in PyTorch): changing
         the detached tensor in place is seen by any graph that saved this one.
         """
+        if _autograd.tracing is not None and _autograd.is_tracing():
+            return _ops.stop_gradient(self)  # recorded, so the replay sees the new value
         t = Tensor._make(self.data, False, None, ())
         t._version = self._shared_counter()
         return t
@@ -406,6 +424,22 @@ class Tensor:
             index = index.data
         self.data[index] = value.data if isinstance(value, Tensor) else value
         self._bump_version()
+
+    # logical operators on boolean tensors (masks); like comparisons, no gradient
+    def __and__(self, other: Operand) -> Tensor:
+        return _ops.logical_and(self, other)
+
+    def __rand__(self, other: Operand) -> Tensor:
+        return _ops.logical_and(other, self)
+
+    def __or__(self, other: Operand) -> Tensor:
+        return _ops.logical_or(self, other)
+
+    def __ror__(self, other: Operand) -> Tensor:
+        return _ops.logical_or(other, self)
+
+    def __invert__(self) -> Tensor:
+        return _ops.logical_not(self)
 
     # comparisons are not differentiable: they give boolean tensors without a graph
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
@@ -560,4 +594,4 @@ class Tensor:
 from minigrad import autograd as _autograd  # noqa: E402
 from minigrad import numpy_api as _numpy_api  # noqa: E402
 from minigrad import ops as _ops  # noqa: E402
-from minigrad.autograd import ShapeError  # noqa: E402
+from minigrad.autograd import ShapeError, TraceError  # noqa: E402

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops, random
+from minigrad.autograd import Op
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
 
@@ -132,6 +133,17 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+def _mask(x: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
+    """0 with probability p, else 1/(1 − p): each element kept with probability 1 − p."""
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return ((rng.random(x.shape) >= p) * scale).astype(dtype)
+
+
+# an op (without a gradient), so a jitted function draws a new mask on every call
+_dropout_mask = Op("dropout_mask", _mask, (None, None, None), saves=())
+
+
 class Dropout(Module):
     """In training, zero each element with probability ``p`` and scale the rest by 1/(1 − p);
     in evaluation (after ``.eval()``), pass the input through unchanged.
@@ -162,10 +174,7 @@ class Dropout(Module):
         x = _as_tensor(x)
         if not self.training or self.p == 0:
             return x
-        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-        keep = self._rng.random(x.shape) >= self.p  # each kept with probability 1 − p
-        scale = 0.0 if self.p == 1 else 1.0 / (1.0 - self.p)
-        return x * (keep * scale).astype(dtype)
+        return x * _dropout_mask(x, self.p, self._rng)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
