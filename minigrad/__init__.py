@@ -31,6 +31,7 @@ from minigrad.random import initial_seed, manual_seed
 from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from minigrad import data, formulas, graph, losses, nn, optim
 from minigrad.train import History, fit
+from minigrad.jit import jit
 
 __version__ = "0.1.0"
 
@@ -71,6 +72,7 @@ __all__ = [
     "initial_seed",
     "is_grad_enabled",
     "jacobian",
+    "jit",
     "log1p",
     "log_sigmoid",
     "log_softmax",

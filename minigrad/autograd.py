@@ -196,15 +196,28 @@ def _share_counter_with_source(out: Tensor, inputs: tuple) -> None:
 class Tracing:
     """What one thread is tracing: every op applied to a Tensor, in order (minigrad.jit).
 
-    Every op runs on concrete values as usual; ``record(op, inputs, out)`` just keeps
-    the application, so the trace can be replayed on new inputs. Ops without a gradient
-    (comparisons, casts to bool) are recorded too: a mask computed by an op is data the
-    replay recomputes, never a value baked in.
+    Every op runs on concrete values as usual; :meth:`record` just keeps the application,
+    so the trace can be replayed on new inputs. Ops without a gradient (comparisons,
+    casts to bool) are recorded too: a mask computed by an op is data the replay
+    recomputes, never a value baked in. While tracing, every backward pass is recorded
+    (``create_graph``), and the engine says which rule each recorded op comes from
+    (:meth:`begin_rule`, :meth:`end_rule`), so compiled code can name it.
     """
 
-    def __init__(self, record: Callable[[Op, tuple, Tensor], None]) -> None:
+    def __init__(self) -> None:
         self.thread = threading.get_ident()
-        self.record = record
+
+    def record(self, op: Op, inputs: tuple, out: Tensor) -> None:
+        """One op applied to ``inputs`` gave ``out``."""
+
+    def begin_rule(self, note: str) -> None:
+        """The ops recorded next compute a gradient, as ``note`` describes."""
+
+    def end_rule(self, result: Any, wrt: Tensor) -> None:
+        """``result`` is (a contribution to) the gradient with respect to ``wrt``."""
+
+    def created(self, t: Tensor) -> None:
+        """``t`` was made by ``Tensor(...)`` (from constants) while tracing."""
 
 
 tracing: Tracing | None = None
@@ -371,6 +384,7 @@ def input_grads(
     out, vals = (t, parents) if create_graph else (t.data, t._values)
     if saved is not None:
         vals = (*vals, saved)
+    trace = tracing if create_graph and is_tracing() else None
     result = []
     for i, p in enumerate(parents):
         if isinstance(p, Tensor) and p.requires_grad:
@@ -378,11 +392,22 @@ def input_grads(
                 continue  # an input the op does not differentiate (where's condition)
             if check:
                 _check_saved(t, i)
+            if trace is not None:
+                trace.begin_rule(_rule_note(op, i))
             gi = rules.rule(i, g, out, vals) if variadic else rules[i](g, out, *vals)
             if gi.shape != p.data.shape:
                 gi = ops.sum_to(gi, p.data.shape) if create_graph else sum_to_shape(gi, p.shape)
+            if trace is not None:
+                trace.end_rule(gi, p)
             result.append((i, p, gi))
     return result
+
+
+def _rule_note(op: Op, i: int) -> str:
+    """``op``'s derivative text for input ``i`` (a variadic op has one for all)."""
+    texts = op.derivatives
+    text = texts[i] if i < len(texts) else texts[0] if len(texts) == 1 else ""
+    return f"{op.name}: {text}" if text else op.name
 
 
 def backprop(
@@ -397,6 +422,9 @@ def backprop(
     returned, keyed by tensor, and nothing is stored on leaves; otherwise every leaf
     that requires grad accumulates its gradient into ``.grad``, as in PyTorch.
     """
+    trace = tracing if is_tracing() else None
+    if trace is not None and not create_graph:  # a trace records every backward pass
+        create_graph, gradient = True, _as_tensor(gradient)
     stop = set(targets) if targets is not None else ()
     use_saved = targets is None and not create_graph  # see _take_saved
     grads: dict[Tensor, Any] = {root: gradient}
@@ -414,10 +442,64 @@ def backprop(
             saved = _take_saved(t) if use_saved and t._saved is not None else None
             for _, p, gp in input_grads(t, g, create_graph, saved):
                 previous = grads.get(p)
-                grads[p] = gp if previous is None else previous + gp
+                if previous is None:
+                    grads[p] = gp
+                    continue
+                if trace is not None:
+                    trace.begin_rule("a tensor used several times: its gradients add up")
+                grads[p] = previous + gp
+                if trace is not None:
+                    trace.end_rule(grads[p], p)
             if saved is not None and t._op.release is not None:
                 t._op.release(saved)
     return found
+
+
+def grad(
+    output: Tensor,
+    inputs: Sequence[Tensor],
+    grad_output: Any = None,
+    create_graph: bool = False,
+) -> tuple[Tensor, ...]:
+    """∂output/∂input for each of ``inputs``, returned instead of stored in ``.grad``
+    (PyTorch's ``torch.autograd.grad``); zeros for an input ``output`` does not depend on.
+
+    ``grad_output`` is the v of vᵀ·J (default 1 for a one-element output). With
+    ``create_graph=True`` the results are differentiable again.
+
+    >>> import minigrad as mg
+    >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> mg.autograd.grad((w * w).sum(), [w])
+    (tensor([2., 4.]),)
+    """
+    if not isinstance(output, Tensor):
+        raise TypeError(f"grad: output must be a Tensor, got {type(output).__name__}")
+    inputs = list(inputs)
+    for x in inputs:
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise TypeError("grad: every input must be a Tensor with requires_grad=True")
+    if grad_output is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"grad: an output of shape {output.shape} needs grad_output (the v of vᵀ·J)"
+            )
+        grad_output = np.ones(output.shape, output.dtype)
+    found = {}
+    if output.requires_grad:
+        v = _as_tensor(grad_output) if create_graph else np.asarray(_data_of(grad_output))
+        with enable_grad():
+            found = backprop(output, v, create_graph, inputs)
+    return tuple(
+        _as_tensor(found[x]) if x in found else Tensor(np.zeros_like(x.data)) for x in inputs
+    )
+
+
+def _data_of(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 _take_lock = threading.Lock()

@@ -16,6 +16,7 @@ inner backward pass is recorded (``create_graph``), so ``grad(grad(f))``,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -113,6 +114,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
     With a tuple ``argnums`` the gradient is a tuple, one entry per argument.
     """
 
+    @functools.wraps(f)
     def wrapped(*args: Any) -> tuple[Tensor, Any]:
         nums, single = _argnums(argnums, len(args))
         out, tracked = _call(f, args, nums)
@@ -137,7 +139,12 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     (tensor(12.), tensor(6.))
     """
     vg = value_and_grad(f, argnums)
-    return lambda *args: vg(*args)[1]
+
+    @functools.wraps(f)
+    def gradient(*args: Any) -> Any:
+        return vg(*args)[1]
+
+    return gradient
 
 
 def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
@@ -148,6 +155,7 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     result is a tuple over outputs (of those).
     """
 
+    @functools.wraps(f)
     def wrapped(*args: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
         out, tracked = _call(f, args, nums, keep_tuple=True)

@@ -157,6 +157,8 @@ def _matmul_grad_b(g: Any, out: Any, a: Any, b: Any) -> Any:
             return g * a
         return expand_dims(a, -1) * expand_dims(g, -2)  # (k, 1) * (..., 1, n)
     if b.ndim == 1:  # (..., m, k) @ (k,): Aᵀg without materialising an (m, k) array
+        if a.ndim == 2:
+            return matmul(swapaxes(a), g)
         return reshape(matmul(swapaxes(a), expand_dims(g, -1)), (*a.shape[:-2], a.shape[-1]))
     return matmul(swapaxes(a), g)
 

@@ -88,6 +88,8 @@ class Tensor:
             data._value("Tensor(t) or mg.tensor(t)")  # refused while tracing
         shares = isinstance(data, Tensor) and self.data is data.data
         self._version: list[int] | None = data._shared_counter() if shares else None
+        if _autograd.tracing is not None and _autograd.is_tracing():
+            _autograd.tracing.created(self)
 
     @classmethod
     def _make(
@@ -252,6 +254,12 @@ class Tensor:
         ``create_graph=True`` the backward pass itself is recorded, so the gradients can
         be differentiated again (Hessians, gradgradcheck, Newton's method).
         """
+        if _autograd.tracing is not None and _autograd.is_tracing():
+            raise TraceError(
+                "backward() inside a function being traced by mg.jit: its .grad side "
+                "effects would happen once, at tracing time. Return gradients instead: "
+                "mg.grad / mg.value_and_grad, or minigrad.autograd.grad(loss, params)."
+            )
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input of the "
@@ -361,6 +369,11 @@ class Tensor:
     # Each one bumps the version counter, so a graph that saved the old value refuses to
     # backpropagate with the new one.
     def _check_inplace(self, name: str, other: Any) -> None:
+        if _autograd.tracing is not None and _autograd.is_tracing():
+            raise TraceError(
+                f"in-place {name} inside a function being traced by mg.jit: the compiled "
+                "function would not repeat it. Return the new value instead (x = x + y)."
+            )
         if not _autograd._mode.enabled:
             return
         if self.requires_grad:
@@ -375,7 +388,7 @@ class Tensor:
             )
 
     def _inplace(self, other: Operand, name: str, ufunc: np.ufunc) -> Tensor:
-        if _autograd._mode.enabled:
+        if _autograd._mode.enabled or _autograd.tracing is not None:
             self._check_inplace(name, other)
         value = other.data if isinstance(other, Tensor) else other
         try:
@@ -484,6 +497,10 @@ class Tensor:
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis``; tied maxima share the gradient equally."""
         return _ops.max(self, axis, keepdims)
+
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Product over ``axis``; its gradient is exact with zeros (a tree of products)."""
+        return _ops.prod(self, axis, keepdims)
 
     def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Minimum over ``axis``; tied minima share the gradient equally."""

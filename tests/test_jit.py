@@ -1,0 +1,328 @@
+"""mg.jit: compiled equals eager (values, gradients, Hessians) on random expressions;
+retracing, static arguments, live closures and the trace errors; the generated source.
+
+The reference for every compiled result is the same function run eagerly; the eager
+engine is itself held to finite differences and PyTorch elsewhere (test_ops, test_trust).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+from minigrad import testing as mt
+from minigrad.autograd import TraceError
+
+RTOL = 1e-12  # compiled vs eager: the passes only reassociate constant factors and Σr²
+
+UNARY = [
+    ("tanh", lambda x: x.tanh()),
+    ("sin", lambda x: x.sin()),
+    ("exp_tanh", lambda x: x.tanh().exp()),
+    ("sigmoid", lambda x: x.sigmoid()),
+    ("softplus", lambda x: x.softplus()),
+    ("log", lambda x: (x * x + 1).log()),
+    ("sqrt", lambda x: (x * x + 1).sqrt()),
+    ("relu", lambda x: x.relu()),
+    ("abs", lambda x: x.abs()),
+    ("neg", lambda x: -x),
+    ("square", lambda x: x**2),
+    ("cube", lambda x: x**3),
+    ("clip", lambda x: x.clip(-1.0, 1.0)),
+    ("sum_last", lambda x: x.sum(axis=-1, keepdims=True)),
+    ("mean_first", lambda x: x.mean(axis=0, keepdims=True)),
+    ("max_last", lambda x: x.max(axis=-1, keepdims=True)),
+    ("logsumexp", lambda x: x.logsumexp(axis=-1, keepdims=True)),
+    ("softmax", lambda x: x.softmax(axis=-1)),
+    ("slice", lambda x: x[..., ::2]),
+    ("scale", lambda x: 2.5 * x - 1.0),
+]
+BINARY = [
+    ("add", lambda a, b: a + b),
+    ("sub", lambda a, b: a - b),
+    ("mul", lambda a, b: a * b),
+    ("div", lambda a, b: a / (b * b + 1)),
+    ("maximum", lambda a, b: mg.maximum(a, b)),
+    ("minimum", lambda a, b: mg.minimum(a, b)),
+    ("where", lambda a, b: mg.where(a > b, a, b * 2)),
+    ("matmul", lambda a, b: a @ b.T),
+]
+
+
+@st.composite
+def expressions(draw: st.DrawFn) -> tuple[list, list[np.ndarray]]:
+    """A random program over two inputs of broadcastable shapes: a list of steps, each an
+    op and the earlier values it reads (reuse included), ending in a scalar."""
+    shape_a, shape_b = draw(mt.broadcastable_shapes(max_side=3, min_dims=1, max_dims=2))
+    a, b = draw(mt.array_pairs(st.just((shape_a, shape_b)), distinct_gap=0.05))
+    steps = []
+    for _ in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            steps.append(
+                ("unary", draw(st.sampled_from(range(len(UNARY)))), draw(st.integers(0, 99)))
+            )
+        else:
+            steps.append(
+                ("binary", draw(st.sampled_from(range(len(BINARY)))), draw(st.integers(0, 99)),
+                 draw(st.integers(0, 99)))
+            )  # fmt: skip
+    return steps, [a, b]
+
+
+def build(steps: list):
+    """The function the steps describe: f(a, b) -> a scalar."""
+
+    def f(a, b):
+        pool = [a, b]
+        for step in steps:
+            if step[0] == "unary":
+                pool.append(UNARY[step[1]][1](pool[step[2] % len(pool)]))
+            else:
+                pool.append(
+                    BINARY[step[1]][1](pool[step[2] % len(pool)], pool[step[3] % len(pool)])
+                )
+        return (pool[-1] * pool[-1]).sum() + pool[-1].mean()
+
+    return f
+
+
+def eager_ok(f, arrays) -> bool:
+    try:
+        with np.errstate(all="ignore"):
+            value = f(*(mg.tensor(x, requires_grad=True) for x in arrays))
+    except (mg.ShapeError, ValueError, IndexError):  # shapes that do not fit the ops drawn
+        return False
+    return bool(np.isfinite(value.data).all())
+
+
+def close(compiled, eager) -> None:
+    if isinstance(eager, tuple | list):
+        assert len(compiled) == len(eager)
+        for c, e in zip(compiled, eager, strict=True):
+            close(c, e)
+        return
+    assert isinstance(compiled, mg.Tensor) and not compiled.requires_grad
+    assert compiled.shape == eager.shape and compiled.dtype == eager.dtype
+    np.testing.assert_allclose(compiled.numpy(), eager.data, rtol=RTOL, atol=1e-13)
+
+
+# --------------------------------------------------------------------------- compiled == eager
+
+
+@settings(max_examples=40, deadline=None)
+@given(expressions())
+def test_compiled_values_and_gradients_equal_eager(case):
+    steps, arrays = case
+    f = build(steps)
+    assume(eager_ok(f, arrays))
+    vg = mg.value_and_grad(f, argnums=(0, 1))
+    close(mg.jit(f)(*arrays), f(*(mg.tensor(x) for x in arrays)))
+    close(mg.jit(vg)(*arrays), vg(*arrays))
+
+
+@settings(max_examples=15, deadline=None)
+@given(expressions())
+def test_compiled_hessians_equal_eager(case):
+    steps, arrays = case
+    f = build(steps)
+    assume(eager_ok(f, arrays) and arrays[0].size <= 4)
+    hess = mg.hessian(f, argnums=0)
+    close(mg.jit(hess)(*arrays), hess(arrays[0], mg.tensor(arrays[1])))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda X, w, b, y: mg.losses.mse(mg.ops.linear(X, w, b), y),
+        lambda X, w, b, y: mg.losses.mae(X @ w.T + b, y),
+        lambda X, w, b, y: mg.losses.huber(X @ w.T + b, y, delta=0.5),
+        lambda X, w, b, y: mg.losses.rmse(X @ w.T + b, y),
+        lambda X, w, b, y: mg.losses.cross_entropy(X @ w.T + b, np.array([0, 1, 1, 0])),
+        lambda X, w, b, y: mg.losses.bce_with_logits(X @ w.T + b, (y > 0) * 1.0),
+        lambda X, w, b, y: (mg.concatenate([X, X * 2], axis=1) @ mg.concatenate([w, w], 1).T).max(),
+        lambda X, w, b, y: (
+            mg.stack([X.sum(0), X.max(0)]).prod() + mg.einsum("ij,kj->ik", X, w).sum()
+        ),
+        lambda X, w, b, y: np.var(X @ w.T + b, axis=0).sum(),
+    ],
+)
+def test_fused_ops_and_losses_compile_to_the_eager_gradient(fn):
+    rng = np.random.default_rng(4)
+    X, w, b, y = (rng.standard_normal(s) for s in ((4, 3), (2, 3), (2,), (4, 2)))
+    vg = mg.value_and_grad(fn, argnums=(1, 2))
+    close(mg.jit(vg)(X, w, b, y), vg(X, w, b, y))
+
+
+def test_jacobian_and_a_module_closure():
+    model = mg.nn.Sequential(mg.nn.Linear(3, 4, seed=0), mg.nn.Tanh(), mg.nn.Linear(4, 2, seed=1))
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    jac = mg.jacobian(lambda inp: model(inp).sum(axis=0))
+    close(mg.jit(jac)(x), jac(x))
+
+
+# --------------------------------------------------------------------------- the source
+
+
+def test_the_notes_model_compiles_to_the_hand_derivation():
+    def loss(w, b, X, y):
+        return mg.losses.mse(X @ w + b, y)
+
+    fast = mg.jit(mg.value_and_grad(loss, argnums=(0, 1)))
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
+    fast(np.zeros(2), 0.0, X, y)
+    src = fast.source
+    assert src.startswith("def loss(w, b, X, y):")
+    forward, backward = src.split("# backward")
+    assert "r = t2 - y" in forward and "np.vdot(r, r)" in forward  # r = ŷ − y, Σr²
+    assert "d_t1 = r * np.float64(0.25)" in backward  # 2/N · r with N = 8
+    assert "d_w = X.T @ d_t1" in backward  # 2/N · Xᵀr
+    assert "d_b = d_t1.sum()" in backward  # 2/N · Σr
+    assert backward.count("#") >= 3  # each backward line names its rule
+    assert "∂mse/∂predᵢ = 2rᵢ/N" in backward
+
+
+def test_the_squared_mean_form_compiles_to_the_same_program():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
+    fast = mg.jit(mg.value_and_grad(lambda w, X, y: ((X @ w - y) ** 2).mean()))
+    fast(np.zeros(2), X, y)
+    assert "np.vdot" in fast.source and "**" not in fast.source  # mean(r·r) → r·r/N
+    assert "broadcast_to" not in fast.source  # the scalar 1/N is never broadcast
+
+
+def test_generated_source_is_what_runs():
+    fast = mg.jit(lambda x: (x * 3).exp())
+    x = np.array([0.1, 0.2])
+    namespace = {"np": np}
+    fast(x)
+    exec(fast.source, namespace)
+    np.testing.assert_allclose(namespace["compiled"](x)[0], np.exp(3 * x))  # a lambda's name
+
+
+# --------------------------------------------------------------------------- caching
+
+
+def test_new_shapes_and_dtypes_retrace_and_the_same_ones_do_not():
+    fast = mg.jit(lambda x: (x * x).sum())
+    fast(np.ones(3))
+    fast(np.full(3, 2.0))
+    assert fast.traces == 1
+    assert fast(np.ones(4)).item() == 4.0
+    assert fast.traces == 2
+    assert fast(np.ones(4, dtype=np.float32)).dtype == np.float32
+    assert fast.traces == 3
+    fast(mg.tensor(np.ones(4)))  # a Tensor of a seen shape: no new trace
+    assert fast.traces == 3
+
+
+def test_static_arguments_retrace_per_value():
+    fast = mg.jit(lambda x, p: (x**p).sum(), static_argnums=1)
+    assert fast(np.array([2.0, 3.0]), 2).item() == 13.0
+    assert fast(np.array([2.0, 3.0]), 3).item() == 35.0
+    assert fast(np.array([1.0, 1.0]), 2).item() == 2.0
+    assert fast.traces == 2
+    with pytest.raises(TypeError, match="hashable"):
+        fast(np.ones(2), [2])
+
+
+def test_closed_over_parameters_are_read_live():
+    w = mg.nn.Parameter([1.0, 2.0])
+    opt = mg.optim.SGD([w], lr=0.5)
+    step = mg.jit(lambda x: mg.autograd.grad((w * x).sum() ** 2, [w]))
+    x = np.array([1.0, 1.0])
+    for _ in range(3):
+        (g,) = step(x)
+        (expected,) = mg.autograd.grad((w * x).sum() ** 2, [w])
+        np.testing.assert_allclose(g.numpy(), expected.numpy())  # 2(w·x)·x, with the new w
+        w.grad = g
+        opt.step()
+    assert step.traces == 1
+
+
+def test_results_never_alias_the_buffers_kept_between_calls():
+    n = 10_000  # above BUFFER_MIN_SIZE: temporaries live in kept buffers
+    fast = mg.jit(lambda x, y: ((x * 2 + y) * 3, (x - y).exp().sum()))
+    a, b = np.linspace(0, 1, n), np.linspace(1, 2, n)
+    first = fast(a, b)
+    kept = first[0].numpy().copy()
+    second = fast(b, a)
+    np.testing.assert_array_equal(first[0].numpy(), kept)  # the second call wrote elsewhere
+    np.testing.assert_allclose(second[0].numpy(), (b * 2 + a) * 3)
+    assert "out=" in fast.source
+
+
+def test_threads_have_their_own_buffers():
+    n = 20_000
+    fast = mg.jit(lambda x: ((x + 1) * (x - 1)).sum())
+    errors = []
+
+    def work(k: int) -> None:
+        x = np.full(n, float(k))
+        for _ in range(50):
+            if fast(x).item() != n * (k * k - 1):
+                errors.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_returns_the_structure_fn_returns():
+    fast = mg.jit(lambda x: {"sum": x.sum(), "parts": [x * 2, 3.5], "pair": (x, x.exp())})
+    out = fast(np.array([1.0, 2.0]))
+    assert set(out) == {"sum", "parts", "pair"} and out["parts"][1] == 3.5
+    assert isinstance(out["pair"], tuple) and out["sum"].item() == 3.0
+
+
+def test_jit_inside_jit_and_dropout_draws_new_masks():
+    inner = mg.jit(lambda x: x * 2)
+    outer = mg.jit(lambda x: inner(x).sum())
+    assert outer(np.ones(3)).item() == 6.0
+    drop = mg.nn.Dropout(0.5, seed=0)
+    fast = mg.jit(lambda x: drop(x))
+    masks = {tuple(fast(np.ones(32)).numpy()) for _ in range(4)}
+    assert len(masks) > 1  # a fresh mask every call, not the traced one
+
+
+# --------------------------------------------------------------------------- trace errors
+
+
+@pytest.mark.parametrize(
+    ("fn", "what"),
+    [
+        (lambda x: x * 2 if x.sum() > 1 else x, "bool"),
+        (lambda x: x * float(x.sum()), "item"),
+        (lambda x: x * x.sum().item(), "item"),
+        (lambda x: mg.tensor(np.asarray(x) * 2), "asarray"),
+        (lambda x: x[x > 0], "indexing"),
+        (lambda x: mg.tensor(x), "mg.tensor"),
+    ],
+)
+def test_python_control_flow_on_a_traced_value_is_an_error(fn, what):
+    with pytest.raises(TraceError, match=what) as info:
+        mg.jit(fn)(np.array([1.0, 2.0]))
+    assert "static_argnums" in str(info.value) or "mg.where" in str(info.value)
+
+
+def test_backward_and_in_place_changes_inside_jit_are_errors():
+    w = mg.nn.Parameter([1.0])
+    with pytest.raises(TraceError, match="backward"):
+        mg.jit(lambda x: (w * x).sum().backward())(np.ones(1))
+    with pytest.raises(TraceError, match="in-place"):
+        mg.jit(lambda x: x.__iadd__(1))(np.ones(1))
+
+
+def test_tracing_leaves_the_engine_as_it_was():
+    with pytest.raises(TraceError):
+        mg.jit(lambda x: float(x))(np.ones(()))
+    assert not mg.autograd.is_tracing()
+    assert float(mg.tensor(2.0)) == 2.0
