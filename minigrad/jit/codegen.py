@@ -145,8 +145,8 @@ def _expression(ins: Instr, w: _Writer) -> str:
         k = next((j for j, y in enumerate(a) if y is x), -1)
         return w.arg(x, k in compact)
 
-    if ins.inplace or (ins.out.storage is not None and (op in UFUNCS or op is ops.matmul)):
-        target = w.name[a[0]] if ins.inplace else f"buf.{ins.out.storage}"
+    if ins.into is not None or (ins.out.storage is not None and (op in UFUNCS or op is ops.matmul)):
+        target = w.name[ins.into] if ins.into is not None else f"buf.{ins.out.storage}"
         fn = "np.matmul" if op is ops.matmul else f"np.{UFUNCS[op].__name__}"
         return f"{fn}({', '.join(r(x) for x in a)}, out={target})"
     if op in INFIX:

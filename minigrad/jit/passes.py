@@ -429,7 +429,7 @@ def plan_buffers(program: Program) -> Program:
             )
         if target is not None:
             out.storage = target.storage
-            ins.inplace = True
+            ins.into = target
         else:
             out.storage = out.name
     return program

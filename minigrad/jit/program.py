@@ -54,7 +54,7 @@ class Instr:
     args: list[Any]
     out: Value
     note: str = ""
-    inplace: bool = False  # write the result into args[0]'s buffer (set by reuse_buffers)
+    into: Value | None = None  # a dying input whose memory takes the result (plan_buffers)
 
     @property
     def name(self) -> str:
