@@ -17,5 +17,6 @@ DEMOS: dict[str, str] = {
     "taxi": "the Crash Course taxi fares: one, then two features, with RMSprop",
     "newton": "one Newton step from the Hessian vs hundreds of gradient-descent steps",
     "graph": "the computation graph of the notes' model and its backward pass, step by step",
+    "jit": "mg.jit writes the model's gradient as NumPy code; eager vs compiled vs by hand",
 }
 """Name → one-line description, in the order of the notes."""

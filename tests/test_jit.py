@@ -326,3 +326,16 @@ def test_tracing_leaves_the_engine_as_it_was():
         mg.jit(lambda x: float(x))(np.ones(()))
     assert not mg.autograd.is_tracing()
     assert float(mg.tensor(2.0)) == 2.0
+
+
+def test_the_readme_shows_the_code_jit_writes():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Compiled mode") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(code.replace("print(step.source)", ""), namespace)
+    assert namespace["step"].source == shown
