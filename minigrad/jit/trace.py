@@ -231,16 +231,4 @@ def _flatten(obj: Any, b: _Builder, outputs: list[Any]) -> Any:
     return ("leaf", len(outputs) - 1, isinstance(obj, Tensor))
 
 
-def rebuild(structure: Any, leaves: Sequence[Any]) -> Any:
-    """The function's return value from its flattened leaves (see :func:`_flatten`)."""
-    kind, body = structure[0], structure[1]
-    if kind == "leaf":
-        value = leaves[body]
-        return Tensor._make(value, False, None, ()) if structure[2] else value
-    if kind == "dict":
-        return {k: rebuild(s, leaves) for k, s in body}
-    items = [rebuild(s, leaves) for s in body]
-    return tuple(items) if kind == "tuple" else items
-
-
-__all__ = ["ARG", "CONST", "LIVE", "TEMP", "Recorder", "argument_names", "rebuild", "run"]
+__all__ = ["ARG", "CONST", "LIVE", "TEMP", "Recorder", "argument_names", "run"]
