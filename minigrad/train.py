@@ -29,6 +29,7 @@ import numpy as np
 from minigrad import data as data_utils
 from minigrad import formulas, losses, optim
 from minigrad.autograd import ShapeError, no_grad
+from minigrad.convergence import StepRule
 from minigrad.nn import Linear, Module
 from minigrad.tensor import Tensor
 
@@ -50,12 +51,15 @@ class History:
     full-batch training, the loss at the start of the epoch). ``path[k]`` is the
     parameter vector (``param_names`` order, flattened) before update k, plus one
     final entry after the last update: draw it on the loss surface.
+    ``param_steps[e]`` is how far epoch e moved the parameters, ‖θ_e − θ_(e−1)‖: the
+    convergence rule reads it.
     """
 
     step_losses: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)
     val_losses: list[float] = field(default_factory=list)
     grad_norms: list[float] = field(default_factory=list)
+    param_steps: list[float] = field(default_factory=list)
     path: list[np.ndarray] = field(default_factory=list)
     param_names: list[str] = field(default_factory=list)
     updates_per_epoch: int = 0
@@ -209,7 +213,7 @@ def fit(
     batch_size: int | None = None,
     shuffle: bool = True,
     seed: int = 0,
-    tol: float | None = 1e-9,
+    tol: float | None = 1e-6,
     patience: int = 3,
     grad_tol: float | None = None,
     validation_data: tuple[Any, Any] | None = None,
@@ -229,8 +233,10 @@ def fit(
         batch_size: None (or ≥ N) for full batch, 1 for SGD, else mini-batch.
         shuffle, seed: mini-batches are drawn from a permutation that is reshuffled
             every epoch from ``seed``, so a seeded run is repeatable bit for bit.
-        tol, patience: converged (and stop) when the epoch loss changes by less than
-            ``tol``·max(1, |loss|) for ``patience`` epochs in a row; None disables.
+        tol, patience: converged (and stop) when the parameters are within about
+            ``tol`` × their size of the optimum, as estimated from how their steps
+            shrank over the last ``patience`` epochs (:mod:`minigrad.convergence`);
+            ``tol=None`` runs every epoch.
         grad_tol: also converged when the gradient norm of an update is ≤ grad_tol.
         validation_data: (X_val, y_val), evaluated after every epoch.
         callbacks: called as ``cb(epoch, update, loss, model)`` after every update;
@@ -246,8 +252,8 @@ def fit(
     """
     if not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"epochs must be an integer ≥ 1, got {epochs!r}")
-    if patience < 1:
-        raise ValueError(f"patience must be ≥ 1, got {patience!r}")
+    if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 1:
+        raise ValueError(f"patience must be an integer ≥ 1, got {patience!r}")
     X, y = _check_data(model, X, y)
     if batch_size is not None and batch_size >= len(X):
         batch_size = None
@@ -287,19 +293,14 @@ class Trainer:
         record_path: bool,
     ) -> None:
         self.model, self.loss_fn, self.opt, self.X, self.y = model, loss_fn, opt, X, y
-        self.batch_size, self.tol, self.patience, self.grad_tol = (
-            batch_size,
-            tol,
-            patience,
-            grad_tol,
-        )
+        self.batch_size, self.grad_tol = batch_size, grad_tol
         self.validation_data, self.callbacks, self.record_path = (
             validation_data,
             callbacks,
             record_path,
         )
         self.params = model.parameters()
-        self.flat_epochs = 0  # epochs in a row whose loss changed by less than tol
+        self.rule = StepRule(tol, patience, _flat_params(self.params))
         self.history = History(
             param_names=[name for name, _ in model.named_parameters()],
             updates_per_epoch=data_utils.n_batches(len(X), batch_size),
@@ -376,17 +377,11 @@ class Trainer:
             what = f"the epoch loss grew from {first:.4g} to {last:.4g}"
             self.diverged(history.n_updates - 1, epoch, what)
             return True
-        if self.tol is None or len(history.epoch_losses) < 2:
-            return False
-        previous = history.epoch_losses[-2]
-        flat = abs(previous - last) <= self.tol * max(1.0, abs(previous))
-        self.flat_epochs = self.flat_epochs + 1 if flat else 0
-        if self.flat_epochs >= self.patience:
-            reason = (f"the epoch loss changed by less than tol={self.tol:g} (relative) for "
-                      f"{self.patience} epochs")  # fmt: skip
+        history.param_steps.append(self.rule.update(_flat_params(self.params)))
+        reason = self.rule.verdict()
+        if reason is not None:
             self.converged(history.n_updates - 1, epoch, reason)
-            return True
-        return False
+        return reason is not None
 
     def converged(self, update: int, epoch: int, reason: str) -> None:
         history = self.history

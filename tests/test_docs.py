@@ -19,6 +19,7 @@ MODULES = [
     "minigrad.nn",
     "minigrad.optim",
     "minigrad.train",
+    "minigrad.convergence",
     "minigrad.data",
     "minigrad.graph",
     "minigrad.testing",
