@@ -11,6 +11,8 @@ gradient descent (SGD), anything between is mini-batch SGD.
 >>> history = mg.fit(model, X, y, lr=0.1, epochs=500, progress=False)
 >>> history.converged
 True
+>>> history                                      # doctest: +ELLIPSIS
+History(SGD on mse, lr=0.1, full batch: ... epochs; final loss 0.0...; converged at epoch ...)
 """
 
 from __future__ import annotations
@@ -41,8 +43,12 @@ DIVERGENCE_FACTOR = 1e4
 CONDITION_WARNING = 1e4
 """Warn when the features' Hessian condition number exceeds this (slow convergence)."""
 
+PROGRESS_DELAY = 0.5
+"""Seconds before the automatic progress bar (``progress=None``) appears: quick runs
+show none, so a notebook cell that trains in a blink prints nothing."""
 
-@dataclass
+
+@dataclass(repr=False)
 class History:
     """Everything a training run measured; a diverged or stopped run keeps all of it.
 
@@ -52,7 +58,8 @@ class History:
     parameter vector (``param_names`` order, flattened) before update k, plus one
     final entry after the last update: draw it on the loss surface.
     ``param_steps[e]`` is how far epoch e moved the parameters, ‖θ_e − θ_(e−1)‖: the
-    convergence rule reads it.
+    convergence rule reads it. ``repr()`` is a one-line summary (a run of a million
+    updates prints as quickly as one of ten); the numbers are one attribute away.
     """
 
     step_losses: list[float] = field(default_factory=list)
@@ -91,15 +98,32 @@ class History:
         """The last measured loss (nan before any update)."""
         return self.step_losses[-1] if self.step_losses else math.nan
 
-    def summary(self) -> str:
-        """One paragraph: what ran, where it ended, and why it stopped."""
-        kind = {None: "full batch", 1: "SGD (batch 1)"}.get(
+    def _kind(self) -> str:
+        return {None: "full batch", 1: "SGD (batch 1)"}.get(
             self.batch_size, f"mini-batch {self.batch_size}"
         )
+
+    def __repr__(self) -> str:
+        if self.converged:
+            status = f"converged at epoch {self.converged_at_epoch}"
+        elif self.diverged:
+            status = f"diverged at update {self.diverged_at_update}"
+        elif self.stopped_by_callback:
+            status = "stopped by a callback"
+        else:
+            status = "not converged"
+        return (
+            f"History({self.optimizer} on {self.loss}, lr={self.lr:g}, {self._kind()}: "
+            f"{self.n_updates} updates in {self.epochs_run} epochs; final loss "
+            f"{self.final_loss:.4g}; {status})"
+        )
+
+    def summary(self) -> str:
+        """One paragraph: what ran, where it ended, and why it stopped."""
         lines = [
-            f"{self.optimizer} on {self.loss}, lr={self.lr:g}, {kind}: {self.n_updates} updates "
-            f"in {self.epochs_run} epochs ({self.updates_per_epoch} per epoch), "
-            f"{self.wall_time:.3g} s; final loss {self.final_loss:.6g}"
+            f"{self.optimizer} on {self.loss}, lr={self.lr:g}, {self._kind()}: "
+            f"{self.n_updates} updates in {self.epochs_run} epochs ({self.updates_per_epoch} "
+            f"per epoch), {self.wall_time:.3g} s; final loss {self.final_loss:.6g}"
         ]
         if self.converged:
             lines.append(
@@ -173,17 +197,40 @@ def _warn_if_ill_conditioned(X: Any) -> None:
         )
 
 
+def _in_jupyter() -> bool:
+    """True inside a Jupyter kernel (notebook, JupyterLab, VS Code, Colab)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def _progress_bar(progress: bool | None, epochs: int) -> Any:
-    if progress is None:
-        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    """A tqdm bar over the epochs, or None.
+
+    ``tqdm.auto`` picks the widget bar in a notebook that has ipywidgets and the text
+    bar everywhere else; its advice to install ipywidgets is silenced, since the text
+    bar it falls back to works in a notebook too. ``progress=None`` shows a bar on a
+    terminal or in a notebook (not in CI) once the run has lasted PROGRESS_DELAY s.
+    """
+    automatic = progress is None
+    if automatic:
+        progress = (sys.stderr.isatty() or _in_jupyter()) and not os.environ.get("CI")
     if not progress:
         return None
     try:
-        from tqdm.auto import tqdm
+        from tqdm.std import TqdmWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TqdmWarning)
+            from tqdm.auto import tqdm
     except ImportError:
-        warnings.warn("progress=True needs tqdm: pip install 'minigrad[progress]'", stacklevel=3)
+        if not automatic:
+            warnings.warn(
+                "progress=True needs tqdm: pip install 'minigrad[progress]'", stacklevel=3
+            )
         return None
-    return tqdm(total=epochs, unit="epoch", leave=False)
+    delay = PROGRESS_DELAY if automatic else 0.0
+    return tqdm(total=epochs, unit="epoch", leave=False, delay=delay)
 
 
 def _build_optimizer(

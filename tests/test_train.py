@@ -626,6 +626,57 @@ def test_progress_true_shows_a_tqdm_bar_and_changes_nothing(capsys):
     assert history.step_losses == quiet.step_losses
 
 
+def test_automatic_progress_shows_in_a_notebook_after_the_delay(monkeypatch, capsys):
+    pytest.importorskip("tqdm")
+    X, y = problem(n=50)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(mg.train, "_in_jupyter", lambda: True)
+    monkeypatch.setattr(mg.train, "PROGRESS_DELAY", 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no advice to install ipywidgets
+        fit(LinearRegression(3), X, y, lr=0.1, epochs=5, tol=None, progress=None)
+    assert "/5" in capsys.readouterr().err
+    monkeypatch.setattr(mg.train, "PROGRESS_DELAY", 60.0)  # a quick run shows nothing
+    fit(LinearRegression(3), X, y, lr=0.1, epochs=5, tol=None, progress=None)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("CI", "true")  # and CI logs never get a bar
+    monkeypatch.setattr(mg.train, "PROGRESS_DELAY", 0.0)
+    fit(LinearRegression(3), X, y, lr=0.1, epochs=5, tol=None, progress=None)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_without_tqdm_warns_only_when_asked(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm fails
+    monkeypatch.setitem(sys.modules, "tqdm.std", None)
+    X, y = problem(n=50)
+    with pytest.warns(UserWarning, match=r"progress=True needs tqdm: pip install"):
+        fit(LinearRegression(3), X, y, lr=0.1, epochs=2, progress=True)
+    monkeypatch.setattr(mg.train, "_in_jupyter", lambda: True)
+    monkeypatch.delenv("CI", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit(LinearRegression(3), X, y, lr=0.1, epochs=2, progress=None)
+
+
+# ------------------------------------------------------------------------------- repr
+
+
+def test_repr_is_a_one_line_summary_whatever_the_run():
+    X, y = problem(n=1000, d=2)
+    history = fit(LinearRegression(2), X, y, lr=0.01, epochs=50, batch_size=1, tol=None)
+    text = repr(history)
+    assert history.n_updates == 50_000 and len(history.path) == 50_001
+    assert "\n" not in text and len(text) < 160, text
+    assert text.startswith("History(SGD on mse, lr=0.01, SGD (batch 1): 50000 updates in 50 ")
+    assert f"final loss {history.final_loss:.4g}; not converged)" in text
+    converged = fit(LinearRegression(2), X, y, lr=0.3, epochs=500)
+    assert repr(converged).endswith(f"converged at epoch {converged.converged_at_epoch})")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        diverged = fit(LinearRegression(2), X, y, lr=10.0, epochs=50)
+    assert repr(diverged).endswith(f"diverged at update {diverged.diverged_at_update})")
+
+
 # ----------------------------------------------------------------------------- memory
 
 
