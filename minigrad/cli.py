@@ -54,14 +54,14 @@ def run_demo(name: str, out: Path, quick: bool) -> None:
 
 def list_datasets() -> None:
     """Print the shipped and synthetic data sets."""
-    for name, description, n_rows in data.list_datasets():
-        print(f"{name:8s} {n_rows:6d} rows  {description}")
+    for info in data.list_datasets():
+        print(f"{info.name:8s} {info.n_rows:6d} rows  {info.description}")
 
 
 def _load(args: argparse.Namespace) -> tuple[data.Dataset, list[str]]:
     """The data set, and what loading it said (the rows ``--drop-missing`` dropped)."""
     path = Path(args.file)
-    if not path.exists() and args.file in {name for name, _, _ in data.list_datasets()}:
+    if not path.exists() and args.file in {info.name for info in data.list_datasets()}:
         path = data.dataset_path(args.file)
     features = args.features.split(",") if args.features else None
     with warnings.catch_warnings(record=True) as caught:

@@ -30,12 +30,14 @@ import numpy as np
 __all__ = [
     "DataError",
     "Dataset",
+    "DatasetInfo",
     "Standardizer",
     "batches",
     "dataset_path",
     "list_datasets",
     "load_cars",
     "load_csv",
+    "load_dataset",
     "make_linear",
     "make_taxi",
     "n_batches",
@@ -43,7 +45,25 @@ __all__ = [
 
 
 class DataError(ValueError):
-    """Bad data in a file: names the file, the row (header = row 1) and the column."""
+    """Bad data in a file: names the file, the row (header = row 1) and the column.
+
+    When an argument of :func:`load_csv` gets past the problem, ``argument`` and
+    ``value`` name it and the message ends with the advice to pass it; a caller that
+    spells arguments differently (the command line's flags) rebuilds the advice with
+    :meth:`advise`.
+    """
+
+    def __init__(
+        self, message: str, argument: str | None = None, value: Any = None, purpose: str = ""
+    ) -> None:
+        self.message, self.argument, self.value, self.purpose = message, argument, value, purpose
+        super().__init__(self.advise(f"{argument}={value!r}"))
+
+    def advise(self, spelled: str) -> str:
+        """The message, with the advice to pass ``spelled`` (e.g. ``"--drop-missing"``)."""
+        if self.argument is None:
+            return self.message
+        return f"{self.message} (pass {spelled} {self.purpose})"
 
 
 # --------------------------------------------------------------------------- batching
@@ -287,13 +307,31 @@ class Standardizer:
 
 
 class Dataset(NamedTuple):
-    """A loaded table: ``X`` (N, d) float64, ``y`` (N,) float64 and what they are."""
+    """A loaded table: ``X`` (N, d) float64, ``y`` (N,) float64 and what they are.
+
+    ``repr()`` summarizes it in one line (a notebook shows that, not every number).
+    """
 
     X: np.ndarray
     y: np.ndarray
     feature_names: list[str]
     target_name: str
     n_dropped: int
+
+    def __repr__(self) -> str:
+        shown = ", ".join(self.feature_names[:_NAMES_SHOWN])
+        more = len(self.feature_names) - _NAMES_SHOWN
+        shown += f", … ({more} more)" if more > 0 else ""
+        plural = "" if len(self.feature_names) == 1 else "s"
+        dropped = f"; {self.n_dropped} rows dropped" if self.n_dropped else ""
+        return (
+            f"Dataset({len(self.y)} rows, target {self.target_name!r}, "
+            f"{len(self.feature_names)} feature{plural}: {shown}{dropped})"
+        )
+
+
+_NAMES_SHOWN = 5
+"""Feature names a Dataset's repr lists before it says how many more there are."""
 
 
 _MISSING = "missing value"
@@ -336,6 +374,19 @@ def _unknown_column(file: str, name: str, header: Sequence[str]) -> DataError:
     return DataError(f"{file}: no column {name!r}{hint}; available columns: {', '.join(header)}")
 
 
+_OTHER_DELIMITERS = (";", "\t", "|")
+
+
+def _one_column(file: str, header: str) -> DataError:
+    """A table needs a target and a feature: one column means a different separator."""
+    message = f"{file} row 1: the header is a single column {header!r}"
+    for delimiter in _OTHER_DELIMITERS:
+        if delimiter in header:
+            message += f": the file looks separated by {delimiter!r}"
+            return DataError(message, "delimiter", delimiter, "to read it")
+    return DataError(message + "; a table needs a target column and at least one feature")
+
+
 def _read_table(
     lines: Iterable[str],
     file: str,
@@ -343,14 +394,17 @@ def _read_table(
     features: str | Sequence[str] | None,
     drop_missing: bool,
     warn_dropped: bool,
+    delimiter: str = ",",
 ) -> Dataset:
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, delimiter=delimiter)
     header = [name.strip() for name in next(reader, [])]
     if not any(header):
         raise DataError(f"{file} is empty: expected a header row of column names in row 1")
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise DataError(f"{file} row 1: duplicate column name(s) {duplicates}")
+    if len(header) == 1:
+        raise _one_column(file, header[0])
     # Spreadsheet row numbers: the header is row 1, the first data row is row 2. A blank
     # line is a row too (a spreadsheet shows it), it just holds no data.
     rows: list[tuple[int, list[str]]] = []
@@ -412,8 +466,10 @@ def _read_table(
                 break
             else:
                 raise DataError(
-                    f"{file} row {number}, column {name!r}: {value} "
-                    f"(pass drop_missing=True to drop such rows)"
+                    f"{file} row {number}, column {name!r}: {value}",
+                    "drop_missing",
+                    True,
+                    "to drop such rows",
                 )
     n_dropped = int(len(rows) - keep.sum())
     if n_dropped == len(rows):
@@ -442,6 +498,7 @@ def load_csv(
     target: str,
     features: str | Sequence[str] | None = None,
     drop_missing: bool = False,
+    delimiter: str = ",",
 ) -> Dataset:
     """Load numeric columns of a CSV file (header in the first row) as ``X`` and ``y``.
 
@@ -453,16 +510,21 @@ def load_csv(
     cell in a used column is a ``DataError`` naming the file, the row as a spreadsheet
     numbers it (header = row 1) and the column; ``drop_missing=True`` drops those rows
     instead, warns, and reports how many in ``Dataset.n_dropped``. Unused columns may hold
-    anything.
+    anything. ``delimiter`` separates the cells (``";"`` for many spreadsheets' exports); a
+    header that reads as one column holding ``;``, a tab or ``|`` is an error saying so.
 
     >>> ds = load_csv(dataset_path("cars"), target="Miles_per_Gallon",
     ...               features=["Horsepower"], drop_missing=True)  # doctest: +SKIP
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a CSV file", str(path))
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, "CSV file not found", str(path))
+    if not (isinstance(delimiter, str) and len(delimiter) == 1):
+        raise ValueError(f"delimiter must be a single character, got {delimiter!r}")
     with path.open(newline="", encoding="utf-8-sig") as f:
-        return _read_table(f, path.name, target, features, drop_missing, warn_dropped=True)
+        return _read_table(f, path.name, target, features, drop_missing, True, delimiter)
 
 
 # ----------------------------------------------------------------- shipped data sets
@@ -472,18 +534,30 @@ _DATASETS_PACKAGE = f"{__package__}.datasets" if __package__ else "datasets"
 _SHIPPED = {
     "cars": (
         "cars.csv",
+        "Miles_per_Gallon",
         "Auto MPG: 406 cars (1970-82), fuel economy, weight, horsepower, ... "
         "(UCI/StatLib via vega_datasets)",
     ),
 }
 _SYNTHETIC = {
-    "linear": ("make_linear", "synthetic y = X·w + b + Gaussian noise", 100),
+    "linear": ("make_linear", "y", "synthetic y = X·w + b + Gaussian noise", 100),
     "taxi": (
         "make_taxi",
+        "FARE",
         "synthetic taxi fares: FARE = 2.25·TRIP_MILES + 0.12·TRIP_MINUTES + 3.25 + noise",
         1000,
     ),
 }
+
+
+class DatasetInfo(NamedTuple):
+    """One entry of :func:`list_datasets`."""
+
+    name: str
+    description: str
+    n_rows: int  #: rows in the file; for a synthetic set, its generator's default ``n``
+    synthetic: bool  #: made by a generator (any size, seeded), not read from a file
+    target: str  #: the column a regression on it predicts by default
 
 
 def _resource(name: str) -> Any:
@@ -502,19 +576,56 @@ def dataset_path(name: str) -> Path:
     return Path(str(_resource(name)))
 
 
-def list_datasets() -> list[tuple[str, str, int]]:
-    """``(name, description, n_rows)`` for every data set, shipped files first.
+def list_datasets() -> list[DatasetInfo]:
+    """Every data set :func:`load_dataset` knows, shipped files first, then synthetic ones.
 
-    For a synthetic generator ``n_rows`` is its default ``n`` (any size can be made).
+    >>> [(d.name, d.synthetic, d.target) for d in list_datasets()]
+    [('cars', False, 'Miles_per_Gallon'), ('linear', True, 'y'), ('taxi', True, 'FARE')]
     """
     listing = []
-    for name, (_, description) in _SHIPPED.items():
+    for name, (_, target, description) in _SHIPPED.items():
         with _resource(name).open("r", encoding="utf-8-sig", newline="") as f:
             n_rows = sum(1 for row in csv.reader(f) if row) - 1
-        listing.append((name, description, n_rows))
-    for name, (func, description, n) in _SYNTHETIC.items():
-        listing.append((name, f"{description} ({func}())", n))
+        listing.append(DatasetInfo(name, description, n_rows, False, target))
+    for name, (func, target, description, n) in _SYNTHETIC.items():
+        listing.append(DatasetInfo(name, f"{description} ({func}())", n, True, target))
     return listing
+
+
+def _synthetic_rows(name: str) -> Iterator[str]:
+    """A synthetic set (default size and seed) as CSV lines, header first: it then loads
+    through the same column selection and checks as a file."""
+    if name == "taxi":
+        X, y, names = make_taxi()
+    else:
+        X, y, _, _ = make_linear()
+        names = [f"x{j + 1}" for j in range(X.shape[1])]
+    yield ",".join([*names, _SYNTHETIC[name][1]])
+    for row, target in zip(X, y, strict=True):
+        yield ",".join(repr(float(v)) for v in (*row, target))
+
+
+def load_dataset(
+    name: str,
+    target: str | None = None,
+    features: str | Sequence[str] | None = None,
+    drop_missing: bool = False,
+) -> Dataset:
+    """A data set of :func:`list_datasets` by name, as :func:`load_csv` loads a file.
+
+    ``target=None`` predicts the set's usual target. The synthetic sets are made at
+    their generator's default size and seed, so the same name gives the same numbers.
+
+    >>> load_dataset("taxi")
+    Dataset(1000 rows, target 'FARE', 2 features: TRIP_MILES, TRIP_MINUTES)
+    """
+    key = name.removesuffix(".csv")
+    if key in _SYNTHETIC:
+        lines: Iterable[str] = _synthetic_rows(key)
+        return _read_table(lines, key, target or _SYNTHETIC[key][1], features, drop_missing, True)
+    with _resource(key).open("r", encoding="utf-8-sig", newline="") as f:
+        file, default_target, _ = _SHIPPED[key]
+        return _read_table(f, file, target or default_target, features, drop_missing, True)
 
 
 def load_cars(
