@@ -18,9 +18,14 @@ largest ratio s_e / s_(e−1) of the last ``window`` epochs, and training has co
 when the distance left is at most ``tol``·‖θ_e‖: relative to the size of the
 parameters, so rescaling the target rescales nothing in the verdict, and a slow valley
 (ρ near 1) makes the estimate large instead of the run stop early. Steps that do not
-shrink (ρ ≥ 1) never converge: mini-batch and SGD at a constant learning rate keep
-jittering around the optimum by about lr × the gradient noise, and run every epoch.
-An epoch that does not move the parameters at all has converged outright.
+shrink (ρ ≥ 1) never converge. An epoch that does not move the parameters at all has
+converged outright.
+
+The premise, one fixed map per epoch whose only fixed point is the optimum, holds for
+full-batch training with any of the optimizers. It fails for mini-batches: their steps
+are noisy (a few shrinking in a row by chance would fake a verdict), and at a constant
+learning rate they hover around the optimum rather than reach it, so :func:`~minigrad.fit`
+applies the rule to full-batch runs only.
 """
 
 from __future__ import annotations

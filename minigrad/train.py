@@ -283,7 +283,9 @@ def fit(
         tol, patience: converged (and stop) when the parameters are within about
             ``tol`` × their size of the optimum, as estimated from how their steps
             shrank over the last ``patience`` epochs (:mod:`minigrad.convergence`);
-            ``tol=None`` runs every epoch.
+            ``tol=None`` runs every epoch. Full batch only: mini-batch and SGD steps
+            are noisy and never settle at a constant learning rate, so they run every
+            epoch (``grad_tol`` and callbacks still stop them).
         grad_tol: also converged when the gradient norm of an update is ≤ grad_tol.
         validation_data: (X_val, y_val), evaluated after every epoch.
         callbacks: called as ``cb(epoch, update, loss, model)`` after every update;
@@ -347,7 +349,9 @@ class Trainer:
             record_path,
         )
         self.params = model.parameters()
-        self.rule = StepRule(tol, patience, _flat_params(self.params))
+        # only a full batch makes every epoch the same map, whose steps shrink steadily
+        rule_tol = tol if batch_size is None else None
+        self.rule = StepRule(rule_tol, patience, _flat_params(self.params))
         self.history = History(
             param_names=[name for name, _ in model.named_parameters()],
             updates_per_epoch=data_utils.n_batches(len(X), batch_size),
