@@ -14,7 +14,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import close, main_for, table
+from minigrad.demos._common import main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -63,20 +63,16 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         )
     )
     paths = [out / "batch_sizes_updates.png", out / "batch_sizes_epochs.png"]
-    close(
-        plot.compare_curves(
-            histories,
-            per="update",
-            log=False,
-            separate=True,
-            title="Loss per update: SGD is noisy, full batch is smooth",
-            path=paths[0],
-        )
+    plot.compare_curves(
+        histories,
+        per="update",
+        log=False,
+        separate=True,
+        title="Loss per update: SGD is noisy, full batch is smooth",
+        path=paths[0],
     )
-    close(
-        plot.compare_curves(
-            histories, per="epoch", log=True, title="Per epoch, all three get there", path=paths[1]
-        )
+    plot.compare_curves(
+        histories, per="epoch", log=True, title="Per epoch, all three get there", path=paths[1]
     )
     return paths
 

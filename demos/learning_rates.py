@@ -12,7 +12,7 @@ from pathlib import Path
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import cars, close, main_for, table
+from minigrad.demos._common import cars, main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -38,14 +38,12 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     print(table(["", "lr", "updates", "status", "last loss"], rows))
     print(histories[next(k for k in histories if k.startswith("too high"))].divergence_reason)
     path = out / "learning_rates.png"
-    close(
-        plot.compare_curves(
-            histories,
-            log=True,
-            separate=True,
-            title="Learning rate too small / good / too high",
-            path=path,
-        )
+    plot.compare_curves(
+        histories,
+        log=True,
+        separate=True,
+        title="Learning rate too small / good / too high",
+        path=path,
     )
     return [path]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import cars, close, main_for, table
+from minigrad.demos._common import cars, main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -47,20 +47,18 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     )
     print(f"every extra 1000 lbs costs about {-model.w[0]:.1f} miles per gallon")
     paths = [out / "linear_model_fit.png", out / "linear_model_loss.png"]
-    close(
-        plot.fit_line(
-            X,
-            y,
-            model.w,
-            model.b,
-            feature_name="car weight (1000 lbs)",
-            target_name="fuel efficiency (mpg)",
-            title="Cars: the best-fit line learned by gradient descent",
-            extra_lines={"closed form": (w_cf, b_cf)},
-            path=paths[0],
-        )
+    plot.fit_line(
+        X,
+        y,
+        model.w,
+        model.b,
+        feature_name="car weight (1000 lbs)",
+        target_name="fuel efficiency (mpg)",
+        title="Cars: the best-fit line learned by gradient descent",
+        extra_lines={"closed form": (w_cf, b_cf)},
+        path=paths[0],
     )
-    close(plot.loss_curve(history, title="Cars: MSE during gradient descent", path=paths[1]))
+    plot.loss_curve(history, title="Cars: MSE during gradient descent", path=paths[1])
     return paths
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import cars, close, main_for
+from minigrad.demos._common import cars, main_for
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -30,8 +30,8 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         "updates"
     )
     paths = [out / "loss_curve.png", out / "loss_curve_log.png"]
-    close(plot.loss_curve(history, log=False, title="Loss curve: steep, then flat", path=paths[0]))
-    close(plot.loss_curve(history, log=True, title="The same curve on a log scale", path=paths[1]))
+    plot.loss_curve(history, log=False, title="Loss curve: steep, then flat", path=paths[0])
+    plot.loss_curve(history, log=True, title="The same curve on a log scale", path=paths[1])
     return paths
 
 

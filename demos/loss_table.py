@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 import minigrad as mg
-from minigrad.demos._common import cars, close, main_for, table
+from minigrad import plot
+from minigrad.demos._common import cars, main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -47,9 +48,8 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     print()
     print(table(["loss", "minigrad", "by hand", "units"], rows_out))
 
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig = plot.new_figure((11, 4.2))
+    left, right = fig.subplots(1, 2)
     grid = np.linspace(x.min() - 0.2, x.max() + 0.2, 50)
     left.plot(grid, b + w * grid, color="tab:orange", label=f"model: {b:g} + ({w:g})·x")
     left.vlines(x, predicted, actual, color="tab:red", linewidth=1.5, label="residuals")
@@ -70,11 +70,7 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         title="Squaring magnifies the big misses",
     )
     right.legend()
-    fig.tight_layout()
-    path = out / "loss_table.png"
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    close(fig)
-    return [path]
+    return [plot.save(fig, out / "loss_table.png")]
 
 
 main = main_for("loss_table", run, __doc__)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from matplotlib.colors import BoundaryNorm
 
 from minigrad import formulas
-from minigrad.plot._base import LOSS_NAMES, PathLike, finish, loss_label, num
+from minigrad.plot._base import LOSS_NAMES, PathLike, finish, loss_label, new_figure, num
 from minigrad.train import History
 
 if TYPE_CHECKING:
@@ -204,10 +204,7 @@ def loss_surface(
         if surface_ax is not None and getattr(ax, "name", "") != "3d":
             raise ValueError("loss_surface: kind='surface' needs 3-D axes (projection='3d')")
     else:
-        fig = plt.figure(
-            figsize={"both": (15.0, 6.6), "surface": (8.5, 7.4), "contour": (8.0, 7.0)}[kind],
-            layout="constrained",
-        )
+        fig = new_figure({"both": (15.0, 6.6), "surface": (8.5, 7.4), "contour": (8.0, 7.0)}[kind])
         surface_ax = contour_ax = None
         if kind == "both":
             surface_ax = fig.add_subplot(1, 2, 1, projection="3d", computed_zorder=False)
@@ -259,7 +256,7 @@ def loss_surface(
     )
     path_style = {"color": "tab:red", "linewidth": 1.6, "marker": "o", "markersize": 2.5}
     path_label = "gradient-descent path (a dot per update)"
-    cmap = plt.get_cmap("viridis")
+    cmap = matplotlib.colormaps["viridis"]
 
     if surface_ax is not None:
         sa = surface_ax
