@@ -31,6 +31,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "DatasetInfo",
+    "Rows",
     "Standardizer",
     "batches",
     "dataset_path",
@@ -38,6 +39,7 @@ __all__ = [
     "load_cars",
     "load_csv",
     "load_dataset",
+    "load_rows",
     "make_linear",
     "make_taxi",
     "n_batches",
@@ -368,6 +370,8 @@ def _is_numeric_column(cells: Iterable[str]) -> bool:
 
 
 def _unknown_column(file: str, name: str, header: Sequence[str]) -> DataError:
+    if len(header) == 1 and any(d in header[0] for d in _OTHER_DELIMITERS):
+        return _one_column(file, header[0])
     close = [h for h in header if h.casefold() == name.casefold()]
     close = close or difflib.get_close_matches(name, header, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -387,15 +391,10 @@ def _one_column(file: str, header: str) -> DataError:
     return DataError(message + "; a table needs a target column and at least one feature")
 
 
-def _read_table(
-    lines: Iterable[str],
-    file: str,
-    target: str,
-    features: str | Sequence[str] | None,
-    drop_missing: bool,
-    warn_dropped: bool,
-    delimiter: str = ",",
-) -> Dataset:
+def _read_rows(
+    lines: Iterable[str], file: str, delimiter: str
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the ``(row number, cells)`` of every data row, checked for shape."""
     reader = csv.reader(lines, delimiter=delimiter)
     header = [name.strip() for name in next(reader, [])]
     if not any(header):
@@ -403,8 +402,6 @@ def _read_table(
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise DataError(f"{file} row 1: duplicate column name(s) {duplicates}")
-    if len(header) == 1:
-        raise _one_column(file, header[0])
     # Spreadsheet row numbers: the header is row 1, the first data row is row 2. A blank
     # line is a row too (a spreadsheet shows it), it just holds no data.
     rows: list[tuple[int, list[str]]] = []
@@ -419,7 +416,74 @@ def _read_table(
         rows.append((number, row))
     if not rows:
         raise DataError(f"{file} has a header but no data rows")
+    return header, rows
 
+
+def _parse_columns(
+    file: str,
+    header: list[str],
+    rows: list[tuple[int, list[str]]],
+    used: list[str],
+    drop_missing: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, keep)``: the ``used`` columns as floats, and which rows had all of them."""
+    index = {name: i for i, name in enumerate(header)}
+    for name in used:
+        # A text column (every non-empty cell is text) is wrong whatever drop_missing says.
+        parsed = (_parse_cell(row[index[name]]) for _, row in rows)
+        if not any(isinstance(value, float) for value in parsed):
+            first = next(((n, r[index[name]]) for n, r in rows if r[index[name]].strip()), None)
+            example = f" (row {first[0]}: {first[1]!r})" if first else " (every cell is empty)"
+            raise DataError(f"{file}: column {name!r} is not numeric{example}")
+
+    values = np.empty((len(rows), len(used)), dtype=np.float64)
+    keep = np.ones(len(rows), dtype=bool)
+    for i, (number, row) in enumerate(rows):
+        for j, name in enumerate(used):
+            value = _parse_cell(row[index[name]])
+            if isinstance(value, float):
+                values[i, j] = value
+            elif drop_missing:
+                keep[i] = False
+                break
+            else:
+                raise DataError(
+                    f"{file} row {number}, column {name!r}: {value}",
+                    "drop_missing",
+                    True,
+                    "to drop such rows",
+                )
+    if not keep.any():
+        raise DataError(
+            f"{file}: all {len(rows)} data rows have a missing or non-numeric value in the "
+            f"columns {used}"
+        )
+    return values, keep
+
+
+def _warn_dropped(file: str, keep: np.ndarray, used: list[str], stacklevel: int) -> None:
+    """Say how many rows were dropped, pointing at the caller ``stacklevel`` frames up."""
+    n_dropped = int(len(keep) - keep.sum())
+    if n_dropped:
+        warnings.warn(
+            f"{file}: dropped {n_dropped} of {len(keep)} rows with a missing or non-numeric "
+            f"value in the columns {used}",
+            stacklevel=stacklevel + 1,
+        )
+
+
+def _read_table(
+    lines: Iterable[str],
+    file: str,
+    target: str,
+    features: str | Sequence[str] | None,
+    drop_missing: bool,
+    warn_dropped: bool,
+    delimiter: str = ",",
+) -> Dataset:
+    header, rows = _read_rows(lines, file, delimiter)
+    if len(header) == 1:
+        raise _one_column(file, header[0])
     if not isinstance(target, str):
         raise TypeError(f"target must be a column name (str), got {target!r}")
     if target not in header:
@@ -446,51 +510,28 @@ def _read_table(
         if repeated:
             raise ValueError(f"features lists column(s) {repeated} more than once")
     used = [*names, target]
-    for name in used:
-        # A text column (every non-empty cell is text) is wrong whatever drop_missing says.
-        parsed = (_parse_cell(row[index[name]]) for _, row in rows)
-        if not any(isinstance(value, float) for value in parsed):
-            first = next(((n, r[index[name]]) for n, r in rows if r[index[name]].strip()), None)
-            example = f" (row {first[0]}: {first[1]!r})" if first else " (every cell is empty)"
-            raise DataError(f"{file}: column {name!r} is not numeric{example}")
-
-    values = np.empty((len(rows), len(used)), dtype=np.float64)
-    keep = np.ones(len(rows), dtype=bool)
-    for i, (number, row) in enumerate(rows):
-        for j, name in enumerate(used):
-            value = _parse_cell(row[index[name]])
-            if isinstance(value, float):
-                values[i, j] = value
-            elif drop_missing:
-                keep[i] = False
-                break
-            else:
-                raise DataError(
-                    f"{file} row {number}, column {name!r}: {value}",
-                    "drop_missing",
-                    True,
-                    "to drop such rows",
-                )
-    n_dropped = int(len(rows) - keep.sum())
-    if n_dropped == len(rows):
-        raise DataError(
-            f"{file}: all {len(rows)} data rows have a missing or non-numeric value in the "
-            f"columns {used}"
-        )
-    if n_dropped and warn_dropped:
-        warnings.warn(
-            f"{file}: dropped {n_dropped} of {len(rows)} rows with a missing or non-numeric "
-            f"value in the columns {used}",
-            stacklevel=3,  # the caller of load_csv
-        )
+    values, keep = _parse_columns(file, header, rows, used, drop_missing)
+    if warn_dropped:
+        _warn_dropped(file, keep, used, stacklevel=3)  # the caller of load_csv/load_dataset
     values = values[keep]
     return Dataset(
         X=np.ascontiguousarray(values[:, :-1]),
         y=values[:, -1].copy(),
         feature_names=names,
         target_name=target,
-        n_dropped=n_dropped,
+        n_dropped=int(len(keep) - keep.sum()),
     )
+
+
+def _checked_path(path: str | os.PathLike[str], delimiter: str) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a CSV file", str(path))
+    if not path.is_file():
+        raise FileNotFoundError(errno.ENOENT, "CSV file not found", str(path))
+    if not (isinstance(delimiter, str) and len(delimiter) == 1):
+        raise ValueError(f"delimiter must be a single character, got {delimiter!r}")
+    return path
 
 
 def load_csv(
@@ -516,15 +557,44 @@ def load_csv(
     >>> ds = load_csv(dataset_path("cars"), target="Miles_per_Gallon",
     ...               features=["Horsepower"], drop_missing=True)  # doctest: +SKIP
     """
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder, not a CSV file", str(path))
-    if not path.is_file():
-        raise FileNotFoundError(errno.ENOENT, "CSV file not found", str(path))
-    if not (isinstance(delimiter, str) and len(delimiter) == 1):
-        raise ValueError(f"delimiter must be a single character, got {delimiter!r}")
+    path = _checked_path(path, delimiter)
     with path.open(newline="", encoding="utf-8-sig") as f:
         return _read_table(f, path.name, target, features, drop_missing, True, delimiter)
+
+
+class Rows(NamedTuple):
+    """A CSV file's rows as :func:`load_rows` reads them."""
+
+    header: list[str]
+    cells: list[list[str]]  #: every data row's cells as text (blank lines skipped)
+    values: np.ndarray  #: (rows kept, len(columns)) float64: the named columns
+    kept: np.ndarray  #: indices into ``cells`` of the rows in ``values``
+
+    def __repr__(self) -> str:
+        return f"Rows({len(self.cells)} rows, {len(self.kept)} kept, columns {self.header})"
+
+
+def load_rows(
+    path: str | os.PathLike[str],
+    columns: Sequence[str],
+    drop_missing: bool = False,
+    delimiter: str = ",",
+) -> Rows:
+    """Read every row of a CSV file, and the named numeric ``columns`` of each as floats.
+
+    The rows for prediction: unlike :func:`load_csv` there is no target, and the other
+    cells are kept as text, to be written back out beside the predictions. Missing and
+    non-numeric cells in ``columns`` are handled as :func:`load_csv` handles them.
+    """
+    path = _checked_path(path, delimiter)
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        header, rows = _read_rows(f, path.name, delimiter)
+    for name in columns:
+        if name not in header:
+            raise _unknown_column(path.name, name, header)
+    values, keep = _parse_columns(path.name, header, rows, list(columns), drop_missing)
+    _warn_dropped(path.name, keep, list(columns), stacklevel=2)
+    return Rows(header, [cells for _, cells in rows], values[keep], np.flatnonzero(keep))
 
 
 # ----------------------------------------------------------------- shipped data sets

@@ -22,6 +22,7 @@ from minigrad.data import (
     load_cars,
     load_csv,
     load_dataset,
+    load_rows,
     make_linear,
     make_taxi,
     n_batches,
@@ -423,6 +424,31 @@ def test_load_csv_single_column_without_a_separator(tmp_path):
         load_csv(path, target="y")
     with pytest.raises(ValueError, match="delimiter must be a single character"):
         load_csv(path, target="y", delimiter=";;")
+
+
+def test_load_rows_keeps_every_cell_and_parses_the_named_columns(small_csv):
+    with pytest.warns(UserWarning, match="dropped 1 of 6 rows"):
+        rows = load_rows(small_csv, ["x1"], drop_missing=True)
+    assert rows.header == ["name", "x1", "x2", "y"]
+    assert rows.cells[2] == ["c", "3", "", "300"] and len(rows.cells) == 6
+    assert rows.kept.tolist() == [0, 1, 2, 3, 4]  # row 7 (cells[5]) has no x1
+    np.testing.assert_array_equal(rows.values, [[1], [2], [3], [4], [5]])
+    with pytest.raises(DataError, match=r"row 7, column 'x1': missing value \(pass drop_m"):
+        load_rows(small_csv, ["x1"])
+    with pytest.raises(DataError, match="no column 'z'"):
+        load_rows(small_csv, ["x1", "z"])
+    assert repr(rows) == "Rows(6 rows, 5 kept, columns ['name', 'x1', 'x2', 'y'])"
+
+
+def test_load_rows_of_a_single_column_and_of_a_semicolon_file(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("x\n1.5\n-2\n")  # no target: rows to predict from
+    np.testing.assert_array_equal(load_rows(one, ["x"]).values, [[1.5], [-2.0]])
+    semi = tmp_path / "semi.csv"
+    semi.write_text("x;y\n1;2\n")
+    with pytest.raises(DataError, match=r"separated by ';' \(pass delimiter=';' to read it\)"):
+        load_rows(semi, ["x"])
+    assert load_rows(semi, ["y", "x"], delimiter=";").values.tolist() == [[2.0, 1.0]]
 
 
 def test_dataset_repr_is_one_line():
