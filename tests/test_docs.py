@@ -20,6 +20,7 @@ MODULES = [
     "minigrad.optim",
     "minigrad.train",
     "minigrad.convergence",
+    "minigrad.regression",
     "minigrad.data",
     "minigrad.graph",
     "minigrad.testing",
