@@ -36,6 +36,7 @@ from minigrad.train import History, fit
 
 __all__ = [
     "AUTO_LR_FRACTION",
+    "AUTO_LR_LOSSES",
     "AUTO_STANDARDIZE_CONDITION",
     "LinearFit",
     "SavedModel",
@@ -53,9 +54,9 @@ needs about κ updates per digit of accuracy, so κ ≤ 10 trains fast as it is.
 AUTO_LR_FRACTION = 0.5
 """``lr="auto"`` is this fraction of the largest stable learning rate."""
 
-_AUTO_LOSSES = {"mse": 1, "huber": 1, "l2_loss": "N"}
-"""Losses whose curvature squared error bounds: Huber's is at most half of MSE's, and
-L2 (a sum) is MSE times the number of examples in a batch."""
+AUTO_LR_LOSSES = {"mse": 1, "huber": 1, "l2_loss": "N"}
+"""The losses ``lr="auto"`` works for, whose curvature squared error bounds: Huber's is
+at most half of MSE's, and L2 (a sum) is MSE's times the number of examples in a batch."""
 
 
 def condition_number(X: Any) -> float:
@@ -72,9 +73,9 @@ def auto_lr(X: Any, loss: str = "mse", batch_size: int | None = None) -> tuple[f
     losses whose curvature squared error bounds (MSE, Huber, L2) and plain SGD; other
     choices raise ValueError, since the bound says nothing about them.
     """
-    if loss not in _AUTO_LOSSES:
+    if loss not in AUTO_LR_LOSSES:
         raise ValueError(
-            f"lr='auto' is worked out for {', '.join(_AUTO_LOSSES)} (from the curvature of "
+            f"lr='auto' is worked out for {', '.join(AUTO_LR_LOSSES)} (from the curvature of "
             f"squared error), not {loss!r}: give a learning rate"
         )
     X = np.asarray(X, dtype=np.float64)
@@ -84,7 +85,7 @@ def auto_lr(X: Any, loss: str = "mse", batch_size: int | None = None) -> tuple[f
     else:
         bound = formulas.max_stable_lr_per_example(X)
         n = batch_size
-    if _AUTO_LOSSES[loss] == "N":
+    if AUTO_LR_LOSSES[loss] == "N":
         bound /= n
     return AUTO_LR_FRACTION * bound, bound
 
@@ -97,7 +98,8 @@ class LinearFit:
     bias: float
     history: History
     lr: float
-    lr_bound: float | None  #: the stable bound that ``lr="auto"`` halved, else None
+    lr_auto: bool  #: ``lr`` was chosen from the data
+    lr_bound: float | None  #: the largest stable learning rate, where known (plain SGD)
     standardized: bool
     condition: float  #: of the raw features
     condition_trained: float  #: of the features as trained (standardized or raw)
@@ -143,14 +145,16 @@ def fit_linear(
         standardize = condition > AUTO_STANDARDIZE_CONDITION
     scaler = data.Standardizer().fit(X) if standardize else None
     X_trained = scaler.transform(X) if scaler is not None else X
+    lr_auto = lr == "auto"
+    if lr_auto and optimizer != "sgd":
+        raise ValueError(
+            f"lr='auto' is the stable step of plain gradient descent (optimizer 'sgd'), "
+            f"not of {optimizer!r}: give a learning rate"
+        )
     bound = None
-    if lr == "auto":
-        if optimizer != "sgd":
-            raise ValueError(
-                f"lr='auto' is the stable step of plain gradient descent (optimizer 'sgd'), "
-                f"not of {optimizer!r}: give a learning rate"
-            )
-        lr, bound = auto_lr(X_trained, loss, batch_size)
+    if lr_auto or (loss in AUTO_LR_LOSSES and optimizer == "sgd"):
+        safe, bound = auto_lr(X_trained, loss, batch_size)
+        lr = safe if lr_auto else lr
     model = LinearRegression(X.shape[1])
     with warnings.catch_warnings():
         # the condition number is reported in LinearFit, and its advice to standardize
@@ -167,6 +171,7 @@ def fit_linear(
         bias=float(bias),
         history=history,
         lr=float(lr),
+        lr_auto=lr_auto,
         lr_bound=bound,
         standardized=bool(standardize),
         condition=condition,
@@ -228,12 +233,13 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         archive = np.load(path, allow_pickle=False)
     except (FileNotFoundError, IsADirectoryError):
         raise
-    except (OSError, ValueError, EOFError) as error:
-        raise ValueError(f"{name} is not a .npz model file ({error})") from None
+    except (OSError, ValueError, EOFError):
+        raise ValueError(f"{name} is not a model file: not a NumPy .npz archive") from None
+    if not hasattr(archive, "files"):
+        raise ValueError(f"{name} is not a model file: one array (.npy), not an .npz archive")
     with archive:
-        files = getattr(archive, "files", [])
-        if "format" not in files or str(archive["format"]) != _FORMAT:
-            held = ", ".join(files) or "no named arrays"
+        if "format" not in archive.files or str(archive["format"]) != _FORMAT:
+            held = ", ".join(archive.files) or "no named arrays"
             raise ValueError(f"{name} is not a model saved by `minigrad train --save` ({held})")
         return SavedModel(
             weights=archive["weight"].astype(np.float64),

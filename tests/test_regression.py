@@ -115,8 +115,11 @@ def test_load_model_refuses_other_files(tmp_path):
         load_model(plain)
     text = tmp_path / "notes.npz"
     text.write_text("hello")
-    with pytest.raises(ValueError, match=r"notes\.npz is not a \.npz model file"):
+    with pytest.raises(ValueError, match=r"notes\.npz is not a model file: not a NumPy \.npz"):
         load_model(text)
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    with pytest.raises(ValueError, match=r"one array \(\.npy\), not an \.npz archive"):
+        load_model(tmp_path / "one.npy")
     with pytest.raises(FileNotFoundError):
         load_model(tmp_path / "missing.npz")
     with pytest.raises(ValueError, match="2 weights but 1 feature names"):
