@@ -61,8 +61,9 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         Xs,
         y,
         path_params=np.array(std.path),
-        title="MSE over (w, b), standardized weights: a round bowl",
+        title="MSE over (w, b), standardized weights: a round bowl (w and b drawn to scale)",
         units="mpg",
+        equal_scale=True,
         path=paths[1],
     )
     return paths

@@ -1,7 +1,8 @@
 """Calculating loss, step by step: L1, MAE, L2, MSE and RMSE of the same predictions.
 
-For each example: prediction = bias + weight · feature, residual = actual − predicted.
-L1 = Σ|residual|, MAE = L1/N, L2 = Σ residual², MSE = L2/N, RMSE = √MSE. Squaring makes
+For each example: prediction ŷ = bias + weight · feature, residual r = ŷ − y (predicted
+minus actual, the sign convention of minigrad.formulas and the README; the losses only
+see its size). L1 = Σ|r|, MAE = L1/N, L2 = Σr², MSE = L2/N, RMSE = √MSE. Squaring makes
 big misses count far more than small ones (and misses under 1 count less).
 """
 
@@ -22,11 +23,11 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     x, actual = X[rows, 0], y[rows]
     w, b = -7.0, 45.0  # a guessed model, not the best one: mpg = 45 − 7·weight
     predicted = b + w * x
-    residual = actual - predicted
+    residual = predicted - actual  # r = ŷ − y
     print(f"model: predicted mpg = {b} + ({w}) × weight (1000 lbs)")
     print(
         table(
-            ["weight (1000 lbs)", "actual mpg", "predicted", "residual", "|residual|", "residual²"],
+            ["weight (1000 lbs)", "actual y", "predicted ŷ", "r = ŷ − y", "|r|", "r²"],
             [
                 [a, t, p, r, abs(r), r * r]
                 for a, t, p, r in zip(x, actual, predicted, residual, strict=True)
@@ -57,12 +58,12 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     left.set(
         xlabel="car weight (1000 lbs)",
         ylabel="fuel efficiency (mpg)",
-        title="Each residual is actual − predicted",
+        title="Each residual is r = ŷ − y: predicted minus actual",
     )
     left.legend()
     index = np.arange(len(x))
-    right.bar(index - 0.2, np.abs(residual), width=0.4, label="|residual| (L1, MAE)")
-    right.bar(index + 0.2, residual**2, width=0.4, label="residual² (L2, MSE)")
+    right.bar(index - 0.2, np.abs(residual), width=0.4, label="|r| (L1, MAE)")
+    right.bar(index + 0.2, residual**2, width=0.4, label="r² (L2, MSE)")
     right.set(
         xlabel="example",
         ylabel="error (mpg or mpg²)",

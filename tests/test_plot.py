@@ -321,6 +321,25 @@ def test_loss_surface_minimum_and_path(data, runs, tmp_path):
     assert "start (w = 0, b = 0)" in legend and "closed form" in legend
 
 
+def test_loss_surface_equal_scale_draws_a_round_bowl_round(runs):
+    """Standardized features make MSE's Hessian 2·I: its contours are circles, and with
+    w and b to scale they look like circles (same span, equal aspect)."""
+    X = mg.data.Standardizer().fit_transform(np.linspace(-3.0, 5.0, 50).reshape(-1, 1))
+    y = 3.0 * X[:, 0] + 20.0
+    np.testing.assert_allclose(mg.formulas.mse_hessian(X), 2 * np.eye(2), atol=1e-12)
+    fig = plot.loss_surface(X, y, equal_scale=True)
+    surface_ax, contour_ax = fig.axes[0], fig.axes[1]
+    (w_lo, w_hi), (b_lo, b_hi) = contour_ax.get_xlim(), contour_ax.get_ylim()
+    assert w_hi - w_lo == pytest.approx(b_hi - b_lo)
+    assert contour_ax.get_aspect() == 1.0
+    assert surface_ax.get_box_aspect()[0] == pytest.approx(surface_ax.get_box_aspect()[1])
+    fig.draw_without_rendering()  # the drawn box is square: a circle stays a circle
+    box = contour_ax.get_window_extent()
+    assert box.width == pytest.approx(box.height, rel=0.02)
+    default = plot.loss_surface(X, y).axes[1]  # without it, the spans follow the data
+    assert np.ptp(default.get_xlim()) != pytest.approx(np.ptp(default.get_ylim()))
+
+
 @pytest.mark.parametrize("kind", ["surface", "contour"])
 def test_loss_surface_kinds_and_other_losses(data, tmp_path, kind):
     X, y = data
