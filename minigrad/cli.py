@@ -46,20 +46,24 @@ def _demo_names() -> dict[str, str]:
     return DEMOS
 
 
-def run_demo(name: str, out: Path, quick: bool) -> None:
-    """Run one demo (or ``all``), printing its numbers and the figures it saved."""
+def run_demo(name: str, out: Path, quick: bool) -> list[Path]:
+    """Run one demo (or ``all``), printing its numbers and the files it saved; returns
+    those files."""
     demos = _demo_names()
     names = list(demos) if name == "all" else [name]
     for demo in names:
         if demo not in demos:
             raise CommandError(f"unknown demo {demo!r}; choose one of: all, {', '.join(demos)}")
     out.mkdir(parents=True, exist_ok=True)
+    saved = []
     for demo in names:
         print(f"=== {demo}: {demos[demo]} ===")
         module = importlib.import_module(f"minigrad.demos.{demo}")
         for path in module.run(out, quick):
             print(f"saved {path}")
+            saved.append(path)
         print()
+    return saved
 
 
 def list_datasets() -> None:
