@@ -35,6 +35,14 @@ def fit(X, y, **kwargs) -> tuple[mg.nn.LinearRegression, mg.History]:
     return model, history
 
 
+def test_the_seven_cars_are_the_crash_courses():
+    """Its gradient-descent page starts from w = b = 0 at MSE 303.71 with slopes −119.7
+    (weight) and −34.3 (bias)."""
+    assert formulas.mse_value(CARS_X, CARS_Y, [0.0], 0.0) == pytest.approx(303.71, abs=5e-3)
+    dw, db = formulas.mse_gradients(CARS_X, CARS_Y, [0.0], 0.0)
+    assert (round(dw[0], 1), round(db, 1)) == (-119.7, -34.3)
+
+
 def test_the_crash_course_cars_converge_at_the_closed_form():
     """At lr 0.06 the loss stops moving measurably after 2,797 epochs with b still 2.6e-3
     from the optimum; converged must mean near the optimum, not only a flat loss."""
