@@ -167,6 +167,8 @@ def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Names
 
 def train(args: argparse.Namespace) -> regression.LinearFit:
     """Fit a linear regression to a CSV file (or a named data set) and report it."""
+    if args.plot:  # before training: a missing matplotlib is said at once
+        from minigrad import plot
     ds, notes = _load(args)
     if args.lr == "auto" and (
         args.optimizer != "sgd" or args.loss not in regression.AUTO_LR_LOSSES
@@ -193,8 +195,6 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     if args.plot:
-        from minigrad import plot
-
         title = f"{Path(args.file).name}: {args.loss} during training"
         plot.loss_curve(result.history, title=title, path=args.plot)
         print(f"saved {args.plot}")

@@ -336,3 +336,13 @@ def test_bad_arguments_exit_with_usage_error(capsys, args: list[str], message: s
         main(args)
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_fails_before_training(tmp_path: Path, capsys, monkeypatch):
+    import minigrad
+
+    monkeypatch.setitem(sys.modules, "minigrad.plot", None)  # as if matplotlib were missing
+    monkeypatch.delattr(minigrad, "plot", raising=False)
+    csv_path, _, _ = raw_csv(tmp_path / "raw.csv", n=20)
+    status, out, err = cli(capsys, "train", csv_path, "--target", "target", "--plot", "x.png")
+    assert status == 1 and out == "" and err.startswith("minigrad: error: ")
