@@ -148,7 +148,7 @@ def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Names
         )
     history = result.history
     print(history.summary())
-    if not history.converged:
+    if not history.converged and args.batch_size is None:
         fixes = [f"more --epochs (say --epochs {args.epochs * 10})"]
         if not result.lr_auto:
             fixes.append("--lr auto" if result.lr_bound is not None else "a smaller --lr")

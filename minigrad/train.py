@@ -134,8 +134,10 @@ class History:
             lines.append(f"DIVERGED: {self.divergence_reason}")
         elif self.stopped_by_callback:
             lines.append("stopped by a callback")
-        else:
+        elif self.batch_size is None:
             lines.append("did not converge within the epochs given")
+        else:
+            lines.append("ran every epoch (only full-batch runs are judged converged)")
         return "\n".join(lines)
 
 
@@ -349,9 +351,7 @@ class Trainer:
             record_path,
         )
         self.params = model.parameters()
-        # only a full batch makes every epoch the same map, whose steps shrink steadily
-        rule_tol = tol if batch_size is None else None
-        self.rule = StepRule(rule_tol, patience, _flat_params(self.params))
+        self.rule = StepRule(tol, patience, _flat_params(self.params))
         self.history = History(
             param_names=[name for name, _ in model.named_parameters()],
             updates_per_epoch=data_utils.n_batches(len(X), batch_size),
@@ -429,7 +429,8 @@ class Trainer:
             self.diverged(history.n_updates - 1, epoch, what)
             return True
         history.param_steps.append(self.rule.update(_flat_params(self.params)))
-        reason = self.rule.verdict()
+        # only a full batch makes every epoch the same map, whose steps shrink steadily
+        reason = self.rule.verdict() if self.batch_size is None else None
         if reason is not None:
             self.converged(history.n_updates - 1, epoch, reason)
         return reason is not None

@@ -238,6 +238,19 @@ def test_standardize_and_lr_can_be_forced(tmp_path: Path, capsys) -> None:
     assert "--lr auto: half" not in out  # no auto-lr line when it was given
 
 
+def test_mini_batches_run_their_epochs_at_the_single_example_bound(tmp_path: Path, capsys):
+    csv_path, X, _ = raw_csv(tmp_path / "raw.csv", n=100)
+    status, out, err = cli(capsys, "train", csv_path, "--target", "target", "--batch-size", "10")
+    assert status == 0, err
+    assert "1000 updates in 100 epochs" in out  # 100 epochs by default with --batch-size
+    assert "ran every epoch" in out and "not converged: pass" not in out
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    bound = 1 / np.max(np.sum(Xs**2, axis=1) + 1)  # 1/max‖(x, 1)‖² of what it trains on
+    assert f"half the largest stable one, {bound:.4g})" in out
+    learned, exact = table(out)["a"]
+    assert learned == pytest.approx(exact, rel=0.05)  # near, not at: SGD hovers
+
+
 def test_a_divergence_is_one_line_naming_the_bound_and_the_flag(tmp_path: Path, capsys) -> None:
     csv_path, X, _ = raw_csv(tmp_path / "raw.csv", n=100)
     status, out, err = cli(capsys, "train", csv_path, "--target", "target", "--lr", "50")

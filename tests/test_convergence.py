@@ -100,6 +100,7 @@ def test_mini_batches_at_a_constant_learning_rate_never_converge(batch_size):
     _, history = fit(X, y, lr=0.001, epochs=60, batch_size=batch_size, tol=0.1)
     assert not history.converged and history.epochs_run == 60
     assert len(history.param_steps) == 60 and min(history.param_steps) > 0
+    assert "ran every epoch (only full-batch runs are judged converged)" in history.summary()
 
 
 def test_an_epoch_that_does_not_move_the_parameters_has_converged():
@@ -132,8 +133,9 @@ def test_distance_left_is_the_tail_of_the_geometric_series(steps, window, expect
 def test_bad_tol_is_refused(tol):
     with pytest.raises(ValueError, match="tol must be a positive number or None"):
         StepRule(tol, 3, np.zeros(2))
-    with pytest.raises(ValueError, match="tol must be a positive number or None"):
-        fit(CARS_X, CARS_Y, lr=0.01, epochs=2, tol=tol)
+    for batch_size in (None, 2):
+        with pytest.raises(ValueError, match="tol must be a positive number or None"):
+            fit(CARS_X, CARS_Y, lr=0.01, epochs=2, tol=tol, batch_size=batch_size)
 
 
 @pytest.mark.parametrize("patience", [0, -1, 1.5, True])
