@@ -135,7 +135,7 @@ def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Names
         f"{len(ds.feature_names)} feature(s): {', '.join(ds.feature_names)}"
     )
     if result.standardized:
-        how = "asked" if args.standardize else "badly conditioned"
+        how = "--standardize" if args.standardize else "badly conditioned"
         print(
             f"standardized the features for training ({how}: the loss Hessian's condition "
             f"number is {result.condition:.3g} raw, {result.condition_trained:.3g} "

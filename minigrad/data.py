@@ -369,15 +369,6 @@ def _is_numeric_column(cells: Iterable[str]) -> bool:
     return seen
 
 
-def _unknown_column(file: str, name: str, header: Sequence[str]) -> DataError:
-    if len(header) == 1 and any(d in header[0] for d in _OTHER_DELIMITERS):
-        return _one_column(file, header[0])
-    close = [h for h in header if h.casefold() == name.casefold()]
-    close = close or difflib.get_close_matches(name, header, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return DataError(f"{file}: no column {name!r}{hint}; available columns: {', '.join(header)}")
-
-
 _OTHER_DELIMITERS = (";", "\t", "|")
 
 
@@ -389,6 +380,15 @@ def _one_column(file: str, header: str) -> DataError:
             message += f": the file looks separated by {delimiter!r}"
             return DataError(message, "delimiter", delimiter, "to read it")
     return DataError(message + "; a table needs a target column and at least one feature")
+
+
+def _unknown_column(file: str, name: str, header: Sequence[str]) -> DataError:
+    if len(header) == 1 and any(d in header[0] for d in _OTHER_DELIMITERS):
+        return _one_column(file, header[0])
+    close = [h for h in header if h.casefold() == name.casefold()]
+    close = close or difflib.get_close_matches(name, header, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return DataError(f"{file}: no column {name!r}{hint}; available columns: {', '.join(header)}")
 
 
 def _read_rows(
