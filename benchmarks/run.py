@@ -2,7 +2,9 @@
 
 Runs the chosen workloads for the chosen libraries once per thread count, each in its own
 process (:mod:`benchmarks.worker`), and writes ``results.json``, ``results.md`` and
-``step_time_vs_n.png`` to ``--out``.
+``step_time_vs_n.png`` to ``--out``: by default a fresh folder
+``out/benchmarks/<UTC time>/``, so a run (a ``--quick`` one above all) never overwrites
+the committed results; ``--update-committed`` replaces those, on purpose.
 
 If OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set, the harness first re-executes itself
 once with both unset (they pin OpenBLAS to an older, slower kernel on some machines) and
@@ -31,7 +33,8 @@ from benchmarks.adapters import ADAPTERS, load_extra
 from benchmarks.worker import thread_env
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "benchmarks" / "results"
+COMMITTED = REPO / "benchmarks" / "results"
+RUNS = Path("out") / "benchmarks"
 REEXEC_VAR = "MINIGRAD_BENCH_REEXEC"
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 MALLOC_KEEP = {"MALLOC_TRIM_THRESHOLD_": str(2**40), "MALLOC_MMAP_THRESHOLD_": str(2**25)}
@@ -72,7 +75,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="small sizes: a smoke run in seconds, not real figures"
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"output directory (default: a fresh {RUNS}/<UTC time>/ under the current one)",
+    )
+    parser.add_argument(
+        "--update-committed",
+        action="store_true",
+        help="write to benchmarks/results/, replacing the committed results (a full run: "
+        "not with --quick or --out)",
+    )
     parser.add_argument(
         "--memory",
         choices=("all", "tracemalloc", "none"),
@@ -99,6 +113,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "can then be given to --libraries)",
     )
     args = parser.parse_args(argv)
+    if args.update_committed:
+        if args.quick or args.out is not None:
+            parser.error("--update-committed writes a full run to benchmarks/results/: "
+                         "drop --quick and --out")  # fmt: skip
+        args.out = COMMITTED
+    elif args.out is None:
+        args.out = fresh_folder(RUNS, datetime.now(timezone.utc))
     if args.extra_adapters:
         args.extra_adapters = args.extra_adapters.resolve()
         load_extra(str(args.extra_adapters))
@@ -118,6 +139,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if any(t < 1 for t in args.threads):
         parser.error("--threads must be positive integers")
     return args
+
+
+def fresh_folder(parent: Path, now: datetime) -> Path:
+    """``parent/<UTC time>``, or with a suffix if a run this second already has it."""
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    folder, n = parent / stamp, 1
+    while folder.exists():
+        n += 1
+        folder = parent / f"{stamp}-{n}"
+    return folder
 
 
 def _blas_architectures(threadpools: list[dict]) -> list[str]:

@@ -39,13 +39,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(out)
 
 
-def close(fig: object) -> None:
-    """Free a figure once it is saved (demos make many)."""
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-
-
 def main_for(name: str, run: DemoRun, doc: str | None) -> Callable[[Sequence[str] | None], int]:
     """The ``main(argv)`` of a demo script: ``--out DIR`` and ``--quick``."""
 

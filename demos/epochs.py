@@ -11,7 +11,7 @@ from pathlib import Path
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import close, main_for, table
+from minigrad.demos._common import main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -54,14 +54,12 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         )
     )
     path = out / "epochs.png"
-    close(
-        plot.compare_curves(
-            histories,
-            per="epoch",
-            log=True,
-            title=f"{n} examples: loss after each epoch, by batch size",
-            path=path,
-        )
+    plot.compare_curves(
+        histories,
+        per="epoch",
+        log=True,
+        title=f"{n} examples: loss after each epoch, by batch size",
+        path=path,
     )
     return [path]
 

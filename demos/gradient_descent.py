@@ -14,7 +14,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import cars, close, main_for, table
+from minigrad.demos._common import cars, main_for, table
 
 LEARNING_RATE = 0.01
 
@@ -81,13 +81,11 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         optimizer="SGD",
     )
     path = out / "gradient_descent_loss.png"
-    close(
-        plot.loss_curve(
-            history,
-            log=True,
-            title=f"Gradient descent from w = 0, b = 0 at lr = {LEARNING_RATE}",
-            path=path,
-        )
+    plot.loss_curve(
+        history,
+        log=True,
+        title=f"Gradient descent from w = 0, b = 0 at lr = {LEARNING_RATE}",
+        path=path,
     )
     assert np.isfinite(losses).all()
     return [path]

@@ -14,7 +14,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import cars, close, main_for, table
+from minigrad.demos._common import cars, main_for, table
 
 
 def descend(X: np.ndarray, y: np.ndarray, steps: int) -> mg.History:
@@ -49,25 +49,22 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         )
     )
     paths = [out / "loss_surface_raw.png", out / "loss_surface_standardized.png"]
-    close(
-        plot.loss_surface(
-            X,
-            y,
-            path_params=np.array(raw.path),
-            title="MSE over (w, b), raw weights: a narrow valley",
-            units="mpg",
-            path=paths[0],
-        )
+    plot.loss_surface(
+        X,
+        y,
+        path_params=np.array(raw.path),
+        title="MSE over (w, b), raw weights: a narrow valley",
+        units="mpg",
+        path=paths[0],
     )
-    close(
-        plot.loss_surface(
-            Xs,
-            y,
-            path_params=np.array(std.path),
-            title="MSE over (w, b), standardized weights: a round bowl",
-            units="mpg",
-            path=paths[1],
-        )
+    plot.loss_surface(
+        Xs,
+        y,
+        path_params=np.array(std.path),
+        title="MSE over (w, b), standardized weights: a round bowl (w and b drawn to scale)",
+        units="mpg",
+        equal_scale=True,
+        path=paths[1],
     )
     return paths
 

@@ -1,7 +1,8 @@
 """Calculating loss, step by step: L1, MAE, L2, MSE and RMSE of the same predictions.
 
-For each example: prediction = bias + weight · feature, residual = actual − predicted.
-L1 = Σ|residual|, MAE = L1/N, L2 = Σ residual², MSE = L2/N, RMSE = √MSE. Squaring makes
+For each example: prediction ŷ = bias + weight · feature, residual r = ŷ − y (predicted
+minus actual, the sign convention of minigrad.formulas and the README; the losses only
+see its size). L1 = Σ|r|, MAE = L1/N, L2 = Σr², MSE = L2/N, RMSE = √MSE. Squaring makes
 big misses count far more than small ones (and misses under 1 count less).
 """
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 import minigrad as mg
-from minigrad.demos._common import cars, close, main_for, table
+from minigrad import plot
+from minigrad.demos._common import cars, main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -21,11 +23,11 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     x, actual = X[rows, 0], y[rows]
     w, b = -7.0, 45.0  # a guessed model, not the best one: mpg = 45 − 7·weight
     predicted = b + w * x
-    residual = actual - predicted
+    residual = predicted - actual  # r = ŷ − y
     print(f"model: predicted mpg = {b} + ({w}) × weight (1000 lbs)")
     print(
         table(
-            ["weight (1000 lbs)", "actual mpg", "predicted", "residual", "|residual|", "residual²"],
+            ["weight (1000 lbs)", "actual y", "predicted ŷ", "r = ŷ − y", "|r|", "r²"],
             [
                 [a, t, p, r, abs(r), r * r]
                 for a, t, p, r in zip(x, actual, predicted, residual, strict=True)
@@ -47,9 +49,8 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     print()
     print(table(["loss", "minigrad", "by hand", "units"], rows_out))
 
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig = plot.new_figure((11, 4.2))
+    left, right = fig.subplots(1, 2)
     grid = np.linspace(x.min() - 0.2, x.max() + 0.2, 50)
     left.plot(grid, b + w * grid, color="tab:orange", label=f"model: {b:g} + ({w:g})·x")
     left.vlines(x, predicted, actual, color="tab:red", linewidth=1.5, label="residuals")
@@ -57,12 +58,12 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     left.set(
         xlabel="car weight (1000 lbs)",
         ylabel="fuel efficiency (mpg)",
-        title="Each residual is actual − predicted",
+        title="Each residual is r = ŷ − y: predicted minus actual",
     )
     left.legend()
     index = np.arange(len(x))
-    right.bar(index - 0.2, np.abs(residual), width=0.4, label="|residual| (L1, MAE)")
-    right.bar(index + 0.2, residual**2, width=0.4, label="residual² (L2, MSE)")
+    right.bar(index - 0.2, np.abs(residual), width=0.4, label="|r| (L1, MAE)")
+    right.bar(index + 0.2, residual**2, width=0.4, label="r² (L2, MSE)")
     right.set(
         xlabel="example",
         ylabel="error (mpg or mpg²)",
@@ -70,11 +71,7 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         title="Squaring magnifies the big misses",
     )
     right.legend()
-    fig.tight_layout()
-    path = out / "loss_table.png"
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    close(fig)
-    return [path]
+    return [plot.save(fig, out / "loss_table.png")]
 
 
 main = main_for("loss_table", run, __doc__)

@@ -14,7 +14,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import cars, close, main_for, table
+from minigrad.demos._common import cars, main_for, table
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -58,9 +58,7 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         ax.get_legend().remove()
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2)
-    fig.savefig(figure, dpi=110, bbox_inches="tight")
-    close(fig)
-    return [figure]
+    return [plot.save(fig, figure)]
 
 
 main = main_for("newton", run, __doc__)

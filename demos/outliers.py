@@ -13,7 +13,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import close, main_for, table
+from minigrad.demos._common import main_for, table
 
 
 def make_data(n: int = 60) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -51,22 +51,20 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     )
     path = out / "outliers.png"
     w_mse, b_mse = fits.pop("mse")
-    close(
-        plot.fit_line(
-            X,
-            y,
-            w_mse,
-            b_mse,
-            feature_name="x",
-            target_name="y",
-            title="Outliers pull MSE more than Huber, and Huber more than MAE",
-            extra_lines={
-                **{k.upper() if k == "mae" else "Huber": v for k, v in fits.items()},
-                "true line": (np.array([true_w]), true_b),
-            },
-            label="MSE",
-            path=path,
-        )
+    plot.fit_line(
+        X,
+        y,
+        w_mse,
+        b_mse,
+        feature_name="x",
+        target_name="y",
+        title="Outliers pull MSE more than Huber, and Huber more than MAE",
+        extra_lines={
+            **{k.upper() if k == "mae" else "Huber": v for k, v in fits.items()},
+            "true line": (np.array([true_w]), true_b),
+        },
+        label="MSE",
+        path=path,
     )
     return [path]
 

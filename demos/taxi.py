@@ -13,7 +13,7 @@ from pathlib import Path
 
 import minigrad as mg
 from minigrad import plot
-from minigrad.demos._common import close, main_for, table
+from minigrad.demos._common import main_for, table
 
 FORMULA = {"TRIP_MILES": 2.25, "TRIP_MINUTES": 0.12, "bias": 3.25}
 
@@ -56,25 +56,21 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     print(f"{len(y)} trips; RMSprop, lr {lr}, batches of 50, {epochs} epochs")
     print(table(["features", "parameter", "learned", "closed form", "fare formula"], rows))
     paths = [out / "taxi_loss.png", out / "taxi_predictions.png"]
-    close(
-        plot.compare_curves(
-            histories,
-            per="epoch",
-            log=True,
-            units="$",
-            title="Taxi fares: one feature vs two (RMSprop)",
-            path=paths[0],
-        )
+    plot.compare_curves(
+        histories,
+        per="epoch",
+        log=True,
+        units="$",
+        title="Taxi fares: one feature vs two (RMSprop)",
+        path=paths[0],
     )
-    close(
-        plot.predicted_vs_actual(
-            y,
-            model.predict(X),
-            units="$",
-            target_name="fare",
-            title="Two features: predicted vs actual fare",
-            path=paths[1],
-        )
+    plot.predicted_vs_actual(
+        y,
+        model.predict(X),
+        units="$",
+        target_name="fare",
+        title="Two features: predicted vs actual fare",
+        path=paths[1],
     )
     return paths
 

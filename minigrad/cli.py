@@ -1,29 +1,39 @@
-"""The ``minigrad`` command: run the demos, train on a CSV file, list the shipped data.
+"""The ``minigrad`` command (also ``python -m minigrad``): demos, training, prediction.
 
-    minigrad demo [NAME|all] [--out DIR] [--quick]
-    minigrad train FILE.csv --target COL [--features A,B] [--loss mse] [--optimizer sgd]
-                   [--lr 0.01] [--batch-size N] [--epochs 100] [--standardize] [--seed 0]
-                   [--plot loss.png] [--save model.npz]
+    minigrad demo [NAME|all] [--out DIR] [--quick] [--list]
+    minigrad train FILE.csv --target COL [--features A,B] [--save model.npz] [...]
+    minigrad predict MODEL.npz FILE.csv [--out predictions.csv]
     minigrad datasets
 
-Bad input (a missing file, an unknown column, a non-numeric cell, a learning rate that
-makes training diverge) ends with a one-line message and a non-zero exit status.
+``train`` works on raw data with its defaults: it standardizes badly conditioned
+features (and reports the weights in original units) and takes the learning rate from
+the data (``--lr auto``). Bad input ends with one line, ``minigrad: error: ...``, naming
+the flag to change, and exit status 1; bad usage with argparse's message and status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib
+import importlib.metadata
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
-from minigrad import data, formulas, losses, optim
-from minigrad.nn import LinearRegression
-from minigrad.train import History, fit
+from minigrad import data, formulas, losses, optim, regression
 
 DEFAULT_DEMO = "linear_model"
+FULL_BATCH_EPOCHS = 10_000
+MINI_BATCH_EPOCHS = 100
+DEFAULT_TOL = 1e-10
+"""train's convergence tolerance: tight enough that the 6 digits it prints are settled."""
+
+_FLAGS = {"drop_missing": "--drop-missing", "delimiter": "--delimiter"}
+"""load_csv's arguments, as this command spells them."""
 
 
 class CommandError(Exception):
@@ -36,178 +46,427 @@ def _demo_names() -> dict[str, str]:
     return DEMOS
 
 
-def run_demo(name: str, out: Path, quick: bool) -> None:
-    """Run one demo (or ``all``), printing its numbers and the figures it saved."""
+def run_demo(name: str, out: Path, quick: bool) -> list[Path]:
+    """Run one demo (or ``all``), printing its numbers and the files it saved; returns
+    those files."""
     demos = _demo_names()
     names = list(demos) if name == "all" else [name]
     for demo in names:
         if demo not in demos:
             raise CommandError(f"unknown demo {demo!r}; choose one of: all, {', '.join(demos)}")
     out.mkdir(parents=True, exist_ok=True)
+    saved = []
     for demo in names:
         print(f"=== {demo}: {demos[demo]} ===")
         module = importlib.import_module(f"minigrad.demos.{demo}")
         for path in module.run(out, quick):
             print(f"saved {path}")
+            saved.append(path)
         print()
+    return saved
 
 
 def list_datasets() -> None:
-    """Print the shipped and synthetic data sets."""
-    for name, description, n_rows in data.list_datasets():
-        print(f"{name:8s} {n_rows:6d} rows  {description}")
+    """Print the data sets ``train`` accepts by name."""
+    print(f"{'name':8s} {'rows':>6s}  {'kind':9s}  {'target':16s}  description")
+    for info in data.list_datasets():
+        kind = "synthetic" if info.synthetic else "file"
+        print(f"{info.name:8s} {info.n_rows:6d}  {kind:9s}  {info.target:16s}  {info.description}")
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def _features(args: argparse.Namespace) -> list[str] | None:
+    """``--features`` as a list, checked in the command's own words."""
+    if args.features is None:
+        return None
+    names = [name.strip() for name in args.features.split(",")]
+    if not all(names):
+        raise CommandError(f"--features {args.features!r} has an empty column name")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise CommandError(f"--features names {', '.join(repeated)} more than once")
+    if args.target in names:
+        raise CommandError(f"--target {args.target!r} is also in --features")
+    return names
 
 
 def _load(args: argparse.Namespace) -> tuple[data.Dataset, list[str]]:
-    """The data set, and what loading it said (the rows ``--drop-missing`` dropped)."""
+    """The data set (a file, or a name from ``minigrad datasets``) and what loading said."""
+    names = {info.name: info for info in data.list_datasets()}
     path = Path(args.file)
-    if not path.exists() and args.file in {name for name, _, _ in data.list_datasets()}:
-        path = data.dataset_path(args.file)
-    features = args.features.split(",") if args.features else None
+    named = not path.exists() and args.file in names
+    if not path.exists() and not named:
+        raise CommandError(f"{args.file}: no such file (nor a data set name: {', '.join(names)})")
+    if args.target is None and not named:
+        raise CommandError("--target is required for a CSV file: name the column to predict")
+    features = _features(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ds = data.load_csv(
-            path, target=args.target, features=features, drop_missing=args.drop_missing
-        )
-    return ds, [str(w.message) for w in caught]
+        if named:
+            ds = data.load_dataset(args.file, args.target, features, args.drop_missing)
+        else:
+            ds = data.load_csv(path, args.target, features, args.drop_missing, args.delimiter)
+    notes = [str(w.message) for w in caught]
+    if ds.n_dropped:
+        notes = [note + " (--drop-missing)" if "dropped" in note else note for note in notes]
+    return ds, notes
 
 
-def train(args: argparse.Namespace) -> History:
-    """Fit a linear regression to a CSV file and print what happened."""
-    ds, notes = _load(args)
-    X = ds.X
-    scaler = data.Standardizer().fit(X) if args.standardize else None
-    if scaler is not None:
-        X = scaler.transform(X)
-    model = LinearRegression(X.shape[1])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        history = fit(
-            model,
-            X,
-            ds.y,
-            loss=args.loss,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            progress=None if args.progress else False,
-        )
-    for warning in caught:
-        if not history.diverged or "diverged" not in str(warning.message):
-            print(f"warning: {warning.message}", file=sys.stderr)
-    w, b = model.w, model.b
-    if scaler is not None:
-        w, b = scaler.unstandardize_weights(w, b)
-    w_cf, b_cf = formulas.closed_form(ds.X, ds.y)
-    for note in notes:
-        print(note)
-    print(
-        f"{len(ds.y)} rows, target {ds.target_name!r}, features: {', '.join(ds.feature_names)}"
-        + (" (standardized for training)" if scaler is not None else "")
+def _divergence(result: regression.LinearFit, args: argparse.Namespace) -> str:
+    """The one line a diverged run ends with: where, the stable bound, the flag to pass."""
+    message = (
+        f"training diverged at update {result.history.diverged_at_update}: --lr {result.lr:g} "
+        "is too high for these data"
     )
+    if result.lr_bound is None:
+        return message + f"; pass a smaller --lr (say {result.lr / 10:g})"
+    steps = "full-batch" if args.batch_size is None else "every single-example"
+    return message + (
+        f": {steps} gradient descent is stable only for lr < {result.lr_bound:.4g}; "
+        f"pass --lr auto (half that) or a smaller --lr"
+    )
+
+
+def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Namespace) -> None:
+    print(
+        f"{len(ds.y)} rows, target {ds.target_name!r}, "
+        f"{len(ds.feature_names)} feature(s): {', '.join(ds.feature_names)}"
+    )
+    if result.standardized:
+        how = "--standardize" if args.standardize else "badly conditioned"
+        print(
+            f"standardized the features for training ({how}: the loss Hessian's condition "
+            f"number is {result.condition:.3g} raw, {result.condition_trained:.3g} "
+            "standardized); the weights below are in original units"
+        )
+    if result.lr_auto:
+        print(
+            f"learning rate {result.lr:.4g} (--lr auto: half the largest stable one, "
+            f"{result.lr_bound:.4g})"
+        )
+    history = result.history
     print(history.summary())
+    if not history.converged and args.batch_size is None:
+        fixes = [f"more --epochs (say --epochs {args.epochs * 10})"]
+        if not result.lr_auto:
+            fixes.append("--lr auto" if result.lr_bound is not None else "a smaller --lr")
+        if not result.standardized and result.condition > regression.AUTO_STANDARDIZE_CONDITION:
+            fixes.append("--standardize")
+        print(f"not converged: pass {' or '.join(fixes)}")
+    w_cf, b_cf = formulas.closed_form(ds.X, ds.y)
     print(f"{'parameter':>24s} {'learned':>14s} {'closed form':>14s}")
     for name, learned, exact in zip(
-        [*ds.feature_names, "bias"], [*w, b], [*w_cf, b_cf], strict=True
+        [*ds.feature_names, "bias"], [*result.weights, result.bias], [*w_cf, b_cf], strict=True
     ):
         print(f"{name:>24s} {learned:14.6g} {exact:14.6g}")
     best = losses.get(args.loss)(ds.X @ w_cf + b_cf, ds.y).item()
     print(f"{args.loss} at the closed-form solution: {best:.6g}")
-    if args.plot:
-        from minigrad import plot
 
-        plot.loss_curve(
-            history, title=f"{Path(args.file).name}: {args.loss} during training", path=args.plot
+
+def train(args: argparse.Namespace) -> regression.LinearFit:
+    """Fit a linear regression to a CSV file (or a named data set) and report it."""
+    if args.plot:  # before training: a missing matplotlib is said at once
+        from minigrad import plot
+    ds, notes = _load(args)
+    if args.lr == "auto" and (
+        args.optimizer != "sgd" or args.loss not in regression.AUTO_LR_LOSSES
+    ):
+        raise CommandError(
+            f"--lr auto is worked out for --optimizer sgd with --loss "
+            f"{', '.join(regression.AUTO_LR_LOSSES)}; with --optimizer {args.optimizer} "
+            f"--loss {args.loss}, pass a learning rate (--lr 0.01, say)"
         )
+    if args.epochs is None:
+        args.epochs = FULL_BATCH_EPOCHS if args.batch_size is None else MINI_BATCH_EPOCHS
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = regression.fit_linear(
+            ds.X, ds.y, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
+            standardize=args.standardize, epochs=args.epochs, batch_size=args.batch_size,
+            seed=args.seed, tol=DEFAULT_TOL, progress=args.progress,
+        )  # fmt: skip
+    if result.history.diverged:
+        raise CommandError(_divergence(result, args))
+    for note in notes:
+        print(note)
+    _report(ds, result, args)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    if args.plot:
+        title = f"{Path(args.file).name}: {args.loss} during training"
+        plot.loss_curve(result.history, title=title, path=args.plot)
         print(f"saved {args.plot}")
     if args.save:
-        model.save(args.save)
-        print(f"saved {args.save}" + (" (standardized-feature weights)" if scaler else ""))
-    if history.diverged:
-        hint = "" if scaler is not None else " Try --standardize or a smaller --lr."
-        raise CommandError(history.divergence_reason + hint)
-    return history
+        regression.save_model(
+            args.save, result.weights, result.bias, ds.feature_names, ds.target_name
+        )
+        print(f"saved {args.save} (weights in original units; minigrad predict {args.save} FILE)")
+    return result
+
+
+# --------------------------------------------------------------------------- predict
+
+
+def _prediction_column(header: list[str], target: str) -> str:
+    name = f"predicted_{target}"
+    while name in header:
+        name = "_" + name
+    return name
+
+
+def predict(args: argparse.Namespace) -> None:
+    """Write each row of FILE with the model's prediction appended as the last column."""
+    model = regression.load_model(args.model)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = data.load_rows(args.file, model.feature_names, args.drop_missing, args.delimiter)
+    for warning in caught:
+        print(f"{warning.message} (--drop-missing)", file=sys.stderr)
+    predictions = model.predict(rows.values)
+    out: TextIO = sys.stdout
+    if args.out is not None:
+        out = args.out.open("w", newline="", encoding="utf-8")
+    try:
+        writer = csv.writer(out, delimiter=args.delimiter, lineterminator="\n")
+        writer.writerow([*rows.header, _prediction_column(rows.header, model.target_name)])
+        for i, value in zip(rows.kept, predictions, strict=True):
+            writer.writerow([*rows.cells[i], repr(float(value))])
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.out is not None:
+        print(f"wrote {len(predictions)} predictions of {model.target_name!r} to {args.out}")
+
+
+# ---------------------------------------------------------------------------- parser
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
     return value
 
 
+def _learning_rate(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number or 'auto', got {text!r}"
+        ) from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number or 'auto', got {text}")
+    return value
+
+
+def _delimiter(text: str) -> str:
+    text = {"tab": "\t", "\\t": "\t"}.get(text, text)
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"expected one character (or 'tab'), got {text!r}")
+    return text
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("minigrad")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree
+        return "unknown (not installed)"
+
+
+def _add_reading_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="drop rows with a missing or non-numeric cell in a used column "
+        "(default: stop at the first, naming its row and column)",
+    )
+    command.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        default=",",
+        metavar="CHAR",
+        help="the character between cells, e.g. ';' or tab (default: ',')",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="minigrad",
         description="A small autodiff engine and the linear-regression ideas it makes visible.",
+        formatter_class=formatter,
     )
+    parser.add_argument("--version", action="version", version=f"minigrad {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="run a demo of the notes (default: the cars fit)")
+    listing = "\n".join(f"  {name:18s} {text}" for name, text in _demo_names().items())
+    demo = commands.add_parser(
+        "demo",
+        help="run a demo of the notes (default: the cars fit)",
+        description="Run a demo of the linear-regression notes: it prints its numbers and "
+        "saves its figures.",
+        epilog=f"demos:\n{listing}\n  {'all':18s} every one of them",
+        formatter_class=formatter,
+    )
     demo.add_argument(
         "name",
         nargs="?",
         default=DEFAULT_DEMO,
-        help=f"a demo name or 'all' (default: {DEFAULT_DEMO}; list: minigrad demo --list)",
+        help=f"a demo name or 'all' (default: {DEFAULT_DEMO})",
     )
-    demo.add_argument("--out", type=Path, default=Path("out"), help="folder for figures")
-    demo.add_argument("--quick", action="store_true", help="smaller sizes, for a fast look")
+    demo.add_argument(
+        "--out", type=Path, default=Path("out"), help="folder for the figures (default: out)"
+    )
+    demo.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller sizes, for a fast look (default: full size)",
+    )
     demo.add_argument("--list", action="store_true", help="list the demos and exit")
 
-    tr = commands.add_parser("train", help="fit a linear regression to a CSV file")
-    tr.add_argument("file", help="a CSV file with a header row (or a shipped name: cars)")
-    tr.add_argument("--target", required=True, help="the column to predict")
-    tr.add_argument("--features", help="comma-separated columns (default: every numeric one)")
-    tr.add_argument("--loss", default="mse", choices=sorted(losses.LOSSES))
-    tr.add_argument("--optimizer", default="sgd", choices=sorted(optim.OPTIMIZERS))
-    tr.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    tr = commands.add_parser(
+        "train",
+        help="fit a linear regression to a CSV file",
+        description="Fit ŷ = X·w + b to a CSV file by gradient descent and compare it with "
+        "the closed-form least-squares answer. The defaults work on raw data: badly "
+        "conditioned features are standardized (weights are reported in original units) "
+        "and the learning rate comes from the data.",
+        formatter_class=formatter,
+    )
+    tr.add_argument(
+        "file", help="a CSV file with a header row, or a data set name (minigrad datasets)"
+    )
+    tr.add_argument(
+        "--target",
+        help="the column to predict (default: a named data set's usual target; "
+        "required for a file)",
+    )
+    tr.add_argument(
+        "--features",
+        metavar="A,B",
+        help="comma-separated feature columns (default: every numeric column but the target)",
+    )
+    tr.add_argument(
+        "--loss", default="mse", choices=sorted(losses.LOSSES), help="the loss (default: mse)"
+    )
+    tr.add_argument(
+        "--optimizer",
+        default="sgd",
+        choices=sorted(optim.OPTIMIZERS),
+        help="the optimizer (default: sgd, plain gradient descent)",
+    )
+    tr.add_argument(
+        "--lr",
+        type=_learning_rate,
+        default="auto",
+        help="the learning rate, or 'auto': half the largest stable one, computed from "
+        "the data (default: auto; sgd with mse, huber or l2_loss only)",
+    )
     tr.add_argument(
         "--batch-size",
         type=_positive_int,
         default=None,
+        metavar="N",
         help="examples per update (default: all of them, full batch)",
     )
-    tr.add_argument("--epochs", type=_positive_int, default=100)
+    tr.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=None,
+        help=f"passes over the data (default: {FULL_BATCH_EPOCHS} for full batch, stopping "
+        f"once converged; {MINI_BATCH_EPOCHS} with --batch-size)",
+    )
     tr.add_argument(
         "--standardize",
-        action="store_true",
-        help="train on standardized features (weights are reported in original units)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="train on standardized features (default: when their condition number "
+        f"exceeds {regression.AUTO_STANDARDIZE_CONDITION:g})",
+    )
+    _add_reading_options(tr)
+    tr.add_argument(
+        "--seed", type=int, default=0, help="seed of the mini-batch shuffling (default: 0)"
     )
     tr.add_argument(
-        "--drop-missing",
-        action="store_true",
-        help="drop rows with missing or non-numeric cells instead of stopping",
+        "--plot", type=Path, metavar="PNG", help="save the loss curve there (default: none)"
     )
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--plot", type=Path, help="save the loss curve to this PNG")
-    tr.add_argument("--save", type=Path, help="save the learned parameters (.npz)")
-    tr.add_argument("--progress", action="store_true", help="show a progress bar")
+    tr.add_argument(
+        "--save",
+        type=Path,
+        metavar="MODEL.npz",
+        help="save the model, in original units, for minigrad predict (default: not saved)",
+    )
+    tr.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: on a terminal, for runs longer than half a second)",
+    )
 
-    commands.add_parser("datasets", help="list the shipped and synthetic data sets")
+    pr = commands.add_parser(
+        "predict",
+        help="predict with a model saved by train --save",
+        description="Write every row of FILE as CSV with the model's prediction appended "
+        "as the last column.",
+        formatter_class=formatter,
+    )
+    pr.add_argument("model", type=Path, help="a model saved by minigrad train --save")
+    pr.add_argument("file", type=Path, help="a CSV file with the model's feature columns")
+    pr.add_argument(
+        "--out",
+        type=Path,
+        metavar="PRED.csv",
+        help="write the predictions there (default: standard output)",
+    )
+    _add_reading_options(pr)
+
+    commands.add_parser("datasets", help="list the data sets train accepts by name")
     return parser
+
+
+def _explain(error: Exception) -> str:
+    """One line for an error, in the command's words (flags, not Python arguments)."""
+    if isinstance(error, data.DataError) and error.argument in _FLAGS:
+        flag = _FLAGS[error.argument]
+        return error.advise(flag if error.value is True else f"{flag} '{error.value}'")
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``minigrad`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    handlers: dict[str | None, Any] = {
+        None: lambda _: parser.print_help(),
+        "train": train,
+        "predict": predict,
+        "datasets": lambda _: list_datasets(),
+    }
     try:
-        if args.command is None:
-            parser.print_help()
-        elif args.command == "demo":
+        if args.command == "demo":
             if args.list:
                 for name, description in _demo_names().items():
                     print(f"{name:18s} {description}")
-                return 0
-            run_demo(args.name, args.out, args.quick)
-        elif args.command == "train":
-            train(args)
-        elif args.command == "datasets":
-            list_datasets()
-    except (CommandError, OSError, ValueError, ImportError) as err:
-        print(f"minigrad: error: {err}", file=sys.stderr)
+            else:
+                run_demo(args.name, args.out, args.quick)
+        else:
+            handlers[args.command](args)
+    except BrokenPipeError:  # the reader left (| head): stop quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except (CommandError, OSError, ValueError, ImportError) as error:
+        print(f"minigrad: error: {_explain(error)}", file=sys.stderr)
         return 1
     return 0
 

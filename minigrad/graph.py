@@ -20,6 +20,8 @@ Two views of the graph a loss was computed with:
 >>> print(to_dot(loss, dict(model.named_parameters())).splitlines()[0])
 digraph minigrad {
 >>> trace = explain(loss, dict(model.named_parameters()))
+>>> trace
+Explanation(L = 15, 4 steps: mse#0 → linear#1 → weight, bias; print() it for the table)
 >>> [step.node for step in trace.steps]
 ['mse#0', 'linear#1', 'weight', 'bias']
 >>> print(trace.gradients["weight"].round(4), trace.gradients["bias"].round(4))
@@ -438,12 +440,20 @@ class Step:
     def is_leaf(self) -> bool:
         return self.op is None
 
+    def __repr__(self) -> str:
+        return f"Step({self.index}: {self.node}, {self.op or 'leaf'}, shape {self.shape})"
 
-@dataclass(eq=False)
+
+_STEPS_SHOWN = 4
+"""Op and leaf names an Explanation's repr lists before it elides the rest."""
+
+
+@dataclass(eq=False, repr=False)
 class Explanation:
     """The trace returned by :func:`explain`: ``steps`` in the engine's order and the
     final ``gradients`` of the leaves by name. ``str()`` is a fixed-width table;
-    :meth:`to_markdown` the same as a Markdown table."""
+    :meth:`to_markdown` the same as a Markdown table; ``repr()`` one line (a notebook
+    cell ending in ``explain(...)`` shows that, not every array)."""
 
     steps: list[Step]
     gradients: dict[str, np.ndarray]
@@ -460,6 +470,16 @@ class Explanation:
         "local derivative",
         "∂L/∂input (chain rule)",
     )
+
+    def __repr__(self) -> str:
+        leaves = [s.node for s in self.steps if s.is_leaf]
+        inner = [s.node for s in self.steps if not s.is_leaf]
+        shown = " → ".join(inner[:_STEPS_SHOWN]) + (" → …" if len(inner) > _STEPS_SHOWN else "")
+        ends = ", ".join(leaves[:_STEPS_SHOWN]) + (", …" if len(leaves) > _STEPS_SHOWN else "")
+        return (
+            f"Explanation(L = {_num(self.loss)}, {len(self.steps)} steps: "
+            f"{' → '.join(filter(None, [shown, ends]))}; print() it for the table)"
+        )
 
     def _header(self) -> str:
         return (

@@ -11,6 +11,8 @@ gradient descent (SGD), anything between is mini-batch SGD.
 >>> history = mg.fit(model, X, y, lr=0.1, epochs=500, progress=False)
 >>> history.converged
 True
+>>> history                                      # doctest: +ELLIPSIS
+History(SGD on mse, lr=0.1, full batch: ... epochs; final loss 0.0...; converged at epoch ...)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 from minigrad import data as data_utils
 from minigrad import formulas, losses, optim
 from minigrad.autograd import ShapeError, no_grad
+from minigrad.convergence import StepRule
 from minigrad.nn import Linear, Module
 from minigrad.tensor import Tensor
 
@@ -40,8 +43,12 @@ DIVERGENCE_FACTOR = 1e4
 CONDITION_WARNING = 1e4
 """Warn when the features' Hessian condition number exceeds this (slow convergence)."""
 
+PROGRESS_DELAY = 0.5
+"""Seconds before the automatic progress bar (``progress=None``) appears: quick runs
+show none, so a notebook cell that trains in a blink prints nothing."""
 
-@dataclass
+
+@dataclass(repr=False)
 class History:
     """Everything a training run measured; a diverged or stopped run keeps all of it.
 
@@ -50,12 +57,16 @@ class History:
     full-batch training, the loss at the start of the epoch). ``path[k]`` is the
     parameter vector (``param_names`` order, flattened) before update k, plus one
     final entry after the last update: draw it on the loss surface.
+    ``param_steps[e]`` is how far epoch e moved the parameters, ‖θ_e − θ_(e−1)‖: the
+    convergence rule reads it. ``repr()`` is a one-line summary (a run of a million
+    updates prints as quickly as one of ten); the numbers are one attribute away.
     """
 
     step_losses: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)
     val_losses: list[float] = field(default_factory=list)
     grad_norms: list[float] = field(default_factory=list)
+    param_steps: list[float] = field(default_factory=list)
     path: list[np.ndarray] = field(default_factory=list)
     param_names: list[str] = field(default_factory=list)
     updates_per_epoch: int = 0
@@ -87,15 +98,32 @@ class History:
         """The last measured loss (nan before any update)."""
         return self.step_losses[-1] if self.step_losses else math.nan
 
-    def summary(self) -> str:
-        """One paragraph: what ran, where it ended, and why it stopped."""
-        kind = {None: "full batch", 1: "SGD (batch 1)"}.get(
+    def _kind(self) -> str:
+        return {None: "full batch", 1: "SGD (batch 1)"}.get(
             self.batch_size, f"mini-batch {self.batch_size}"
         )
+
+    def __repr__(self) -> str:
+        if self.converged:
+            status = f"converged at epoch {self.converged_at_epoch}"
+        elif self.diverged:
+            status = f"diverged at update {self.diverged_at_update}"
+        elif self.stopped_by_callback:
+            status = "stopped by a callback"
+        else:
+            status = "not converged"
+        return (
+            f"History({self.optimizer} on {self.loss}, lr={self.lr:g}, {self._kind()}: "
+            f"{self.n_updates} updates in {self.epochs_run} epochs; final loss "
+            f"{self.final_loss:.4g}; {status})"
+        )
+
+    def summary(self) -> str:
+        """One paragraph: what ran, where it ended, and why it stopped."""
         lines = [
-            f"{self.optimizer} on {self.loss}, lr={self.lr:g}, {kind}: {self.n_updates} updates "
-            f"in {self.epochs_run} epochs ({self.updates_per_epoch} per epoch), "
-            f"{self.wall_time:.3g} s; final loss {self.final_loss:.6g}"
+            f"{self.optimizer} on {self.loss}, lr={self.lr:g}, {self._kind()}: "
+            f"{self.n_updates} updates in {self.epochs_run} epochs ({self.updates_per_epoch} "
+            f"per epoch), {self.wall_time:.3g} s; final loss {self.final_loss:.6g}"
         ]
         if self.converged:
             lines.append(
@@ -106,8 +134,10 @@ class History:
             lines.append(f"DIVERGED: {self.divergence_reason}")
         elif self.stopped_by_callback:
             lines.append("stopped by a callback")
-        else:
+        elif self.batch_size is None:
             lines.append("did not converge within the epochs given")
+        else:
+            lines.append("ran every epoch (only full-batch runs are judged converged)")
         return "\n".join(lines)
 
 
@@ -169,17 +199,40 @@ def _warn_if_ill_conditioned(X: Any) -> None:
         )
 
 
+def _in_jupyter() -> bool:
+    """True inside a Jupyter kernel (notebook, JupyterLab, VS Code, Colab)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def _progress_bar(progress: bool | None, epochs: int) -> Any:
-    if progress is None:
-        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    """A tqdm bar over the epochs, or None.
+
+    ``tqdm.auto`` picks the widget bar in a notebook that has ipywidgets and the text
+    bar everywhere else; its advice to install ipywidgets is silenced, since the text
+    bar it falls back to works in a notebook too. ``progress=None`` shows a bar on a
+    terminal or in a notebook (not in CI) once the run has lasted PROGRESS_DELAY s.
+    """
+    automatic = progress is None
+    if automatic:
+        progress = (sys.stderr.isatty() or _in_jupyter()) and not os.environ.get("CI")
     if not progress:
         return None
     try:
-        from tqdm.auto import tqdm
+        from tqdm.std import TqdmWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TqdmWarning)
+            from tqdm.auto import tqdm
     except ImportError:
-        warnings.warn("progress=True needs tqdm: pip install 'minigrad[progress]'", stacklevel=3)
+        if not automatic:
+            warnings.warn(
+                "progress=True needs tqdm: pip install 'minigrad[progress]'", stacklevel=3
+            )
         return None
-    return tqdm(total=epochs, unit="epoch", leave=False)
+    delay = PROGRESS_DELAY if automatic else 0.0
+    return tqdm(total=epochs, unit="epoch", leave=False, delay=delay)
 
 
 def _build_optimizer(
@@ -209,7 +262,7 @@ def fit(
     batch_size: int | None = None,
     shuffle: bool = True,
     seed: int = 0,
-    tol: float | None = 1e-9,
+    tol: float | None = 1e-6,
     patience: int = 3,
     grad_tol: float | None = None,
     validation_data: tuple[Any, Any] | None = None,
@@ -229,8 +282,12 @@ def fit(
         batch_size: None (or ≥ N) for full batch, 1 for SGD, else mini-batch.
         shuffle, seed: mini-batches are drawn from a permutation that is reshuffled
             every epoch from ``seed``, so a seeded run is repeatable bit for bit.
-        tol, patience: converged (and stop) when the epoch loss changes by less than
-            ``tol``·max(1, |loss|) for ``patience`` epochs in a row; None disables.
+        tol, patience: converged (and stop) when the parameters are within about
+            ``tol`` × their size of the optimum, as estimated from how their steps
+            shrank over the last ``patience`` epochs (:mod:`minigrad.convergence`);
+            ``tol=None`` runs every epoch. Full batch only: mini-batch and SGD steps
+            are noisy and never settle at a constant learning rate, so they run every
+            epoch (``grad_tol`` and callbacks still stop them).
         grad_tol: also converged when the gradient norm of an update is ≤ grad_tol.
         validation_data: (X_val, y_val), evaluated after every epoch.
         callbacks: called as ``cb(epoch, update, loss, model)`` after every update;
@@ -246,8 +303,8 @@ def fit(
     """
     if not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"epochs must be an integer ≥ 1, got {epochs!r}")
-    if patience < 1:
-        raise ValueError(f"patience must be ≥ 1, got {patience!r}")
+    if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 1:
+        raise ValueError(f"patience must be an integer ≥ 1, got {patience!r}")
     X, y = _check_data(model, X, y)
     if batch_size is not None and batch_size >= len(X):
         batch_size = None
@@ -287,19 +344,14 @@ class Trainer:
         record_path: bool,
     ) -> None:
         self.model, self.loss_fn, self.opt, self.X, self.y = model, loss_fn, opt, X, y
-        self.batch_size, self.tol, self.patience, self.grad_tol = (
-            batch_size,
-            tol,
-            patience,
-            grad_tol,
-        )
+        self.batch_size, self.grad_tol = batch_size, grad_tol
         self.validation_data, self.callbacks, self.record_path = (
             validation_data,
             callbacks,
             record_path,
         )
         self.params = model.parameters()
-        self.flat_epochs = 0  # epochs in a row whose loss changed by less than tol
+        self.rule = StepRule(tol, patience, _flat_params(self.params))
         self.history = History(
             param_names=[name for name, _ in model.named_parameters()],
             updates_per_epoch=data_utils.n_batches(len(X), batch_size),
@@ -376,17 +428,12 @@ class Trainer:
             what = f"the epoch loss grew from {first:.4g} to {last:.4g}"
             self.diverged(history.n_updates - 1, epoch, what)
             return True
-        if self.tol is None or len(history.epoch_losses) < 2:
-            return False
-        previous = history.epoch_losses[-2]
-        flat = abs(previous - last) <= self.tol * max(1.0, abs(previous))
-        self.flat_epochs = self.flat_epochs + 1 if flat else 0
-        if self.flat_epochs >= self.patience:
-            reason = (f"the epoch loss changed by less than tol={self.tol:g} (relative) for "
-                      f"{self.patience} epochs")  # fmt: skip
+        history.param_steps.append(self.rule.update(_flat_params(self.params)))
+        # only a full batch makes every epoch the same map, whose steps shrink steadily
+        reason = self.rule.verdict() if self.batch_size is None else None
+        if reason is not None:
             self.converged(history.n_updates - 1, epoch, reason)
-            return True
-        return False
+        return reason is not None
 
     def converged(self, update: int, epoch: int, reason: str) -> None:
         history = self.history

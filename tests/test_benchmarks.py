@@ -138,6 +138,28 @@ def test_batch_order_is_minigrads() -> None:
         np.testing.assert_array_equal(X[idx], xb)
 
 
+def test_runs_write_a_fresh_folder_and_never_the_committed_results(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for argv in ([], ["--quick"], ["--workloads", "W1"]):
+        out = bench_run.parse_args(argv).out
+        assert out.parent == Path("out", "benchmarks") and not out.exists()
+        assert out.resolve() != bench_run.COMMITTED.resolve()
+    taken = bench_run.parse_args([]).out
+    taken.mkdir(parents=True)
+    now = bench_run.datetime.strptime(taken.name, "%Y%m%d-%H%M%S")
+    assert bench_run.fresh_folder(taken.parent, now) == taken.parent / f"{taken.name}-2"
+    assert bench_run.parse_args(["--out", "x"]).out == Path("x")
+    assert bench_run.parse_args(["--update-committed"]).out == bench_run.COMMITTED
+
+
+@pytest.mark.parametrize("extra", [["--quick"], ["--out", "x"]])
+def test_updating_the_committed_results_takes_a_full_run(extra, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        bench_run.parse_args(["--update-committed", *extra])
+    assert exit_.value.code == 2
+    assert "drop --quick and --out" in capsys.readouterr().err
+
+
 def test_reexec_unsets_both_openblas_variables_once() -> None:
     assert bench_run.reexec_env({"PATH": "/bin"}) is None
     env = bench_run.reexec_env({"PATH": "/bin", "OPENBLAS_CORETYPE": "Haswell"})

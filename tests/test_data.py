@@ -21,6 +21,8 @@ from minigrad.data import (
     list_datasets,
     load_cars,
     load_csv,
+    load_dataset,
+    load_rows,
     make_linear,
     make_taxi,
     n_batches,
@@ -334,6 +336,10 @@ def test_load_csv_missing_cell_names_file_row_and_column(small_csv):
         "small.csv row 4, column 'x2': missing value (pass drop_missing=True to drop such rows)"
     )
     assert isinstance(info.value, ValueError)
+    assert (info.value.argument, info.value.value) == ("drop_missing", True)
+    assert info.value.advise("--drop-missing") == (
+        "small.csv row 4, column 'x2': missing value (pass --drop-missing to drop such rows)"
+    )
 
 
 def test_load_csv_non_numeric_cell_names_row_and_column(tmp_path):
@@ -392,6 +398,70 @@ def test_load_csv_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nope\.csv") as info:
         load_csv(missing, target="y")
     assert info.value.filename == str(missing)
+
+
+def test_load_csv_of_a_folder_says_folder(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder, not a CSV file") as info:
+        load_csv(tmp_path, target="y")
+    assert info.value.filename == str(tmp_path)
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_load_csv_other_delimiters_are_named_and_read(tmp_path, delimiter):
+    path = tmp_path / "eu.csv"
+    path.write_text(delimiter.join(["x", "y"]) + "\n" + delimiter.join(["1", "3"]) + "\n")
+    with pytest.raises(DataError, match=r"single column .*separated by") as info:
+        load_csv(path, target="y")
+    assert str(info.value).endswith(f"(pass delimiter={delimiter!r} to read it)")
+    ds = load_csv(path, target="y", delimiter=delimiter)
+    assert ds.feature_names == ["x"] and ds.X.tolist() == [[1.0]] and ds.y.tolist() == [3.0]
+
+
+def test_load_csv_single_column_without_a_separator(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("y\n1\n2\n")
+    with pytest.raises(DataError, match="needs a target column and at least one feature"):
+        load_csv(path, target="y")
+    with pytest.raises(ValueError, match="delimiter must be a single character"):
+        load_csv(path, target="y", delimiter=";;")
+
+
+def test_load_rows_keeps_every_cell_and_parses_the_named_columns(small_csv):
+    with pytest.warns(UserWarning, match="dropped 1 of 6 rows"):
+        rows = load_rows(small_csv, ["x1"], drop_missing=True)
+    assert rows.header == ["name", "x1", "x2", "y"]
+    assert rows.cells[2] == ["c", "3", "", "300"] and len(rows.cells) == 6
+    assert rows.kept.tolist() == [0, 1, 2, 3, 4]  # row 7 (cells[5]) has no x1
+    np.testing.assert_array_equal(rows.values, [[1], [2], [3], [4], [5]])
+    with pytest.raises(DataError, match=r"row 7, column 'x1': missing value \(pass drop_m"):
+        load_rows(small_csv, ["x1"])
+    with pytest.raises(DataError, match="no column 'z'"):
+        load_rows(small_csv, ["x1", "z"])
+    assert repr(rows) == "Rows(6 rows, 5 kept, columns ['name', 'x1', 'x2', 'y'])"
+
+
+def test_load_rows_of_a_single_column_and_of_a_semicolon_file(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("x\n1.5\n-2\n")  # no target: rows to predict from
+    np.testing.assert_array_equal(load_rows(one, ["x"]).values, [[1.5], [-2.0]])
+    semi = tmp_path / "semi.csv"
+    semi.write_text("x;y\n1;2\n")
+    with pytest.raises(DataError, match=r"separated by ';' \(pass delimiter=';' to read it\)"):
+        load_rows(semi, ["x"])
+    assert load_rows(semi, ["y", "x"], delimiter=";").values.tolist() == [[2.0, 1.0]]
+
+
+def test_dataset_repr_is_one_line():
+    X = np.zeros((100_000, 8))
+    names = [f"feature_{j}" for j in range(8)]
+    ds = Dataset(X, np.zeros(100_000), names, "price", 12)
+    assert repr(ds) == (
+        "Dataset(100000 rows, target 'price', 8 features: feature_0, feature_1, feature_2, "
+        "feature_3, feature_4, … (3 more); 12 rows dropped)"
+    )
+    assert repr(load_cars()) == (
+        "Dataset(398 rows, target 'Miles_per_Gallon', 1 feature: Weight_in_lbs; 8 rows dropped)"
+    )
 
 
 def test_load_csv_empty_and_header_only(tmp_path):
@@ -483,14 +553,38 @@ def test_load_cars_rejects_text_columns():
 
 def test_list_datasets():
     listing = list_datasets()
-    names = [name for name, _, _ in listing]
-    assert names == ["cars", "linear", "taxi"]
-    assert dict((name, n) for name, _, n in listing) == {"cars": 406, "linear": 100, "taxi": 1000}
-    assert all(isinstance(description, str) and description for _, description, _ in listing)
+    assert [(d.name, d.n_rows, d.synthetic, d.target) for d in listing] == [
+        ("cars", 406, False, "Miles_per_Gallon"),
+        ("linear", 100, True, "y"),
+        ("taxi", 1000, True, "FARE"),
+    ]
+    assert all(isinstance(d.description, str) and d.description for d in listing)
     with pytest.raises(ValueError, match=r"synthetic.*make_taxi"):
         dataset_path("taxi")
     with pytest.raises(ValueError, match="available: cars, linear, taxi"):
         dataset_path("iris")
+
+
+def test_load_dataset_by_name_matches_the_generators_and_the_file():
+    X, y, names = make_taxi()
+    taxi = load_dataset("taxi")
+    assert taxi.feature_names == names and taxi.target_name == "FARE"
+    np.testing.assert_array_equal(taxi.X, X)  # repr(float) round-trips exactly
+    np.testing.assert_array_equal(taxi.y, y)
+    X, y, _, _ = make_linear()
+    linear = load_dataset("linear")
+    assert linear.feature_names == ["x1"] and linear.target_name == "y"
+    np.testing.assert_array_equal(linear.X, X)
+    np.testing.assert_array_equal(linear.y, y)
+    miles = load_dataset("taxi", target="TRIP_MINUTES", features=["TRIP_MILES"])
+    np.testing.assert_array_equal(miles.y, make_taxi()[0][:, 1])
+    with pytest.raises(DataError, match=r"cars\.csv row 12, column 'Miles_per_Gallon': missing"):
+        load_dataset("cars")  # a file with gaps: the same rule as load_csv
+    with pytest.warns(UserWarning, match="dropped 8 of 406"):
+        cars = load_dataset("cars", features=["Weight_in_lbs"], drop_missing=True)
+    np.testing.assert_array_equal(cars.X, load_cars().X)
+    with pytest.raises(ValueError, match="unknown data set 'iris'"):
+        load_dataset("iris")
 
 
 # --------------------------------------------------------------------- synthetic data

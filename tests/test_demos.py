@@ -1,8 +1,11 @@
-"""Every demo runs at its reduced (--quick) size and writes figures that are not blank."""
+"""Every demo runs at its reduced (--quick) size, writes figures that are not blank, and
+prints nothing a reader would take for an answer that is not one."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -25,11 +28,26 @@ def assert_not_blank(path: Path) -> None:
     assert pixels.std() > 0.02, f"{path} is (nearly) one colour"
 
 
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory):
+    """Run a demo at --quick size once per test module: (files saved, what it printed)."""
+    runs: dict[str, tuple[list[Path], str]] = {}
+
+    def run(name: str) -> tuple[list[Path], str]:
+        if name not in runs:
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                module = importlib.import_module(f"minigrad.demos.{name}")
+                paths = module.run(tmp_path_factory.mktemp(name), quick=True)
+            runs[name] = (paths, printed.getvalue())
+        return runs[name]
+
+    return run
+
+
 @pytest.mark.parametrize("name", list(DEMOS))
-def test_demo_runs_and_saves_figures(name: str, tmp_path: Path, capsys) -> None:
-    module = importlib.import_module(f"minigrad.demos.{name}")
-    paths = module.run(tmp_path, quick=True)
-    printed = capsys.readouterr().out
+def test_demo_runs_and_saves_figures(name: str, quick_run) -> None:
+    paths, printed = quick_run(name)
     assert printed.strip(), "a demo prints its numbers"
     assert paths, "a demo saves at least one file"
     for path in paths:
@@ -57,9 +75,8 @@ def test_demo_script_runs_standalone(tmp_path: Path) -> None:
     assert_not_blank(tmp_path / "loss_table.png")
 
 
-def test_gradient_descent_demo_matches_hand_formula(tmp_path: Path, capsys) -> None:
-    importlib.import_module("minigrad.demos.gradient_descent").run(tmp_path, quick=True)
-    out = capsys.readouterr().out
+def test_gradient_descent_demo_matches_hand_formula(quick_run) -> None:
+    _, out = quick_run("gradient_descent")
     worst = float(out.split("largest |autograd − hand| over")[1].split(":")[1].split()[0])
     assert worst < 1e-9
     first_row = next(line for line in out.splitlines() if line.strip().startswith("0 "))
@@ -70,3 +87,46 @@ def test_gradient_descent_demo_matches_hand_formula(tmp_path: Path, capsys) -> N
     expected = [-2 * np.mean(X[:, 0] * y), -2 * np.mean(y)]
     values = [float(v) for v in first_row.split()]
     np.testing.assert_allclose([values[4], values[6]], expected, rtol=1e-5)
+
+
+def _least_squares(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    X1 = np.column_stack([X, np.ones(len(X))])
+    theta = np.linalg.lstsq(X1, y, rcond=None)[0]
+    return theta[:-1], float(theta[-1])
+
+
+def test_quick_linear_model_headline_is_the_converged_answer(quick_run) -> None:
+    """--quick once printed 5.7 mpg per 1,000 lbs from an unconverged run; it is 7.7."""
+    _, out = quick_run("linear_model")
+    from minigrad.demos._common import cars
+
+    w, _ = _least_squares(*cars())
+    assert f"every extra 1000 lbs costs about {-w[0]:.1f} miles per gallon" in out
+    assert "7.7 miles per gallon" in out
+
+
+def test_loss_table_residuals_are_predicted_minus_actual(quick_run) -> None:
+    """One convention everywhere: r = ŷ − y, as in minigrad.formulas and the README."""
+    _, out = quick_run("loss_table")
+    assert "r = ŷ − y" in out and "actual − predicted" not in out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    rows = [[float(v) for v in row] for row in rows if len(row) == 6]
+    assert len(rows) == 6
+    for _, actual, predicted, r, abs_r, r2 in rows:
+        assert r == pytest.approx(predicted - actual, abs=2e-3)
+        assert abs_r == pytest.approx(abs(r)) and r2 == pytest.approx(r * r, rel=1e-3)
+
+
+def test_batch_sizes_title_is_true_all_three_get_there(quick_run) -> None:
+    """The per-epoch figure says all three get there: each run's last epoch loss is
+    within 10% of the least-squares MSE (the noise floor), in the quick run too."""
+    _, out = quick_run("batch_sizes")
+    import minigrad as mg
+
+    X, y, _, _ = mg.data.make_linear(n=200, d=1, noise=1.0, seed=1, weights=[3.0], bias=2.0)
+    w, b = _least_squares(X, y)
+    floor = float(np.mean((X @ w + b - y) ** 2))
+    for label in ("SGD (batch 1)", "mini-batch 32", "full batch"):
+        line = next(line for line in out.splitlines() if line.strip().startswith(label))
+        last_epoch_loss = float(line[len(label) + line.index(label) :].split()[2])
+        assert last_epoch_loss < 1.1 * floor, (label, last_epoch_loss, floor)

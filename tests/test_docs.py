@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +32,8 @@ MODULES = [
     "minigrad.optim.optimizer",
     "minigrad.optim.lr_scheduler",
     "minigrad.train",
+    "minigrad.convergence",
+    "minigrad.regression",
     "minigrad.data",
     "minigrad.graph",
     "minigrad.testing",
@@ -46,3 +52,26 @@ def test_docstring_examples(name: str) -> None:
     )
     assert result.attempted > 0, f"{name} has no examples to run"
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
+
+
+def test_make_figures_leaves_a_figure_it_cannot_render_alone(tmp_path) -> None:
+    """Without Graphviz the graph demo draws no graph.png: the committed one stays as it
+    is (it used to be re-saved all the same), while the figures made are shrunk."""
+    pytest.importorskip("matplotlib")
+    Image = pytest.importorskip("PIL.Image")
+    committed = b"\x89PNG\r\n\x1a\n the committed picture"
+    (tmp_path / "graph.png").write_bytes(committed)
+    script = Path(__file__).resolve().parent.parent / "docs" / "make_figures.py"
+    env = {**os.environ, "PATH": str(tmp_path / "no-graphviz-here")}
+    result = subprocess.run(
+        [sys.executable, str(script), "--only", "graph,loss_table", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "graph.png").read_bytes() == committed
+    assert f"left {tmp_path / 'graph.png'} as it was" in result.stdout
+    with Image.open(tmp_path / "loss_table.png") as image:
+        assert image.mode == "P"  # written this time, and palette-quantized

@@ -113,6 +113,19 @@ def test_explain_mse_steps_for_the_notes_model() -> None:
     assert [i.derivative for i in lin.inputs] == list(mg.ops.linear.derivatives[1:])
 
 
+def test_explain_repr_is_one_line_however_big_the_arrays() -> None:
+    X, y, _, _ = mg.data.make_linear(n=5_000, d=3, seed=0)
+    model = mg.nn.LinearRegression(3)
+    x = mg.tensor(X)
+    loss = mg.losses.mse((model(x) - 1.0) * 2.0 + 0.5, y)
+    trace = explain(loss, {**dict(model.named_parameters()), "x": x})
+    text = repr(trace)
+    assert "\n" not in text and len(text) < 160, text
+    assert text.startswith(f"Explanation(L = {loss.item():.4g}, {len(trace.steps)} steps: mse#0")
+    assert "→ …" in text and text.endswith("; print() it for the table)")
+    assert all(len(repr(step)) < 80 for step in trace.steps)
+
+
 def test_explain_leaves_grad_untouched() -> None:
     loss, params = make_loss("LinearRegression", "huber")
     explain(loss, params)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import warnings
@@ -81,14 +80,35 @@ def test_save_creates_folders_and_adds_png(tmp_path):
     assert_png(written, min_bytes=1_000)
 
 
-def test_headless_import_picks_agg():
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.pop("MPLBACKEND", None)
-    code = "import minigrad.plot, matplotlib; print(matplotlib.get_backend())"
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+def test_import_and_drawing_leave_pyplot_and_the_backend_alone(tmp_path):
+    """Nothing global: pyplot is never imported, the user's backend never switched."""
+    code = (
+        "import sys, matplotlib; matplotlib.use('svg'); import minigrad as mg\n"
+        "from minigrad import plot\n"
+        "X, y, _, _ = mg.data.make_linear(n=20, d=1, seed=0)\n"
+        "h = mg.fit(mg.nn.LinearRegression(1), X, y, lr=0.1, epochs=20, progress=False)\n"
+        f"plot.loss_curve(h, path={str(tmp_path / 'c.png')!r}); plot.loss_surface(X, y, h)\n"
+        "plot.compare_curves({'a': h}, separate=True); plot.fit_line(X, y, h.path[-1][:1], 0)\n"
+        "print('matplotlib.pyplot' in sys.modules, matplotlib.get_backend())"
     )
-    assert out.stdout.strip().lower() == "agg"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.split() == ["False", "svg"]
+    assert_png(tmp_path / "c.png")
+
+
+def test_figures_are_unknown_to_pyplot_and_show_as_png_once(runs):
+    """A notebook shows what pyplot holds at the end of a cell *and* the cell's value: a
+    returned figure that pyplot also holds would show twice."""
+    before = plt.get_fignums()
+    fig = plot.loss_curve(runs["converged"])
+    assert plt.get_fignums() == before
+    assert isinstance(fig, matplotlib.figure.Figure) and isinstance(fig, plot.InlineFigure)
+    png = fig._repr_png_()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+    empty = plot.new_figure((3, 2))
+    assert empty.get_size_inches().tolist() == [3, 2] and empty.get_layout_engine() is not None
 
 
 # --------------------------------------------------------------------------- loss curves
@@ -299,6 +319,25 @@ def test_loss_surface_minimum_and_path(data, runs, tmp_path):
     )
     legend = " | ".join(texts(fig))
     assert "start (w = 0, b = 0)" in legend and "closed form" in legend
+
+
+def test_loss_surface_equal_scale_draws_a_round_bowl_round(runs):
+    """Standardized features make MSE's Hessian 2·I: its contours are circles, and with
+    w and b to scale they look like circles (same span, equal aspect)."""
+    X = mg.data.Standardizer().fit_transform(np.linspace(-3.0, 5.0, 50).reshape(-1, 1))
+    y = 3.0 * X[:, 0] + 20.0
+    np.testing.assert_allclose(mg.formulas.mse_hessian(X), 2 * np.eye(2), atol=1e-12)
+    fig = plot.loss_surface(X, y, equal_scale=True)
+    surface_ax, contour_ax = fig.axes[0], fig.axes[1]
+    (w_lo, w_hi), (b_lo, b_hi) = contour_ax.get_xlim(), contour_ax.get_ylim()
+    assert w_hi - w_lo == pytest.approx(b_hi - b_lo)
+    assert contour_ax.get_aspect() == 1.0
+    assert surface_ax.get_box_aspect()[0] == pytest.approx(surface_ax.get_box_aspect()[1])
+    fig.draw_without_rendering()  # the drawn box is square: a circle stays a circle
+    box = contour_ax.get_window_extent()
+    assert box.width == pytest.approx(box.height, rel=0.02)
+    default = plot.loss_surface(X, y).axes[1]  # without it, the spans follow the data
+    assert np.ptp(default.get_xlim()) != pytest.approx(np.ptp(default.get_ylim()))
 
 
 @pytest.mark.parametrize("kind", ["surface", "contour"])

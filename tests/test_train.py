@@ -19,6 +19,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import formulas
+from minigrad.convergence import distance_left
 from minigrad.data import make_linear
 from minigrad.nn import LinearRegression
 
@@ -341,14 +342,19 @@ def test_tol_converges_and_stops():
     assert history.epochs_run == history.converged_at_epoch + 1 < 1000
     assert history.converged_at_update == history.n_updates - 1
     assert "tol" in history.convergence_reason and "converged" in history.summary()
-    # the rule, checked on the recorded losses: the last `patience` epoch-to-epoch changes
-    # are within tol·max(1, |loss|), and no earlier run of `patience` such changes exists
-    e = np.array(history.epoch_losses)
-    small = np.abs(np.diff(e)) <= tol * np.maximum(1.0, np.abs(e[:-1]))
-    assert small[-patience:].all()
-    assert not any(small[i : i + patience].all() for i in range(len(small) - patience))
+    # the rule, checked on the recorded path: each epoch's step is the distance between
+    # consecutive parameter vectors, and the estimate first fell within tol at the end
+    path = np.array(history.path)
+    np.testing.assert_allclose(
+        history.param_steps, np.linalg.norm(np.diff(path, axis=0), axis=1), rtol=1e-12
+    )
+    steps, sizes = history.param_steps, np.linalg.norm(path, axis=1)  # path[e]: after e - 1
+    assert distance_left(steps, patience)[0] <= tol * sizes[-1]
+    for e in range(1, len(steps)):
+        assert not distance_left(steps[:e], patience)[0] <= tol * sizes[e]
     w_star, b_star = formulas.closed_form(X, y)
-    assert history.final_loss == pytest.approx(formulas.mse_value(X, y, w_star, b_star), rel=1e-6)
+    theta_star = np.append(w_star, b_star)
+    assert np.linalg.norm(path[-1] - theta_star) <= 3 * tol * np.linalg.norm(theta_star)
 
 
 def test_tol_none_runs_every_epoch():
@@ -618,6 +624,57 @@ def test_progress_true_shows_a_tqdm_bar_and_changes_nothing(capsys):
     assert "epoch" in err and "/5" in err  # tqdm's "0/5 [..., ?epoch/s]"
     quiet = fit(LinearRegression(3), X, y, lr=0.1, epochs=5, tol=None, progress=False)
     assert history.step_losses == quiet.step_losses
+
+
+def test_automatic_progress_shows_in_a_notebook_after_the_delay(monkeypatch, capsys):
+    pytest.importorskip("tqdm")
+    X, y = problem(n=50)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(mg.train, "_in_jupyter", lambda: True)
+    monkeypatch.setattr(mg.train, "PROGRESS_DELAY", 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no advice to install ipywidgets
+        fit(LinearRegression(3), X, y, lr=0.1, epochs=5, tol=None, progress=None)
+    assert "/5" in capsys.readouterr().err
+    monkeypatch.setattr(mg.train, "PROGRESS_DELAY", 60.0)  # a quick run shows nothing
+    fit(LinearRegression(3), X, y, lr=0.1, epochs=5, tol=None, progress=None)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("CI", "true")  # and CI logs never get a bar
+    monkeypatch.setattr(mg.train, "PROGRESS_DELAY", 0.0)
+    fit(LinearRegression(3), X, y, lr=0.1, epochs=5, tol=None, progress=None)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_without_tqdm_warns_only_when_asked(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm fails
+    monkeypatch.setitem(sys.modules, "tqdm.std", None)
+    X, y = problem(n=50)
+    with pytest.warns(UserWarning, match=r"progress=True needs tqdm: pip install"):
+        fit(LinearRegression(3), X, y, lr=0.1, epochs=2, progress=True)
+    monkeypatch.setattr(mg.train, "_in_jupyter", lambda: True)
+    monkeypatch.delenv("CI", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit(LinearRegression(3), X, y, lr=0.1, epochs=2, progress=None)
+
+
+# ------------------------------------------------------------------------------- repr
+
+
+def test_repr_is_a_one_line_summary_whatever_the_run():
+    X, y = problem(n=1000, d=2)
+    history = fit(LinearRegression(2), X, y, lr=0.01, epochs=5, batch_size=1, tol=None)
+    text = repr(history)  # the same length for 50,000 updates (3.5 million characters once)
+    assert history.n_updates == 5_000 and len(history.path) == 5_001
+    assert "\n" not in text and len(text) < 160, text
+    assert text.startswith("History(SGD on mse, lr=0.01, SGD (batch 1): 5000 updates in 5 ")
+    assert f"final loss {history.final_loss:.4g}; not converged)" in text
+    converged = fit(LinearRegression(2), X, y, lr=0.3, epochs=500)
+    assert repr(converged).endswith(f"converged at epoch {converged.converged_at_epoch})")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        diverged = fit(LinearRegression(2), X, y, lr=10.0, epochs=50)
+    assert repr(diverged).endswith(f"diverged at update {diverged.diverged_at_update})")
 
 
 # ----------------------------------------------------------------------------- memory

@@ -3,10 +3,11 @@ fitted line, the loss surface with gradient descent's path, predicted vs actual.
 
 Every public function returns the matplotlib :class:`~matplotlib.figure.Figure` it drew,
 and saves it as a PNG when given ``path`` (parent folders are created). Figures are made
-with ``matplotlib.pyplot``, so ``plt.show()`` displays them; a script that makes many of
-them should ``plt.close(fig)`` each one once saved (pyplot keeps every open figure).
-On a machine without a display the non-interactive ``Agg`` backend is picked, so the
-functions work in CI and over SSH.
+without pyplot (:class:`InlineFigure`): a notebook shows a returned figure once, nothing
+global keeps them alive (a script may make thousands), and importing this package
+neither imports pyplot nor changes matplotlib's backend, so it works the same in CI,
+over SSH and on a desktop. To draw into a pyplot window instead, pass ``ax=`` axes of
+your own (``fig, ax = plt.subplots()``) to the functions that take it.
 
 Needs matplotlib: ``pip install 'minigrad[plot]'``.
 
@@ -17,13 +18,11 @@ Needs matplotlib: ``pip install 'minigrad[plot]'``.
 >>> fig = plot.loss_curve(history)                  # plot.loss_curve(history, path="loss.png")
 >>> fig.axes[0].get_xlabel()
 'update (gradient-descent step)'
->>> import matplotlib.pyplot as plt; plt.close(fig)
 """
 
 from __future__ import annotations
 
-# _base first: it picks a headless backend before anything imports matplotlib.pyplot
-from minigrad.plot._base import DPI, LOSS_NAMES, loss_label, save
+from minigrad.plot._base import DPI, LOSS_NAMES, InlineFigure, loss_label, new_figure, save
 from minigrad.plot.curves import compare_curves, loss_curve
 from minigrad.plot.fitted import fit_line, predicted_vs_actual
 from minigrad.plot.surface import loss_grid, loss_surface
@@ -31,12 +30,14 @@ from minigrad.plot.surface import loss_grid, loss_surface
 __all__ = [
     "DPI",
     "LOSS_NAMES",
+    "InlineFigure",
     "compare_curves",
     "fit_line",
     "loss_curve",
     "loss_grid",
     "loss_label",
     "loss_surface",
+    "new_figure",
     "predicted_vs_actual",
     "save",
 ]

@@ -1,41 +1,21 @@
-"""What every figure shares: the headless backend, saving, loss labels, numbers.
-
-Imported first by :mod:`minigrad.plot`, so the backend is chosen before anything
-imports ``matplotlib.pyplot``.
-"""
+"""What every figure shares: Figures made without pyplot, saving, loss labels, numbers."""
 
 from __future__ import annotations
 
+import io
 import os
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 try:
-    import matplotlib
+    from matplotlib.figure import Figure
 except ImportError as error:  # pragma: no cover - exercised only without matplotlib
     raise ImportError(
         "minigrad.plot needs matplotlib, which is not installed: pip install 'minigrad[plot]'"
     ) from error
 
-
-def _choose_backend() -> None:
-    """Use Agg on a display-less Linux box, unless someone already chose a backend."""
-    if os.environ.get("MPLBACKEND") or "matplotlib.pyplot" in sys.modules:
-        return
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        matplotlib.use("Agg")
-
-
-_choose_backend()
-
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 PathLike = str | os.PathLike
 
@@ -69,6 +49,31 @@ def save(fig: Figure, path: PathLike, dpi: int = DPI) -> Path:
     return path
 
 
+class InlineFigure(Figure):
+    """A matplotlib Figure made without pyplot, which IPython shows as a PNG.
+
+    pyplot keeps every figure it makes and Jupyter draws those at the end of a cell, so
+    a plot function that makes its figure through pyplot *and* returns it shows twice.
+    These figures are unknown to pyplot (nothing global keeps them alive either), and a
+    notebook shows the returned one once: through matplotlib's inline formatter when
+    that is active, else through :meth:`_repr_png_`.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()
+
+
+def new_figure(figsize: tuple[float, float] = (8.0, 5.0), **kwargs: Any) -> InlineFigure:
+    """An empty :class:`InlineFigure` with constrained layout; ``kwargs`` go to Figure.
+
+    Add axes with ``fig.add_subplot()`` or ``fig.subplots(...)``; save with
+    :func:`save` or ``fig.savefig``.
+    """
+    return InlineFigure(figsize=figsize, layout="constrained", **kwargs)
+
+
 def finish(fig: Figure, path: PathLike | None) -> Figure:
     if path is not None:
         save(fig, path)
@@ -78,8 +83,8 @@ def finish(fig: Figure, path: PathLike | None) -> Figure:
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return fig, ax
+    fig = new_figure(figsize)
+    return fig, fig.add_subplot()
 
 
 def loss_label(loss: str, units: str | None = None) -> str:

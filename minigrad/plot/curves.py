@@ -6,13 +6,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from minigrad.plot._base import PathLike, finish, loss_label, new_axes
+from minigrad.plot._base import PathLike, finish, loss_label, new_axes, new_figure
 from minigrad.train import History
 
 if TYPE_CHECKING:
@@ -274,11 +274,9 @@ def loss_curve(
         ax: draw into these axes instead of a new figure.
         path: also save the figure there (PNG).
 
-    >>> import matplotlib.pyplot as plt
     >>> fig = loss_curve([1e6, 1e3, 1.0], per="epoch")
     >>> fig.axes[0].get_yscale()
     'log'
-    >>> plt.close(fig)
     """
     history = _as_history(history)
     fig, ax = new_axes(ax, (7.5, 4.6))
@@ -337,9 +335,8 @@ def compare_curves(
         n = len(runs)
         ncols = min(n, 3)
         nrows = math.ceil(n / ncols)
-        fig, axes = plt.subplots(
-            nrows, ncols, figsize=(4.7 * ncols, 3.6 * nrows), layout="constrained", squeeze=False
-        )
+        fig = new_figure((4.7 * ncols, 3.6 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
         for panel, (name, history) in zip(axes.flat, runs.items(), strict=False):
             _draw_history(panel, history, per, log, None, units, x_label, y_label)
             panel.set_title(f"{name}: {_status(history, per)}", fontsize=10)
@@ -365,7 +362,7 @@ def compare_curves(
     top = pool.max() * ((10.0 if use_log else 1.3) if calm else (2.0 if use_log else 1.05))
     positive = pool[pool > 0]
     floor = positive.min() / 3.0 if positive.size else None
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (name, history) in enumerate(runs.items()):
         x, values = _series(history, per)
         color = colors[i % len(colors)]

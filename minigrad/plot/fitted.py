@@ -6,11 +6,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from minigrad.plot._base import PathLike, finish, new_axes, num, signed, with_units
+from minigrad.plot._base import PathLike, finish, new_axes, new_figure, num, signed, with_units
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -131,7 +130,7 @@ def fit_line(
         return finish(fig, path)
 
     if ax is None:
-        fig = plt.figure(figsize=(8.5, 7.0), layout="constrained")
+        fig = new_figure((8.5, 7.0))
         ax = fig.add_subplot(projection="3d", computed_zorder=False)
     elif getattr(ax, "name", "") != "3d":
         raise ValueError("fit_line: two features need 3-D axes (projection='3d')")

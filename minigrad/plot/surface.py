@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from matplotlib.colors import BoundaryNorm
 
 from minigrad import formulas
-from minigrad.plot._base import LOSS_NAMES, PathLike, finish, loss_label, num
+from minigrad.plot._base import LOSS_NAMES, PathLike, finish, loss_label, new_figure, num
 from minigrad.train import History
 
 if TYPE_CHECKING:
@@ -92,6 +92,12 @@ def _span(values: np.ndarray, margin: float = 0.25) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+def _same_width(*ranges: tuple[float, float]) -> list[tuple[float, float]]:
+    """The ranges widened about their centres to the widest one's width."""
+    width = max(hi - lo for lo, hi in ranges)
+    return [((lo + hi - width) / 2, (lo + hi + width) / 2) for lo, hi in ranges]
+
+
 def _log_levels(Z: np.ndarray, count: int = 14) -> np.ndarray:
     """Contour levels spaced evenly in log(loss − min): dense near the minimum, so the
     bowl's floor shows as rings instead of one flat blob."""
@@ -135,6 +141,7 @@ def loss_surface(
     title: str | None = None,
     delta: float = 1.0,
     units: str | None = None,
+    equal_scale: bool = False,
     ax: Axes | None = None,
     path: PathLike | None = None,
 ) -> Figure:
@@ -157,6 +164,9 @@ def loss_surface(
         kind: ``"surface"`` (3-D), ``"contour"`` (from above) or ``"both"`` side by side.
         resolution: grid points per axis.
         units: the target's units, for the loss axis label.
+        equal_scale: draw w and b to the same scale, over ranges of the same width, so
+            that a round bowl (standardized features) looks round, and a narrow valley
+            as narrow as it is.
         ax: draw into these axes (kind "contour", or "surface" with 3-D axes).
         path: also save the figure there (PNG).
     """
@@ -181,6 +191,8 @@ def loss_surface(
     anchors = np.vstack([start, least_squares[None, :]])
     w_lo, w_hi = w_range or _span(anchors[:, 0])
     b_lo, b_hi = b_range or _span(anchors[:, 1])
+    if equal_scale:
+        (w_lo, w_hi), (b_lo, b_hi) = _same_width((w_lo, w_hi), (b_lo, b_hi))
     W, B = np.meshgrid(np.linspace(w_lo, w_hi, resolution), np.linspace(b_lo, b_hi, resolution))
     Z = loss_grid(x, y, W, B, loss, delta)
     name = LOSS_NAMES.get(loss, loss)
@@ -204,10 +216,7 @@ def loss_surface(
         if surface_ax is not None and getattr(ax, "name", "") != "3d":
             raise ValueError("loss_surface: kind='surface' needs 3-D axes (projection='3d')")
     else:
-        fig = plt.figure(
-            figsize={"both": (15.0, 6.6), "surface": (8.5, 7.4), "contour": (8.0, 7.0)}[kind],
-            layout="constrained",
-        )
+        fig = new_figure({"both": (15.0, 6.6), "surface": (8.5, 7.4), "contour": (8.0, 7.0)}[kind])
         surface_ax = contour_ax = None
         if kind == "both":
             surface_ax = fig.add_subplot(1, 2, 1, projection="3d", computed_zorder=False)
@@ -259,7 +268,7 @@ def loss_surface(
     )
     path_style = {"color": "tab:red", "linewidth": 1.6, "marker": "o", "markersize": 2.5}
     path_label = "gradient-descent path (a dot per update)"
-    cmap = plt.get_cmap("viridis")
+    cmap = matplotlib.colormaps["viridis"]
 
     if surface_ax is not None:
         sa = surface_ax
@@ -281,6 +290,8 @@ def loss_surface(
         sa.set_zlabel(z_label, labelpad=10)
         sa.ticklabel_format(axis="z", style="sci", scilimits=(-3, 4), useMathText=True)
         sa.view_init(elev=28, azim=_viewing_azimuth(x, (w_lo, w_hi), (b_lo, b_hi)))
+        if equal_scale:
+            sa.set_box_aspect((1.0, 1.0, 0.8))
         sa.set_title("the bowl in 3-D" if kind == "both" else title or f"{name} loss over (w, b)")
 
     if contour_ax is not None:
@@ -297,6 +308,8 @@ def loss_surface(
             ca.plot(w_m, b_m, linestyle="none", zorder=5, label=label, **style)
         ca.set_xlim(w_lo, w_hi)
         ca.set_ylim(b_lo, b_hi)
+        if equal_scale:
+            ca.set_aspect("equal", adjustable="box")
         ca.set_xlabel("weight w")
         ca.set_ylabel("bias b")
         ca.set_title(
