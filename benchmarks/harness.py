@@ -194,6 +194,7 @@ def _record(case: Case, threads: int, unit: str) -> dict[str, Any]:
         "page_faults_per_update": statistics.median(case.faults) if case.faults else None,
         "check": case.checks[-1] if case.checks else None,
         "checks_passed": sum(c["ok"] for c in case.checks),
+        "trace_seconds": getattr(case.adapter, "trace_seconds", None),  # mg.jit only
     }
     if case.times and case.status == "ok":
         rec.update(_summary(case.times))
@@ -343,6 +344,7 @@ def run_tiny(
             "times": case["times"],
             "check": case["checks"][-1] if case["checks"] else None,
             "checks_passed": sum(c["ok"] for c in case["checks"]),
+            "trace_seconds": getattr(a, "trace_seconds", None),  # mg.jit only
         }
         if case["times"] and case["status"] == "ok":
             rec.update(_summary(case["times"]))

@@ -59,7 +59,8 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     cmd = [
         sys.executable, "-m", "benchmarks", "--quick", "--no-reexec", "--threads", "1",
-        "--libraries", "minigrad,numpy,wrong-gradient", "--extra-adapters", str(extra),
+        "--libraries", "minigrad,minigrad.jit,numpy,wrong-gradient",
+        "--extra-adapters", str(extra),
         "--out", str(out),
     ]  # fmt: skip
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -76,7 +77,7 @@ def test_quick_run_writes_json_and_markdown(quick_run: tuple[dict, str, Path]) -
     assert results["runs"][0]["threads"] == 1
     for workload in wl.ALL:
         assert f"## {workload}" in md
-        for library in ("minigrad", "numpy"):
+        for library in ("minigrad", "minigrad.jit", "numpy"):
             recs = [
                 r
                 for r in results["records"]
@@ -88,10 +89,16 @@ def test_quick_run_writes_json_and_markdown(quick_run: tuple[dict, str, Path]) -
                 assert r["min"] <= r["median"] <= r["max"]
                 assert len(r["times"]) == r["checks_passed"] - 1  # the warm-up is checked too
     assert "| minigrad |" in md and "× NumPy" in md
-    budgets = {(b["workload"], b["kind"]): b for b in results["budgets"]}
-    assert budgets[("W2", "time")]["result"] in ("PASS", "FAIL")
-    assert budgets[("W3", "memory")]["result"] in ("PASS", "FAIL")
-    assert budgets[("W1", "time")]["result"] == "not run"  # PyTorch was not asked for
+    budgets = {(b["workload"], b["kind"], b["library"]): b for b in results["budgets"]}
+    assert budgets[("W2", "time", "minigrad")]["result"] in ("PASS", "FAIL")
+    assert budgets[("W3", "memory", "minigrad")]["result"] in ("PASS", "FAIL")
+    assert budgets[("W1", "time", "minigrad")]["result"] == "not run"  # PyTorch not asked for
+    for workload in ("W1", "W2", "W4", "W5"):  # the compiled update's budgets: vs NumPy
+        assert budgets[(workload, "time", "minigrad.jit")]["result"] in ("PASS", "FAIL")
+    assert budgets[("W2", "time", "minigrad.jit-pow")]["result"] == "not run"
+    jit = [r for r in results["records"] if r["library"] == "minigrad.jit"]
+    assert all(r["trace_seconds"] > 0 for r in jit)  # tracing is timed on its own
+    assert "traced once, in" in md
     assert {m["method"] for m in results["memory"]} == {"tracemalloc", "rss"}
     assert {f["workload"] for f in results["fit_overhead"]} == {"W4", "W5"}
     if importlib.util.find_spec("matplotlib") is not None:
