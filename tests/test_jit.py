@@ -175,7 +175,7 @@ def test_the_notes_model_compiles_to_the_hand_derivation():
     fast = mg.jit(mg.value_and_grad(loss, argnums=(0, 1)))
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
-    fast(np.zeros(2), 0.0, X, y)
+    fast(np.zeros(2), np.float64(0.0), X, y)  # a number would be a constant of the trace
     src = fast.source
     assert src.startswith("def loss(w, b, X, y):")
     forward, backward = src.split("# backward")
@@ -339,3 +339,14 @@ def test_the_readme_shows_the_code_jit_writes():
     namespace: dict = {}
     exec(code.replace("print(step.source)", ""), namespace)
     assert namespace["step"].source == shown
+
+
+def test_python_numbers_are_constants_of_the_trace_and_promote_weakly():
+    fast = mg.jit(lambda x, s: x * s)
+    x = np.ones(2, dtype=np.float32)
+    assert fast(x, 2.0).dtype == np.float32  # as eager: float32 × a Python float
+    assert fast(x, 3.0).numpy().tolist() == [3.0, 3.0]
+    assert fast.traces == 2  # a new number, a new trace
+    assert fast(x, np.float64(2.0)).dtype == np.float64  # a NumPy scalar is an input
+    assert fast(x, np.float64(5.0)).numpy().tolist() == [5.0, 5.0]
+    assert fast.traces == 3

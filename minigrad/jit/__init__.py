@@ -53,21 +53,25 @@ class _Compiled:
         )
 
 
+NUMBER = "number"
+
+
 def _spec(a: Any) -> Any:
-    """What a compiled function depends on of an argument: how it is passed, its shape and
-    its dtype (a Python number is a 0-d array of its type's dtype)."""
+    """What a compiled function depends on of an argument: for an array or a Tensor its
+    shape and dtype; a Python number is a constant of the trace (NumPy treats it as
+    "weak", so it cannot stand in for an array without changing dtypes), keyed by value."""
     if isinstance(a, Tensor):
         return (np.ndarray, a.data.shape, a.data.dtype)  # an array either way
     if isinstance(a, np.ndarray):
         return (np.ndarray, a.shape, a.dtype)
-    if isinstance(a, bool | int | float):
-        return type(a)
+    if isinstance(a, bool | int | float) and not isinstance(a, np.generic):
+        return (NUMBER, type(a), a)
     array = np.asarray(a)
     return (type(a), array.shape, array.dtype)
 
 
 def _kind(spec: Any) -> Any:
-    return spec if isinstance(spec, type) else spec[0]
+    return spec[0]
 
 
 def _caller(program: Program, run: Callable[..., Any], kinds: list[Any]) -> Callable[[tuple], Any]:
@@ -176,7 +180,8 @@ class Jitted:
         for n in self.static_argnums:
             if not -len(args) <= n < len(args):
                 raise ValueError(f"mg.jit: static_argnums {n} is out of range for {len(args)} args")
-        static = frozenset(n % len(args) for n in self.static_argnums)
+        numbers = {i for i, spec in enumerate(key) if spec[0] == NUMBER}
+        static = frozenset(n % len(args) for n in self.static_argnums) | numbers
         program = passes.optimize(trace.run(self.fn, args, static))
         name = getattr(self.fn, "__name__", "compiled")
         source, run = codegen.generate(program, name if name.isidentifier() else "compiled")
@@ -194,7 +199,9 @@ def jit(fn: Callable[..., Any], static_argnums: int | Iterable[int] = ()) -> Jit
 
     Arguments may be arrays, Tensors or numbers; a new shape or dtype traces again (the
     cache is keyed on them), and so does a new value of an argument in
-    ``static_argnums``. Tensors ``fn`` closes over (a model's parameters) are read at
+    ``static_argnums`` — or of a Python number argument: a number is a constant of the
+    trace (pass ``np.float64(x)`` or an array to trace it as an input instead, which
+    then promotes as an array does). Tensors ``fn`` closes over (a model's parameters) are read at
     every call, so in-place updates by an optimizer are seen. Results are Tensors
     without a graph. Reading a traced value as data inside ``fn`` (``if loss > 1``,
     ``float(t)``, ``t.item()``, ``np.asarray(t)``) raises a TraceError that says so.
