@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad.autograd import EveryInput, Op
 from tests.op_table import OPS, OpCase
+from tests.test_engine import central_diff
 from tests.test_ops import draw_inputs
 
 MODIFIED = "modified in place"
@@ -31,18 +32,6 @@ def grads_of(fn, arrays, upstream, requires=None):
     xs = [mg.tensor(a, requires_grad=r) for a, r in zip(arrays, requires, strict=True)]
     fn(*xs).backward(upstream)
     return [None if x.grad is None else x.grad.numpy() for x in xs]
-
-
-def central_diff(f, x, eps=1e-6):
-    """∂f/∂x of a scalar NumPy function by central differences (independent of minigrad)."""
-    x = np.array(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    for k in range(x.size):
-        plus, minus = x.copy(), x.copy()
-        plus.flat[k] += eps
-        minus.flat[k] -= eps
-        out.flat[k] = (f(plus) - f(minus)) / (2 * eps)
-    return out
 
 
 # =========================================================================================
