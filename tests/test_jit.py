@@ -180,7 +180,7 @@ def test_the_notes_model_compiles_to_the_hand_derivation():
     assert src.startswith("def loss(w, b, X, y):")
     forward, backward = src.split("# backward")
     assert "r = t2 - y" in forward and "np.vdot(r, r)" in forward  # r = ŷ − y, Σr²
-    assert "d_t1 = r * np.float64(0.25)" in backward  # 2/N · r with N = 8
+    assert "d_t1 = r * 0.25" in backward  # 2/N · r with N = 8
     assert "d_w = X.T @ d_t1" in backward  # 2/N · Xᵀr
     assert "d_b = d_t1.sum()" in backward  # 2/N · Σr
     assert backward.count("#") >= 3  # each backward line names its rule

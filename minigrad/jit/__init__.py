@@ -53,25 +53,26 @@ class _Compiled:
         )
 
 
-NUMBER = "number"
+NUMBER, OTHER = "number", "array-like"
 
 
 def _spec(a: Any) -> Any:
     """What a compiled function depends on of an argument: for an array or a Tensor its
-    shape and dtype; a Python number is a constant of the trace (NumPy treats it as
-    "weak", so it cannot stand in for an array without changing dtypes), keyed by value."""
+    (shape, dtype); a Python number is a constant of the trace (NumPy treats it as
+    "weak", so it cannot stand in for an array without changing dtypes), keyed by value;
+    anything else is converted with np.asarray."""
     if isinstance(a, Tensor):
-        return (np.ndarray, a.data.shape, a.data.dtype)  # an array either way
+        return (a.data.shape, a.data.dtype)  # an array either way
     if isinstance(a, np.ndarray):
-        return (np.ndarray, a.shape, a.dtype)
+        return (a.shape, a.dtype)
     if isinstance(a, bool | int | float) and not isinstance(a, np.generic):
         return (NUMBER, type(a), a)
     array = np.asarray(a)
-    return (type(a), array.shape, array.dtype)
+    return (OTHER, array.shape, array.dtype)
 
 
 def _kind(spec: Any) -> Any:
-    return spec[0]
+    return np.ndarray if len(spec) == 2 else spec[0]
 
 
 def _caller(program: Program, run: Callable[..., Any], kinds: list[Any]) -> Callable[[tuple], Any]:
@@ -148,8 +149,8 @@ class Jitted:
         return f"<mg.jit of {name}: {self.traces} trace(s)>"
 
     def _key(self, args: tuple) -> Any:
-        if not self.static_argnums:
-            return tuple(map(_spec, args))
+        if not self.static_argnums:  # the common case, arrays: no call per argument
+            return tuple([(a.shape, a.dtype) if type(a) is np.ndarray else _spec(a) for a in args])
         key = []
         for i, a in enumerate(args):
             if i in self.static_argnums or i - len(args) in self.static_argnums:
@@ -180,7 +181,7 @@ class Jitted:
         for n in self.static_argnums:
             if not -len(args) <= n < len(args):
                 raise ValueError(f"mg.jit: static_argnums {n} is out of range for {len(args)} args")
-        numbers = {i for i, spec in enumerate(key) if spec[0] == NUMBER}
+        numbers = {i for i, spec in enumerate(key) if len(spec) == 3 and spec[0] == NUMBER}
         static = frozenset(n % len(args) for n in self.static_argnums) | numbers
         program = passes.optimize(trace.run(self.fn, args, static))
         name = getattr(self.fn, "__name__", "compiled")

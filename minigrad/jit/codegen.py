@@ -68,21 +68,22 @@ class _Writer:
             self.names[id(obj)] = name
         return self.names[id(obj)]
 
-    def arg(self, a: Any, broadcasts: bool = False) -> str:
+    def arg(self, a: Any, broadcasts: bool = False, weak: bool = False) -> str:
         """``a`` as source text. A constant stored compactly (a scalar standing for a
         broadcast) is written as the scalar where ``broadcasts`` (its consumer would
-        broadcast it anyway), else as a zero-copy ``np.broadcast_to`` view."""
+        broadcast it anyway), else as a zero-copy ``np.broadcast_to`` view. A 0-d
+        constant is a plain number where ``weak`` (it cannot change the result's
+        dtype), else a NumPy scalar, which promotes as an array does."""
         if isinstance(a, Value):
             if a.kind != CONST:
                 return self.inline.get(a) or self.name[a]
             value = np.asarray(a.source)
-            if (
-                value.size == 1
-                and value.dtype.kind in "fiub"
-                and (broadcasts or value.shape == a.shape)
-            ):
-                text = f"np.{value.dtype.name}({_number(value.item())})"  # promotes as an array
-                return text if value.shape == () or broadcasts else f"{text}.reshape({a.shape})"
+            scalar = value.size == 1 and value.dtype.kind in "fiub"
+            if scalar and (broadcasts or value.shape == a.shape):
+                number = _number(value.item())
+                if value.shape != () and not broadcasts:
+                    return f"np.{value.dtype.name}({number}).reshape({a.shape})"
+                return number if weak else f"np.{value.dtype.name}({number})"
             name = self.bind(value, a.name)
             if value.shape == a.shape or broadcasts:
                 return name
@@ -136,14 +137,31 @@ def _broadcasting_args(ins: Instr) -> set[int]:
     return ok
 
 
+def _weak_constants(ins: Instr) -> set[int]:
+    """Positions of number constants a plain Python number may stand for: in an
+    elementwise op whose other operands all have the result's float dtype, a "weak"
+    Python float cannot change that dtype (nor, being exact, the value)."""
+    if ins.op not in ELEMENTWISE or ins.out.dtype.kind != "f":
+        return set()
+    positions = set()
+    for k, x in enumerate(ins.args):
+        if isinstance(x, Value) and x.kind == CONST and np.size(x.source) == 1:
+            others = [y for j, y in enumerate(ins.args) if j != k and isinstance(y, Value)]
+            floats = np.asarray(x.source).dtype.kind == "f"
+            if floats and others and all(y.dtype == ins.out.dtype for y in others):
+                positions.add(k)
+    return positions
+
+
 def _expression(ins: Instr, w: _Writer) -> str:
     """The right-hand side of ``out = ...`` for one instruction."""
     op, a = ins.op, ins.args
     compact = _broadcasting_args(ins)
+    weak = _weak_constants(ins)
 
     def r(x: Any) -> str:
         k = next((j for j, y in enumerate(a) if y is x), -1)
-        return w.arg(x, k in compact)
+        return w.arg(x, k in compact, k in weak)
 
     if ins.into is not None or (ins.out.storage is not None and (op in UFUNCS or op is ops.matmul)):
         target = w.name[ins.into] if ins.into is not None else f"buf.{ins.out.storage}"
