@@ -53,7 +53,7 @@ class _Compiled:
         )
 
 
-NUMBER, OTHER = "number", "array-like"
+NUMBER = "number"
 
 
 def _spec(a: Any) -> Any:
@@ -68,30 +68,14 @@ def _spec(a: Any) -> Any:
     if isinstance(a, bool | int | float) and not isinstance(a, np.generic):
         return (NUMBER, type(a), a)
     array = np.asarray(a)
-    return (OTHER, array.shape, array.dtype)
+    return (array.shape, array.dtype)
 
 
-def _kind(spec: Any) -> Any:
-    return np.ndarray if len(spec) == 2 else spec[0]
-
-
-def _caller(program: Program, run: Callable[..., Any], kinds: list[Any]) -> Callable[[tuple], Any]:
-    """``call(args)``: the arguments as arrays (``.data`` of a Tensor, ``np.asarray`` of a
-    number), then the outside tensors' data, into ``run``; its results as Tensors in the
-    structure the traced function returned."""
-    namespace = {
-        "run": run,
-        "np": np,
-        "T": _wrap,
-        "A": _array,
-        "lives": [v.source for v in program.lives],
-    }
-    feed = []
-    for v, kind in zip(program.args, kinds, strict=True):
-        if kind is np.ndarray:
-            feed.append(f"A(args[{v.index}])")
-        else:
-            feed.append(f"np.asarray(args[{v.index}])")
+def _caller(program: Program, run: Callable[..., Any]) -> Callable[[tuple], Any]:
+    """``call(args)``: the arguments as arrays, then the outside tensors' data, into
+    ``run``; its results as Tensors in the structure the traced function returned."""
+    namespace = {"run": run, "T": _wrap, "A": _array, "lives": [v.source for v in program.lives]}
+    feed = [f"A(args[{v.index}])" for v in program.args]
     feed += [f"lives[{k}].data" for k in range(len(program.lives))]
     body = f"    out = run({', '.join(feed)})\n    return {_rebuild(program.structure)}\n"
     exec("def call(args):\n" + body, namespace)
@@ -112,7 +96,9 @@ def _rebuild(structure: Any) -> str:
 
 
 def _array(a: Any) -> np.ndarray:
-    return a if isinstance(a, np.ndarray) else a.data
+    if type(a) is np.ndarray:
+        return a
+    return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
 def _wrap(value: Any) -> Tensor:
@@ -149,8 +135,12 @@ class Jitted:
         return f"<mg.jit of {name}: {self.traces} trace(s)>"
 
     def _key(self, args: tuple) -> Any:
-        if not self.static_argnums:  # the common case, arrays: no call per argument
-            return tuple([(a.shape, a.dtype) if type(a) is np.ndarray else _spec(a) for a in args])
+        """The cache key: what the compiled function depends on of the arguments."""
+        if not self.static_argnums:
+            try:  # the common case, arrays and Tensors: two tuples, no call per argument
+                return (tuple([a.shape for a in args]), tuple([a.dtype for a in args]))
+            except AttributeError:  # a Python number, a list
+                pass
         key = []
         for i, a in enumerate(args):
             if i in self.static_argnums or i - len(args) in self.static_argnums:
@@ -164,7 +154,7 @@ class Jitted:
                 key.append(("static", a))
             else:
                 key.append(_spec(a))
-        return tuple(key)
+        return ("general", tuple(key))
 
     def __call__(self, *args: Any) -> Any:
         if is_tracing():  # inside another jitted function: becomes part of its trace
@@ -181,18 +171,15 @@ class Jitted:
         for n in self.static_argnums:
             if not -len(args) <= n < len(args):
                 raise ValueError(f"mg.jit: static_argnums {n} is out of range for {len(args)} args")
-        numbers = {i for i, spec in enumerate(key) if len(spec) == 3 and spec[0] == NUMBER}
+        specs = key[1] if key[0] == "general" else ()
+        numbers = {i for i, spec in enumerate(specs) if spec[0] == NUMBER}
         static = frozenset(n % len(args) for n in self.static_argnums) | numbers
         program = passes.optimize(trace.run(self.fn, args, static))
         name = getattr(self.fn, "__name__", "compiled")
         source, run = codegen.generate(program, name if name.isidentifier() else "compiled")
-        kinds = [
-            key[v.index] if isinstance(key[v.index], type) else key[v.index][0]
-            for v in program.args
-        ]
         lives = [v.source for v in program.lives]
         specs = [(v.shape, v.dtype) for v in program.lives]
-        return _Compiled(program, source, _caller(program, run, kinds), lives, specs)
+        return _Compiled(program, source, _caller(program, run), lives, specs)
 
 
 def jit(fn: Callable[..., Any], static_argnums: int | Iterable[int] = ()) -> Jitted:
