@@ -149,7 +149,7 @@ def apply(op: Op, *inputs: Any) -> Any:
     for x in inputs:
         if isinstance(x, Tensor):
             has_tensor = True
-            if x.requires_grad and op.differentiable:
+            if x.requires_grad:
                 record = True
             raw.append(x.data)
         elif type(x) is list:
@@ -158,7 +158,7 @@ def apply(op: Op, *inputs: Any) -> Any:
             raw.append(x)
     saved = None
     try:
-        if op.save is not None and record and _mode.enabled:
+        if op.save is not None and record and _mode.enabled and op.differentiable:
             data, saved = op.save(*raw)
         else:
             data = op.forward(*raw)
@@ -171,10 +171,8 @@ def apply(op: Op, *inputs: Any) -> Any:
         return data
     if type(data) is not np.ndarray:
         data = np.asarray(data)
-    if record and _mode.enabled:
-        out = Tensor._make(data, True, op, inputs, raw)
-        out._saved = saved
-        out._recorded_at = changes[0]
+    if record and _mode.enabled and op.differentiable:
+        out = Tensor._make(data, True, op, inputs, raw, saved, changes[0])
     else:
         out = Tensor._make(data, False, None, ())
     if data.base is not None:  # a view: it shares its input's version counter
@@ -388,13 +386,14 @@ def input_grads(
     result = []
     for i, p in enumerate(parents):
         if isinstance(p, Tensor) and p.requires_grad:
-            if not variadic and rules[i] is None:
+            rule = None if variadic else rules[i]
+            if rule is None and not variadic:
                 continue  # an input the op does not differentiate (where's condition)
             if check:
                 _check_saved(t, i)
             if trace is not None:
                 trace.begin_rule(_rule_note(op, i))
-            gi = rules.rule(i, g, out, vals) if variadic else rules[i](g, out, *vals)
+            gi = rules.rule(i, g, out, vals) if variadic else rule(g, out, *vals)
             if gi.shape != p.data.shape:
                 gi = ops.sum_to(gi, p.data.shape) if create_graph else sum_to_shape(gi, p.shape)
             if trace is not None:

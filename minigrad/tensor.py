@@ -99,12 +99,15 @@ class Tensor:
         op: Any,
         parents: tuple,
         values: list | None = None,
+        saved: Any = None,
+        recorded_at: int = 0,
     ) -> Tensor:
         """Fast internal constructor: no conversion or checks (ops already made ``data``).
 
         ``parents`` are the op's inputs (Tensors and constants); ``values`` the same
         inputs as the raw arrays the forward saw, which an ordinary backward hands to
-        the gradient rules.
+        the gradient rules; ``saved`` what the op's forward kept for its backward, and
+        ``recorded_at`` the in-place clock when it was recorded (autograd.changes).
         """
         t = object.__new__(cls)
         t.data = data
@@ -113,8 +116,9 @@ class Tensor:
         t._op = op
         t._parents = parents
         t._values = values
-        t._saved = None
+        t._saved = saved
         t._version = None
+        t._recorded_at = recorded_at
         return t
 
     # --- version counter: what makes in-place changes safe -------------------------------
