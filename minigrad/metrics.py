@@ -29,13 +29,15 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.tensor import Tensor
+
 Metric = Callable[[Any, Any], float]
 
 __all__ = ["Metric", "binary_accuracy", "for_loss", "multiclass_accuracy"]
 
 
 def _array(x: Any) -> np.ndarray:
-    return np.asarray(getattr(x, "data", x))
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
 
 
 def binary_accuracy(pred: Any, target: Any, threshold: float = 0.5) -> float:
@@ -84,26 +86,27 @@ def _logit_accuracy(pred: Any, target: Any) -> float:
 
 
 # the loss decides what a model's scores are, and so which accuracy applies
-_ACCURACY_FOR_LOSS: dict[str, tuple[Metric, str]] = {
-    "bce_with_logits": (_logit_accuracy, "logits: class 1 where z > 0, i.e. σ(z) > 0.5"),
-    "bce": (binary_accuracy, "probabilities: class 1 where p > 0.5"),
-    "cross_entropy": (multiclass_accuracy, "one logit per class: the argmax"),
+_ACCURACY_FOR_LOSS: dict[str, Metric] = {
+    "bce_with_logits": _logit_accuracy,  # logits: class 1 where z > 0, i.e. σ(z) > ½
+    "bce": binary_accuracy,  # probabilities: class 1 where p > ½
+    "cross_entropy": multiclass_accuracy,  # one logit per class: the argmax
 }
 
 
-def for_loss(name: str | Metric, loss: str) -> tuple[str, Metric, str]:
-    """``(name, metric, how it reads the scores)`` for a ``metrics=`` entry of fit.
+def for_loss(name: str | Metric, loss: str) -> tuple[str, Metric]:
+    """``(name, metric)`` for a ``metrics=`` entry of fit.
 
     ``"accuracy"`` depends on the loss (its name in :data:`minigrad.losses.LOSSES`); a
     callable is its own metric, named by its ``__name__``.
 
-    >>> for_loss("accuracy", "bce_with_logits")[2]
-    'logits: class 1 where z > 0, i.e. σ(z) > 0.5'
+    >>> label, metric = for_loss("accuracy", "bce_with_logits")
+    >>> metric([-0.5, 0.2], [0, 1])          # logits: the threshold is z = 0
+    1.0
     """
     if callable(name):
         inner = getattr(name, "func", None)  # a functools.partial: its function's name
         label = getattr(name, "__name__", None) or getattr(inner, "__name__", "metric")
-        return label, name, "a callable metric(pred, target)"
+        return label, name
     if name != "accuracy":
         raise ValueError(
             f"unknown metric {name!r}: metrics are 'accuracy' or callables "
@@ -116,5 +119,4 @@ def for_loss(name: str | Metric, loss: str) -> tuple[str, Metric, str]:
             f"logit per class), not {loss!r}; pass a callable instead, e.g. "
             "functools.partial(minigrad.metrics.binary_accuracy, threshold=0.0)"
         )
-    metric, how = _ACCURACY_FOR_LOSS[loss]
-    return "accuracy", metric, how
+    return "accuracy", _ACCURACY_FOR_LOSS[loss]

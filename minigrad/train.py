@@ -532,7 +532,7 @@ class _Task:
         targets, class_indices = _prepare_targets(name, y, _output_shape(model, X))
         found: dict[str, metrics.Metric] = {}
         for spec in (specs,) if isinstance(specs, str) else specs:
-            label, metric, _ = metrics.for_loss(spec, name)
+            label, metric = metrics.for_loss(spec, name)
             if label in found:
                 raise ValueError(f"metric {label!r} is listed twice")
             found[label] = metric

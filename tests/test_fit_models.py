@@ -9,6 +9,8 @@ against eager, update for update.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -208,6 +210,9 @@ def test_metric_functions_at_their_edges():
     assert binary_accuracy([[0.9], [0.2]], [1, 0]) == 1.0  # (N, 1) against (N,)
     assert multiclass_accuracy([[1.0, 1.0], [0.0, 2.0]], [0, 1]) == 1.0  # ties: the first
     assert multiclass_accuracy([[1.0, 0.0]], [[0.2, 0.8]]) == 0.0  # probabilities: argmax
+    scores = np.array([[3.0, 0.0, 1.0], [0.0, 9.0, 2.0]])
+    assert multiclass_accuracy(mg.tensor(scores), mg.tensor([0, 2])) == 0.5  # Tensors
+    assert binary_accuracy(scores[:, ::2].T, [1, 0, 0, 1]) == 0.75  # a strided view: 3 0 1 2
     with pytest.raises(ValueError, match="3 scores but 2 labels"):
         binary_accuracy([0.1, 0.2, 0.3], [0, 1])
     with pytest.raises(ValueError, match=r"need 2 class indices"):
@@ -220,9 +225,12 @@ def test_a_callable_metric_is_recorded_under_its_name():
     def error_rate(pred, target):
         return float(np.mean((np.ravel(pred) > 0) != (target > 0.5)))
 
+    logit_accuracy = functools.partial(binary_accuracy, threshold=0.0)
     history = fit(mg.nn.Linear(2, 1, seed=0), X, y, loss="bce_with_logits", lr=0.5, epochs=3,
-                  metrics=(error_rate, "accuracy"))  # fmt: skip
+                  metrics=(error_rate, "accuracy", logit_accuracy))  # fmt: skip
+    assert list(history.metrics) == ["error_rate", "accuracy", "binary_accuracy"]
     assert np.allclose(np.add(history.metrics["error_rate"], history.metrics["accuracy"]), 1)
+    assert history.metrics["binary_accuracy"] == history.metrics["accuracy"]
 
 
 # ------------------------------------------------------------------- errors
