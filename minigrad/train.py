@@ -447,7 +447,9 @@ def fit(
             read live at every call, each ``p.grad`` is set from its result, and the
             optimizer steps as in eager mode. The History equals eager's to rounding
             (about 1e-15 relative). The model's forward must be traceable: no Python
-            control flow on tensor values.
+            control flow on tensor values. A parameter the loss does not reach gets a
+            zero gradient instead of none (of the optimizers, only SGD's weight decay
+            would then move it).
 
     The model is put in training mode for the run (Dropout active) and every module's
     mode is restored at the end. A run whose loss becomes non-finite, or grows
