@@ -13,6 +13,13 @@ Every adapter has the same small interface, used by the harness:
   forward, MSE, backward, gradient step — and returns once they are done (JAX is
   blocked on); ``params()`` gives (w, b) as NumPy; ``release()`` drops the data.
 
+W7 (``problem.hidden`` set) trains the MLP d → hidden → 1 (tanh) by MSE and Adam through
+the same methods: ``reset()`` loads :func:`benchmarks.workloads.mlp_init`'s weights into
+the library's own network and makes a fresh Adam (PyTorch's defaults, ``problem.lr``);
+``run`` performs the updates (y arrives as (N,), the network outputs (N, 1)); ``params()``
+gives (W₁, b₁, W₂, b₂). Adapters that train it set ``mlp = True``; the others are skipped
+on W7.
+
 Only the body of ``run`` and ``tiny_call`` is timed. Adapters must compute the same
 float64 maths; the harness refuses to report one whose parameters disagree with the
 hand-derived reference after its timed updates.
@@ -28,6 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from benchmarks import workloads as wl
 from benchmarks.workloads import Problem, tiny_ops, tiny_reference
 
 Batches = list[np.ndarray | None]
@@ -44,6 +52,7 @@ class Adapter:
     max_elements: ClassVar[int | None] = None  # full-batch data beyond N·d this: extrapolate
     max_updates: ClassVar[int | None] = None  # cap on timed mini-batch updates per rep
     description: ClassVar[str] = ""
+    mlp: ClassVar[bool] = False  # trains W7's MLP too
 
     @classmethod
     def missing(cls) -> str | None:
@@ -129,11 +138,21 @@ class NumpyAdapter(Adapter):
     def tiny_grads(self) -> tuple[Any, Any]:
         return self.grads
 
+    mlp = True
+
     def reset(self) -> None:
+        if self.problem.hidden is not None:
+            self.net = [p.copy() for p in wl.mlp_init(self.problem.d, self.problem.hidden)]
+            self.moments = [(np.zeros_like(p), np.zeros_like(p)) for p in self.net]
+            self.t = 0
+            return
         self.w = np.zeros(self.problem.d)
         self.b = 0.0
 
     def run(self, start: int = 0, stop: int | None = None) -> None:
+        if self.problem.hidden is not None:
+            self._run_mlp(start, stop)
+            return
         X, y, lr, w, b = self.X, self.y, self.lr, self.w, self.b
         for idx in self.batches[start:stop]:
             xb, yb = (X, y) if idx is None else (X[idx], y[idx])
@@ -146,7 +165,41 @@ class NumpyAdapter(Adapter):
             b -= lr * gb
         self.w, self.b = w, b
 
-    def params(self) -> tuple[np.ndarray, float]:
+    def _run_mlp(self, start: int, stop: int | None) -> None:
+        """W7 by hand: the backward pass of tanh(x·W₁ᵀ + b₁)·W₂ᵀ + b₂ and PyTorch's Adam."""
+        X, y, lr = self.X, self.y.reshape(-1, 1), self.lr
+        beta1, beta2 = wl.ADAM_BETAS
+        for idx in self.batches[start:stop]:
+            xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+            grads = self._mlp_grads(xb, yb)
+            self.t += 1
+            step = lr / (1 - beta1**self.t)
+            root = np.sqrt(1 - beta2**self.t)
+            for p, g, (m, v) in zip(self.net, grads, self.moments, strict=True):
+                m *= beta1
+                m += (1 - beta1) * g
+                v *= beta2
+                v += (1 - beta2) * (g * g)
+                p -= step * m / (np.sqrt(v) / root + wl.ADAM_EPS)
+
+    def _mlp_grads(self, xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(∂W₁, ∂b₁, ∂W₂, ∂b₂) of one batch's MSE, derived by hand."""
+        W1, b1, W2, b2 = self.net
+        n = len(yb)
+        h = xb @ W1.T
+        h += b1
+        np.tanh(h, out=h)
+        r = h @ W2.T
+        r += b2 - yb  # forward: residuals (n, 1)
+        self.loss = float(np.vdot(r, r)) / n
+        r *= 2.0 / n  # ∂L/∂ŷ
+        g_a = r @ W2
+        g_a *= 1.0 - h * h  # through tanh: 1 − tanh²
+        return g_a.T @ xb, g_a.sum(axis=0), r.T @ h, r.sum(axis=0)
+
+    def params(self) -> tuple[Any, ...]:
+        if self.problem.hidden is not None:
+            return tuple(p.copy() for p in self.net)
         return self.w.copy(), float(self.b)
 
 
@@ -179,8 +232,22 @@ class MinigradAdapter(Adapter):
     def tiny_grads(self) -> tuple[Any, Any]:
         return self.x.grad.numpy(), self.y_tiny.grad.numpy()
 
+    mlp = True
+
+    def prepare(self, problem: Problem, X: np.ndarray, y: np.ndarray, batches: Batches) -> None:
+        # the MLP outputs (N, 1): targets of the same shape (mse refuses to broadcast)
+        super().prepare(problem, X, y if problem.hidden is None else y.reshape(-1, 1), batches)
+
     def reset(self) -> None:
-        mg = self.mg
+        mg, p = self.mg, self.problem
+        if p.hidden is not None:
+            self.model = mg.nn.Sequential(
+                mg.nn.Linear(p.d, p.hidden), mg.nn.Tanh(), mg.nn.Linear(p.hidden, 1)
+            )
+            names = [name for name, _ in self.model.named_parameters()]
+            self.model.load_state_dict(dict(zip(names, wl.mlp_init(p.d, p.hidden), strict=True)))
+            self.opt = mg.optim.Adam(self.model.parameters(), lr=self.lr)
+            return
         self.model = mg.nn.LinearRegression(self.problem.d)
         self.opt = mg.optim.SGD(self.model.parameters(), lr=self.lr)
 
@@ -193,7 +260,9 @@ class MinigradAdapter(Adapter):
             loss.backward()
             opt.step()
 
-    def params(self) -> tuple[np.ndarray, float]:
+    def params(self) -> tuple[Any, ...]:
+        if self.problem.hidden is not None:
+            return tuple(p.data.copy() for p in self.model.parameters())
         return self.model.weight.data.copy(), float(self.model.bias.data)
 
 
@@ -249,6 +318,7 @@ class MinigradJitAdapter(MinigradAdapter):
 
     name = "minigrad.jit"
     label = "minigrad (mg.jit)"
+    mlp = False  # W7 is eager minigrad's (its budget is against PyTorch's eager)
     description = "mg.jit(mg.value_and_grad(lambda w, b, X, y: mse(X @ w + b, y))) + NumPy step"
 
     @staticmethod
@@ -362,8 +432,23 @@ class TorchAdapter(Adapter):
         super().prepare(problem, t.from_numpy(X), t.from_numpy(y), batches)  # shares memory
         self.batches = [None if i is None else t.from_numpy(i) for i in batches]
 
+    mlp = True
+
     def reset(self) -> None:
-        t = self.torch
+        t, p = self.torch, self.problem
+        if p.hidden is not None:
+            self.model = t.nn.Sequential(
+                t.nn.Linear(p.d, p.hidden, dtype=t.float64),
+                t.nn.Tanh(),
+                t.nn.Linear(p.hidden, 1, dtype=t.float64),
+            )
+            with t.no_grad():
+                for param, value in zip(
+                    self.model.parameters(), wl.mlp_init(p.d, p.hidden), strict=True
+                ):
+                    param.copy_(t.from_numpy(value))
+            self.opt = t.optim.Adam(self.model.parameters(), lr=self.lr)
+            return
         self.model = t.nn.Linear(self.problem.d, 1, dtype=t.float64)
         with t.no_grad():
             self.model.weight.zero_()
@@ -380,7 +465,9 @@ class TorchAdapter(Adapter):
             loss.backward()
             opt.step()
 
-    def params(self) -> tuple[np.ndarray, float]:
+    def params(self) -> tuple[Any, ...]:
+        if self.problem.hidden is not None:
+            return tuple(p.detach().numpy().copy() for p in self.model.parameters())
         w = self.model.weight.detach().numpy()[0].copy()
         return w, float(self.model.bias.detach()[0])
 

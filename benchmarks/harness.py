@@ -40,7 +40,7 @@ class Case:
     problem: wl.Problem  # what is run (a prefix of the rows for an extrapolated library)
     full: wl.Problem  # what is reported
     batches: list
-    reference: tuple[np.ndarray, float]
+    reference: tuple  # (w, b), or the MLP's (W₁, b₁, W₂, b₂)
     scale: float  # seconds per timed update -> reported seconds per update
     notes: list[str] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -108,7 +108,7 @@ def _make_case(adapter: Adapter, problem: wl.Problem, X: np.ndarray, y: np.ndarr
         else:
             notes.append(f"{cap} update(s) per repetition instead of {len(batches)}")
         batches = batches[:cap]
-    reference = wl.reference_params(Xr, yr, run.lr, batches, key=(run.key, len(batches)))
+    reference = wl.reference(run, Xr, yr, batches, key=(run.key, len(batches)))
     case = Case(adapter, run, problem, batches, reference, scale, notes)
     case.data = (Xr, yr)  # type: ignore[attr-defined]
     return case

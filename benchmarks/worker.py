@@ -193,6 +193,17 @@ def _run_workload(
         return
     libs = adapters + (variants if workload in ("W4", "W5") else [])
     for problem, reps in zip(plan.problems, plan.repeats, strict=True):
+        if problem.hidden is not None:  # W7's MLP: only the adapters written for it
+            for a in libs:
+                if not a.mlp:
+                    log(f"    {a.name}: no MLP adapter, skipped on {workload}")
+                    out["skipped"].append(
+                        {
+                            "library": a.name,
+                            "reason": f"not run on {workload} (no adapter for its MLP)",
+                        }
+                    )
+            libs = [a for a in libs if a.mlp]
         records, memory = harness.run_training(
             problem, libs, reps, t, memory=workload == "W3" and args.memory != "none"
         )

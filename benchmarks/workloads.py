@@ -1,10 +1,15 @@
-"""The workloads W1–W6: their sizes, their data, the shared batch order and the reference.
+"""The workloads W1–W7: their sizes, their data, the shared batch order and the reference.
 
 Every library trains the same problem, y ≈ Xw + b by mean squared error and plain gradient
 descent, from w = 0, b = 0, with the same learning rate and the *same batches*: the batch
 order is generated here once per problem and handed to every adapter. The reference
 trajectory (:func:`reference_params`) is the hand-derived update in plain NumPy; an
 adapter whose parameters after its timed updates disagree with it is not reported.
+
+W7 trains a small network instead, d → 64 → 1 with tanh (``Problem.hidden``), by MSE and
+Adam, from one set of initial weights (:func:`mlp_init`, PyTorch's default rule drawn
+once) given to every library; its reference is the hand-derived backward pass and
+PyTorch's Adam update in plain NumPy (:func:`reference_mlp`).
 
 W1 is not a training problem: it is 10 elementwise ops on two tensors of shape (3,), a
 sum and a backward (:func:`tiny_ops`), checked against the hand-derived gradient
@@ -39,6 +44,8 @@ DESCRIPTIONS = {
     "W4": "mini-batch 32, d = 10, one epoch of N = 100,000 (3,125 updates): time per update",
     "W5": "SGD batch 1, d = 10, one epoch of N = 10,000 (10,000 updates): time per update",
     "W6": "full-batch update time against N = 10³ … 10⁶ (d = 10)",
+    "W7": "MLP d = 10 → 64 → 1 (tanh), mini-batch 32, Adam, one epoch of N = 10,000 (313 "
+    "updates): time per update",
 }
 ALL = tuple(DESCRIPTIONS)
 
@@ -49,6 +56,8 @@ class Problem:
 
     ``batch_size=None`` is full batch (``steps`` updates on all of X per repetition);
     otherwise one repetition is one epoch of ``ceil(n / batch_size)`` updates.
+    ``hidden=None`` is the linear model trained by gradient descent from zeros; a number
+    is the MLP d → hidden → 1 (tanh) trained by Adam from :func:`mlp_init` (W7).
     """
 
     workload: str
@@ -58,11 +67,15 @@ class Problem:
     steps: int = 1
     lr: float = LR
     seed: int = SEED
+    hidden: int | None = None
     tags: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def key(self) -> tuple:
-        return (self.workload, self.n, self.d, self.batch_size, self.steps, self.lr, self.seed)
+        return (
+            self.workload, self.n, self.d, self.batch_size, self.steps, self.lr, self.seed,
+            self.hidden,
+        )  # fmt: skip
 
     @property
     def updates(self) -> int:
@@ -72,7 +85,8 @@ class Problem:
 
     def describe(self) -> str:
         kind = "full batch" if self.batch_size is None else f"batch {self.batch_size}"
-        return f"N={self.n:,} d={self.d} {kind}, {self.updates} updates/rep"
+        model = "" if self.hidden is None else f" MLP {self.d}→{self.hidden}→1 Adam,"
+        return f"N={self.n:,} d={self.d}{model} {kind}, {self.updates} updates/rep"
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,10 @@ def plan(workload: str, quick: bool, repeats: int) -> Plan:
         )
         reps = tuple(repeats if n < 100_000 else few for n in sizes)
         return Plan("W6", problems, reps)
+    if workload == "W7":
+        n = 640 if quick else 10_000
+        mlp = Problem("W7", n, 10, 32, lr=ADAM_LR, hidden=W7_HIDDEN)
+        return Plan("W7", (mlp,), (repeats,))
     raise ValueError(f"unknown workload {workload!r}; choose from {', '.join(ALL)}")
 
 
@@ -179,14 +197,27 @@ def reference_params(
 
 def release_references() -> None:
     _REFERENCE_CACHE.clear()
+    _MLP_CACHE.clear()
 
 
-def check_params(
-    got: tuple[np.ndarray, float], want: tuple[np.ndarray, float], rtol: float = RTOL
-) -> dict[str, Any]:
-    """Compare parameters with the reference: {ok, max_abs_diff, rel_diff, rtol}."""
-    g = np.append(np.asarray(got[0], dtype=np.float64).ravel(), float(got[1]))
-    r = np.append(np.asarray(want[0], dtype=np.float64).ravel(), float(want[1]))
+def reference(
+    problem: Problem, X: np.ndarray, y: np.ndarray, batches: list[np.ndarray | None], key: tuple
+) -> tuple[Any, ...]:
+    """The reference parameters after ``batches``: (w, b), or the MLP's four arrays."""
+    if problem.hidden is None:
+        return reference_params(X, y, problem.lr, batches, key)
+    init = mlp_init(problem.d, problem.hidden, problem.seed)
+    return reference_mlp(X, y, problem.lr, batches, init, key)
+
+
+def _flat(params: Any) -> np.ndarray:
+    return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in params])
+
+
+def check_params(got: Any, want: Any, rtol: float = RTOL) -> dict[str, Any]:
+    """Compare parameters (a sequence of arrays and numbers, e.g. (w, b)) with the
+    reference's, flattened in order: {ok, max_abs_diff, rel_diff, rtol}."""
+    g, r = _flat(got), _flat(want)
     if g.shape != r.shape:
         return {"ok": False, "reason": f"parameter shapes {g.shape} vs {r.shape}"}
     diff = float(np.max(np.abs(g - r)))
@@ -194,6 +225,75 @@ def check_params(
     rel = diff / scale if scale > 0 else diff
     ok = bool(np.all(np.isfinite(g))) and rel <= rtol
     return {"ok": ok, "max_abs_diff": diff, "rel_diff": rel, "rtol": rtol}
+
+
+# --------------------------------------------------------------------------------- W7
+
+W7_HIDDEN = 64
+ADAM_LR = 1e-3
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+"""W7's Adam: PyTorch's (and minigrad's) defaults."""
+
+
+def mlp_init(d: int, hidden: int, seed: int = SEED) -> tuple[np.ndarray, ...]:
+    """(W₁, b₁, W₂, b₂) of the MLP d → hidden → 1, in PyTorch's layout and by its default
+    rule (weight and bias ~ U(−1/√in, 1/√in)), drawn once from ``seed``: every library
+    starts from these values."""
+    rng = np.random.default_rng([seed, d, hidden])
+    shapes = [((hidden, d), d), ((hidden,), d), ((1, hidden), hidden), ((1,), hidden)]
+    return tuple(rng.uniform(-(fan_in**-0.5), fan_in**-0.5, shape) for shape, fan_in in shapes)
+
+
+def mlp_loss_and_grads(
+    params: tuple[np.ndarray, ...], xb: np.ndarray, yb: np.ndarray
+) -> tuple[float, list[np.ndarray]]:
+    """MSE of ŷ = tanh(x·W₁ᵀ + b₁)·W₂ᵀ + b₂ against yb (n, 1), and its gradient, by hand:
+
+    r = ŷ − y, ∂L/∂ŷ = 2r/n; ∂W₂ = ∂ŷᵀ·h, ∂b₂ = Σ∂ŷ; ∂h = ∂ŷ·W₂; ∂a = ∂h·(1 − h²)
+    (tanh′ = 1 − tanh²); ∂W₁ = ∂aᵀ·x, ∂b₁ = Σ∂a.
+    """
+    W1, b1, W2, b2 = params
+    h = np.tanh(xb @ W1.T + b1)
+    r = h @ W2.T + b2 - yb
+    n = len(yb)
+    g_out = (2.0 / n) * r
+    g_a = (g_out @ W2) * (1.0 - h * h)
+    grads = [g_a.T @ xb, g_a.sum(axis=0), g_out.T @ h, g_out.sum(axis=0)]
+    return float(np.sum(r * r)) / n, grads
+
+
+_MLP_CACHE: dict[tuple, tuple[np.ndarray, ...]] = {}
+
+
+def reference_mlp(
+    X: np.ndarray,
+    y: np.ndarray,
+    lr: float,
+    batches: list[np.ndarray | None],
+    init: tuple[np.ndarray, ...],
+    key: tuple,
+) -> tuple[np.ndarray, ...]:
+    """The MLP's parameters after Adam over ``batches`` from ``init``, written plainly:
+
+    m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², p ← p − lr·(m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε).
+    """
+    if key not in _MLP_CACHE:
+        params = [p.copy() for p in init]
+        m = [np.zeros_like(p) for p in params]
+        v = [np.zeros_like(p) for p in params]
+        beta1, beta2 = ADAM_BETAS
+        y2 = y.reshape(-1, 1)
+        for t, idx in enumerate(batches, start=1):
+            xb, yb = (X, y2) if idx is None else (X[idx], y2[idx])
+            _, grads = mlp_loss_and_grads(tuple(params), xb, yb)
+            for k, g in enumerate(grads):
+                m[k] = beta1 * m[k] + (1 - beta1) * g
+                v[k] = beta2 * v[k] + (1 - beta2) * g * g
+                m_hat, v_hat = m[k] / (1 - beta1**t), v[k] / (1 - beta2**t)
+                params[k] = params[k] - lr * m_hat / (np.sqrt(v_hat) + ADAM_EPS)
+        _MLP_CACHE[key] = tuple(params)
+    return _MLP_CACHE[key]
 
 
 # --------------------------------------------------------------------------------- W1

@@ -18,5 +18,7 @@ DEMOS: dict[str, str] = {
     "newton": "one Newton step from the Hessian vs hundreds of gradient-descent steps",
     "graph": "the computation graph of the notes' model and its backward pass, step by step",
     "jit": "mg.jit writes the model's gradient as NumPy code; eager vs compiled vs by hand",
+    "logistic_regression": "the next step: σ(w·x + b), log loss, a decision boundary, thresholds",
+    "mlp": "a small MLP fits a curve no line can; from zero init it cannot (symmetry)",
 }
 """Name → one-line description, in the order of the notes."""

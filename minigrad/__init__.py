@@ -29,8 +29,8 @@ from minigrad.functional import grad, hessian, jacobian, value_and_grad
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.random import initial_seed, manual_seed
 from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
-from minigrad import data, formulas, graph, losses, nn, optim
-from minigrad.train import History, fit
+from minigrad import data, formulas, graph, losses, metrics, nn, optim
+from minigrad.train import History, evaluate, fit
 from minigrad.jit import jit
 
 __version__ = "0.1.0"
@@ -59,6 +59,7 @@ __all__ = [
     "data",
     "einsum",
     "enable_grad",
+    "evaluate",
     "eye",
     "fit",
     "flatten",
@@ -80,6 +81,7 @@ __all__ = [
     "losses",
     "manual_seed",
     "maximum",
+    "metrics",
     "minimum",
     "nn",
     "no_grad",

@@ -1,8 +1,9 @@
 """Smoke test of the benchmark harness: ``python -m benchmarks --quick`` on minigrad and NumPy.
 
 One quick run (a few seconds) also carries a deliberately wrong adapter — a gradient
-with 1/N where 2/N belongs — which the trajectory check must refuse on every workload.
-No time is compared here: timings belong to the benchmark, not to the test suite.
+with 1/N where 2/N belongs, and on W7 a backward pass that forgets tanh's derivative —
+which the trajectory check must refuse on every workload. No time is compared here:
+timings belong to the benchmark, not to the test suite.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from benchmarks import workloads as wl  # noqa: E402
 
 WRONG_ADAPTER = textwrap.dedent(
     '''
+    import numpy as np
+
     from benchmarks.adapters import NumpyAdapter
 
 
@@ -39,7 +42,16 @@ WRONG_ADAPTER = textwrap.dedent(
             gx, gy = super().tiny_grads()
             return gx * 1.01, gy
 
+        def _mlp_grads(self, xb, yb):  # W7: the factor 1 − h² of tanh′ forgotten
+            W1, b1, W2, b2 = self.net
+            h = np.tanh(xb @ W1.T + b1)
+            g_out = (2.0 / len(yb)) * (h @ W2.T + b2 - yb)
+            g_a = g_out @ W2
+            return g_a.T @ xb, g_a.sum(axis=0), g_out.T @ h, g_out.sum(axis=0)
+
         def run(self, start=0, stop=None):
+            if self.problem.hidden is not None:
+                return super().run(start, stop)
             X, y, lr = self.X, self.y, self.lr
             for idx in self.batches[start:stop]:
                 xb, yb = (X, y) if idx is None else (X[idx], y[idx])
@@ -77,7 +89,8 @@ def test_quick_run_writes_json_and_markdown(quick_run: tuple[dict, str, Path]) -
     assert results["runs"][0]["threads"] == 1
     for workload in wl.ALL:
         assert f"## {workload}" in md
-        for library in ("minigrad", "minigrad.jit", "numpy"):
+        jit = ("minigrad.jit",) if workload != "W7" else ()  # W7 is eager minigrad's
+        for library in ("minigrad", *jit, "numpy"):
             recs = [
                 r
                 for r in results["records"]
@@ -222,3 +235,72 @@ def test_w2_parts_adapters_follow_the_hand_derived_trajectory(
         adapter.run(2)  # continues from the same parameters
         check = wl.check_params(adapter.params(), want)
         assert check["ok"], (cls.name, check)
+
+
+# ------------------------------------------------------------------------------- W7
+
+
+def test_w7_hand_gradient_matches_finite_differences() -> None:
+    rng = np.random.default_rng(3)
+    params = wl.mlp_init(4, 5, seed=1)
+    xb, yb = rng.standard_normal((6, 4)), rng.standard_normal((6, 1))
+    _, grads = wl.mlp_loss_and_grads(params, xb, yb)
+    eps = 1e-6
+    for k, p in enumerate(params):
+        for index in np.ndindex(p.shape):
+            moved = []
+            for sign in (1, -1):
+                shifted = [q.copy() for q in params]
+                shifted[k][index] += sign * eps
+                moved.append(wl.mlp_loss_and_grads(tuple(shifted), xb, yb)[0])
+            numeric = (moved[0] - moved[1]) / (2 * eps)
+            assert grads[k][index] == pytest.approx(numeric, rel=1e-6, abs=1e-9), (k, index)
+
+
+def test_w7_reference_is_pytorchs_adam_from_the_same_weights() -> None:
+    torch = pytest.importorskip("torch")
+    problem = wl.Problem("W7", 50, 3, 8, lr=wl.ADAM_LR, hidden=6)
+    X, y = wl.make_data(problem.n, problem.d)
+    batches = wl.batch_order(problem)
+    init = wl.mlp_init(problem.d, problem.hidden)
+    want = wl.reference_mlp(X, y, problem.lr, batches, init, ("test", *problem.key))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(3, 6, dtype=torch.float64),
+        torch.nn.Tanh(),
+        torch.nn.Linear(6, 1, dtype=torch.float64),
+    )
+    with torch.no_grad():
+        for p, value in zip(net.parameters(), init, strict=True):
+            p.copy_(torch.from_numpy(value))
+    opt = torch.optim.Adam(net.parameters(), lr=problem.lr)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y).reshape(-1, 1)
+    for idx in batches:
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(net(Xt[idx]), yt[idx]).backward()
+        opt.step()
+    got = [p.detach().numpy() for p in net.parameters()]
+    assert wl.check_params(got, want, rtol=1e-12)["ok"]
+    assert not wl.check_params(init, want)["ok"]  # the updates moved the weights
+
+
+@pytest.mark.parametrize("name", ["numpy", "minigrad", "torch"])
+def test_w7_adapters_follow_the_reference(name: str) -> None:
+    from benchmarks.adapters import ADAPTERS
+
+    cls = ADAPTERS[name]
+    if cls.missing():
+        pytest.skip(cls.missing())
+    assert cls.mlp
+    problem = wl.Problem("W7", 70, 4, 16, lr=0.01, hidden=5)
+    X, y = wl.make_data(problem.n, problem.d)
+    batches = wl.batch_order(problem)
+    want = wl.reference(problem, X, y, batches, ("adapters", *problem.key))
+    adapter = cls(threads=1)
+    adapter.prepare(problem, X, y, batches)
+    adapter.reset()
+    adapter.run(0, 2)
+    adapter.run(2)  # continues: the optimizer keeps its state between calls
+    check = wl.check_params(adapter.params(), want, rtol=1e-10)
+    assert check["ok"], check
+    adapter.reset()  # back to the shared initial weights
+    assert wl.check_params(adapter.params(), wl.mlp_init(4, 5), rtol=0)["ok"]

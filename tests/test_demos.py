@@ -130,3 +130,59 @@ def test_batch_sizes_title_is_true_all_three_get_there(quick_run) -> None:
         line = next(line for line in out.splitlines() if line.strip().startswith(label))
         last_epoch_loss = float(line[len(label) + line.index(label) :].split()[2])
         assert last_epoch_loss < 1.1 * floor, (label, last_epoch_loss, floor)
+
+
+def test_logistic_regression_demo_headlines_are_the_optimum_and_its_counts(quick_run) -> None:
+    """The learned line is the log loss's minimum (Newton's method on the hand gradient
+    and Hessian, here on the raw features), autograd agrees with the hand formula, and
+    every row of the threshold table adds up."""
+    _, out = quick_run("logistic_regression")
+    from minigrad.demos.logistic_regression import efficient_cars
+
+    assert float(out.split("hand formula Xᵀ(σ(z) − y)/N|:")[1].split()[0]) < 1e-12
+    X, y = efficient_cars()
+    train = np.random.default_rng(0).permutation(len(y))[: int(0.8 * len(y))]
+    X1 = np.column_stack([X[train], np.ones(len(train))])
+    theta = np.zeros(3)
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-X1 @ theta))
+        gradient = X1.T @ (p - y[train]) / len(train)
+        theta -= np.linalg.solve(X1.T @ (X1 * (p * (1 - p))[:, None]) / len(train), gradient)
+    learned = out.split("learned: z = ")[1].split("\n")[0].replace("−", "-").replace(" ", "")
+    w1, rest = learned.split("·weight(1000lbs)")
+    w2, b = rest.split("·horsepower")
+    np.testing.assert_allclose([float(w1), float(w2), float(b)], theta, rtol=2e-3)
+    rows = [line.split() for line in out.split("accuracy\n")[-1].splitlines()[1:10]]
+    assert [float(r[0]) for r in rows] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    for _, tp, fp, fn, tn, precision, recall, accuracy in (map(float, r) for r in rows):
+        assert tp + fp + fn + tn == len(y) - len(train)
+        assert precision == pytest.approx(tp / (tp + fp), rel=1e-5)
+        assert recall == pytest.approx(tp / (tp + fn), rel=1e-5)
+        assert accuracy == pytest.approx((tp + tn) / (len(y) - len(train)), rel=1e-5)
+    recalls = [float(r[6]) for r in rows]
+    assert recalls == sorted(recalls, reverse=True)  # a higher threshold flags fewer cars
+    half = next(r for r in rows if r[0] == "0.5")
+    assert f"{float(half[7]):.1%} on the held-out ones" in out
+
+
+def test_mlp_demo_fits_and_the_equal_starts_cannot(quick_run) -> None:
+    """Zero init ends exactly at y's variance (it predicts the mean), equal starts keep
+    one distinct hidden unit, PyTorch's init fits far below the best line."""
+    _, out = quick_run("mlp")
+    from minigrad.demos.mlp import curve
+
+    x, y = curve()
+    rows = {
+        line.rsplit(None, 3)[0].strip(): [float(v) for v in line.rsplit(None, 3)[1:]]
+        for line in out.splitlines()
+        if line.strip().startswith(("random", "zeros", "all 0.5"))
+    }
+    assert rows["zeros"][0] == pytest.approx(np.var(y), rel=1e-5)  # printed to 6 digits
+    assert rows["zeros"][2] == rows["all 0.5"][2] == 1
+    assert rows["random (Linear's default)"][2] == 16
+    X1 = np.column_stack([x, np.ones(len(x))])
+    line_mse = np.mean((X1 @ np.linalg.lstsq(X1, y, rcond=None)[0] - y) ** 2)
+    assert rows["random (Linear's default)"][0] < 0.01 * line_mse
+    bias_line = out.split("only the output bias moves: ∂L/∂b₂ = ")[1].split("\n")[0]
+    autograd, hand = float(bias_line.split(",")[0]), float(bias_line.split("= ")[-1])
+    assert autograd == pytest.approx(-2 * np.mean(y), abs=5e-7) == hand  # 6 decimals

@@ -501,8 +501,10 @@ def test_mismatched_rows_and_bad_shapes():
     X, y = problem(n=10, d=3)
     with pytest.raises(mg.ShapeError, match=r"X has 10 rows but y has 9"):
         fit(LinearRegression(3), X, y[:9])
-    with pytest.raises(mg.ShapeError, match=r"y \(10, 2\)"):
-        fit(LinearRegression(3), X, np.ones((10, 2)))
+    with pytest.raises(mg.ShapeError, match=r"outputs 1 value per example .* y has 2 per example"):
+        fit(LinearRegression(3), X, np.ones((10, 2)))  # two targets, one output
+    with pytest.raises(mg.ShapeError, match=r"y \(10, 2, 1\)"):
+        fit(LinearRegression(3), X, np.ones((10, 2, 1)))
 
 
 @pytest.mark.parametrize("X, y", [(np.empty((0, 2)), np.empty(0)), ([], [])])
