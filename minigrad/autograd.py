@@ -175,7 +175,7 @@ def apply(op: Op, *inputs: Any) -> Any:
         out = Tensor._make(data, True, op, inputs, raw, saved, changes[0])
     else:
         out = Tensor._make(data, False, None, ())
-    if data.base is not None:  # a view: it shares its input's version counter
+    if op.view:  # the result may be a view: it shares its input's version counter
         _share_counter_with_source(out, inputs)
     if tracing is not None and tracing.thread == threading.get_ident():
         tracing.record(op, inputs, out)
@@ -252,7 +252,9 @@ class Op:
     :func:`graph.explain`), where they recompute from the inputs.
 
     An op whose rules are all ``None`` has no gradient (a comparison, a cast to bool): it
-    never records a graph node, and its result never requires grad.
+    never records a graph node, and its result never requires grad. An op whose result
+    may share memory with an input (reshape, transpose, indexing) says ``view=True``: the
+    result then shares that input's version counter.
 
     Calling an Op applies it: ``mul(a, b)`` is ``apply(mul, a, b)``.
     """
@@ -265,6 +267,7 @@ class Op:
         "release",
         "save",
         "saves",
+        "view",
         "vjps",
     )
 
@@ -277,6 +280,7 @@ class Op:
         save: Callable[..., tuple[Any, Any]] | None = None,
         release: Callable[[Any], None] | None = None,
         saves: Sequence[Sequence[int]] | None = None,
+        view: bool = False,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -286,6 +290,7 @@ class Op:
         self.release = release
         self.saves = None if saves is None else tuple(tuple(s) for s in saves)
         self.differentiable = isinstance(vjps, EveryInput) or any(r is not None for r in vjps)
+        self.view = view
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -421,7 +426,7 @@ def backprop(
     returned, keyed by tensor, and nothing is stored on leaves; otherwise every leaf
     that requires grad accumulates its gradient into ``.grad``, as in PyTorch.
     """
-    trace = tracing if is_tracing() else None
+    trace = tracing if tracing is not None and is_tracing() else None
     if trace is not None and not create_graph:  # a trace records every backward pass
         create_graph, gradient = True, _as_tensor(gradient)
     stop = set(targets) if targets is not None else ()

@@ -63,7 +63,7 @@ isfinite = _no_gradient("isfinite", np.isfinite, 1)
 sign = _no_gradient("sign", np.sign, 1)
 """Elementwise sign (−1, 0 or 1); not differentiable (its derivative is 0 where it has one)."""
 _convert = _no_gradient("convert", lambda x, dtype: x.astype(dtype), 2)
-_stop_gradient = _no_gradient("detach", lambda x: x, 1)
+_stop_gradient = Op("detach", lambda x: x, (None,), ("no gradient",), saves=(), view=True)
 
 
 def compare(ufunc: np.ufunc, a: Any, b: Any) -> Any:
@@ -607,6 +607,7 @@ reshape = Op(
     (lambda g, out, x, shape: reshape(g, x.shape), None),
     ("the gradient is reshaped back",),
     saves=((), ()),
+    view=True,
 )
 
 
@@ -620,6 +621,7 @@ transpose = Op(
     (lambda g, out, x, axes: transpose(g, _inverse_axes(axes, x.ndim)), None),
     ("the gradient is transposed back",),
     saves=((), ()),
+    view=True,
 )
 
 
@@ -715,6 +717,7 @@ broadcast_to = Op(
     (lambda g, out, x, shape: sum_to(g, x.shape), None),
     ("the gradient is summed over the broadcast axes",),
     saves=((), ()),
+    view=True,
 )
 sum_to = Op(
     "sum_to",
@@ -782,6 +785,7 @@ _getitem = Op(
     (lambda g, out, x, index: scatter_add(g, index, x.shape), None),
     ("1 at each selected position (repeats add up)",),
     saves=((), ()),
+    view=True,
 )
 
 

@@ -55,9 +55,6 @@ UFUNCS = {
 }  # fmt: skip
 """Elementwise ops that are one NumPy ufunc, so they can write into a buffer (``out=``)."""
 
-VIEWS = {ops.reshape, ops.transpose, ops.broadcast_to, ops._getitem, ops._stop_gradient}
-"""Ops whose result may share memory with their first input."""
-
 Pass = Callable[[Program], Program]
 
 
@@ -398,7 +395,7 @@ def plan_buffers(program: Program) -> Program:
     owner: dict[Value, Value] = {}  # a view -> the value whose memory it shares
     for ins in program.instrs:
         base = ins.args[0] if ins.args and isinstance(ins.args[0], Value) else None
-        if ins.op in VIEWS and base is not None:
+        if ins.op.view and base is not None:  # the result may share base's memory
             owner[ins.out] = owner.get(base, base)
     last_use: dict[Value, int] = {}
     for k, ins in enumerate(program.instrs):
