@@ -424,3 +424,9 @@ def test_gradgradcheck_of_a_function_that_ignores_an_input():
     y = mg.tensor([2.0], requires_grad=True)
     assert mg.gradgradcheck(lambda x, y: x * x, x, y)
     assert mg.gradgradcheck(lambda x, y: x * x, x, y, fast_mode=True)
+
+
+def test_a_function_without_outputs_has_nothing_to_check():
+    x = mg.tensor([0.5], requires_grad=True)
+    assert mg.gradcheck(lambda t: (), x)
+    assert mg.gradgradcheck(lambda t: (), x)
