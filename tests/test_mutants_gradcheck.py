@@ -437,3 +437,12 @@ def test_a_function_without_outputs_has_nothing_to_check():
     x = mg.tensor([0.5], requires_grad=True)
     assert mg.gradcheck(lambda t: (), x)
     assert mg.gradgradcheck(lambda t: (), x)
+
+
+@pytest.mark.parametrize("check", [mg.gradcheck, mg.gradgradcheck])
+def test_nothing_to_check_says_so_and_how_to_fix_it(check):
+    with pytest.raises(ValueError) as info:
+        check(lambda t: t * 2, mg.tensor([1.0]), np.ones(2))
+    msg = str(info.value)
+    assert msg.startswith("gradcheck: no input has requires_grad=True, so there is nothing")
+    assert msg.endswith("; pass e.g. mg.tensor(x, requires_grad=True)")
