@@ -102,3 +102,35 @@ def test_grad_needs_a_scalar_output():
     with pytest.raises(ValueError, match=r"scalar output, got shape \(2,\)"):
         mg.grad(lambda t: t * 2)(mg.tensor([1.0, 2.0]))
     assert mg.grad(lambda t: (t * 2).reshape(1, 1))(mg.tensor([1.0])).item() == 2.0
+
+
+def test_jacobian_of_a_tuple_with_a_constant_array():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)  # requires grad: the composing path
+    jt, jc = mg.jacobian(lambda t: (t * 2, np.ones(3)))(x)
+    np.testing.assert_array_equal(jt.numpy(), 2 * np.eye(2))
+    np.testing.assert_array_equal(jc.numpy(), np.zeros((3, 2)))
+
+
+def test_jacobian_of_a_tuple_composes_with_an_outer_gradient():
+    # J of t ↦ (t², ) is diag(2t); Σ J = Σ 2tᵢ, whose gradient is 2 everywhere
+    x = mg.tensor([1.0, -3.0], requires_grad=True)
+    (j,) = mg.jacobian(lambda t: (t * t,))(x)
+    assert j.requires_grad
+    j.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_jacobian_of_a_matrix_output():
+    # f(x) = x ⊗ c: ∂fᵢⱼ/∂xₖ = δᵢₖ·cⱼ, shape f.shape + x.shape = (2, 3, 2)
+    c = np.array([1.0, 2.0, 3.0])
+    j = mg.jacobian(lambda t: t.reshape(2, 1) * c)(mg.tensor([5.0, 7.0]))
+    expected = np.einsum("ik,j->ijk", np.eye(2), c)
+    np.testing.assert_array_equal(j.numpy(), expected)
+
+
+def test_value_and_grad_refuses_non_scalar_and_tuple_outputs():
+    with pytest.raises(ValueError) as info:
+        mg.value_and_grad(lambda t: t * 2)(mg.tensor([1.0, 2.0]))
+    assert str(info.value).endswith("; use jacobian() for vector outputs")
+    with pytest.raises(TypeError, match="cannot make a Tensor from tuple"):
+        mg.value_and_grad(lambda t: ((t * t).sum(), t))(mg.tensor([1.0, 2.0]))

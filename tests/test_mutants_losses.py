@@ -81,3 +81,40 @@ def test_unrecorded_mse_allocates_nothing_of_the_batch_size():
         tracemalloc.stop()
     assert peak < n * 8 / 4  # blocks of CHUNK elements, never an N-sized residual
     np.testing.assert_allclose(loss.item(), np.mean((pred.numpy() - target) ** 2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["l1_loss", "mae", "l2_loss", "mse", "rmse", "huber"])
+def test_a_shape_error_starts_with_the_loss_name(name):
+    with pytest.raises(mg.ShapeError) as info:
+        getattr(mg.losses, name)(np.zeros(2), np.zeros(3))
+    assert str(info.value).startswith(f"{name}: predictions have shape (2,) but targets have")
+
+
+def test_a_second_backward_recomputes_the_scaled_mse_gradient():
+    # the saved 2r/N is used once; the second backward recomputes (pred − target)·2g/N
+    pred = mg.tensor(PRED, requires_grad=True)
+    loss = mg.losses.mse(pred, TARGET) * 2.0
+    loss.backward()
+    loss.backward()
+    np.testing.assert_allclose(pred.grad.numpy(), 2 * (2.0 * 2 * R / 3))
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+@pytest.mark.parametrize("n", [6, 3 * mg.losses.CHUNK + 1])
+@pytest.mark.parametrize(("pred_dtype", "target_dtype"), [("f4", "f8"), ("f8", "f4"), ("f4", "f4")])
+def test_mse_has_the_dtype_and_value_of_the_plain_formula(recorded, n, pred_dtype, target_dtype):
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(pred_dtype)
+    t = rng.standard_normal(n).astype(target_dtype)
+    r = a - t  # NumPy's promotion: what (pred − target)² would have
+    pred = mg.tensor(a, requires_grad=recorded)
+    loss = mg.losses.mse(pred, t)
+    assert loss.dtype == r.dtype
+    np.testing.assert_allclose(loss.item(), np.mean(r.astype(np.float64) ** 2), rtol=1e-5)
+
+
+def test_unrecorded_mse_of_matrices():
+    a, t = PRED.reshape(3, 1) * np.ones((3, 2)), np.ones((3, 2))
+    with mg.no_grad():
+        loss = mg.losses.mse(mg.tensor(a), t)
+    assert loss.item() == pytest.approx(np.mean((a - t) ** 2))
