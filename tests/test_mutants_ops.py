@@ -172,11 +172,12 @@ def test_broadcast_view_of_a_non_contiguous_array():
     np.testing.assert_array_equal(got, np.broadcast_to(x, (4, 3, 2)))
 
 
-def test_broadcast_view_refuses_what_numpy_refuses():
-    with pytest.raises(ValueError):
-        ops.broadcast_to(np.zeros(3), (2, 4))  # 3 against 4
-    with pytest.raises(ValueError):
-        ops.broadcast_to(np.zeros((2, 3)), (3,))  # fewer dimensions than the input
+@pytest.mark.parametrize(
+    ("shape", "target"), [((3,), (2, 4)), ((2,), (4,)), ((2, 3), (3,)), ((2, 3), (4, 3))]
+)
+def test_broadcast_view_refuses_what_numpy_refuses(shape, target):
+    with pytest.raises(mg.ShapeError, match="broadcast_to: incompatible shapes"):
+        ops.broadcast_to(np.zeros(shape), target)
 
 
 def test_broadcast_view_is_read_only_and_shares_memory():
@@ -258,3 +259,115 @@ def test_einsum_implicit_output_is_the_letters_seen_once_in_order():
     ga, gb = grad_of(lambda a, b: mg.einsum("ij,jk", a, b), a, b)
     np.testing.assert_allclose(ga, np.ones((2, 4)) @ b.T)
     np.testing.assert_allclose(gb, a.T @ np.ones((2, 4)))
+
+
+def central_diff(f, x, eps=1e-6):
+    """∂f/∂x of a scalar NumPy function by central differences (independent of minigrad)."""
+    x = np.array(x, dtype=np.float64)
+    out = np.zeros_like(x)
+    for k in range(x.size):
+        plus, minus = x.copy(), x.copy()
+        plus.flat[k] += eps
+        minus.flat[k] -= eps
+        out.flat[k] = (f(plus) - f(minus)) / (2 * eps)
+    return out
+
+
+def check_against_numpy(mg_fn, np_fn, *arrays, atol=1e-6):
+    """mg_fn's value equals np_fn's, and its gradients the central differences of np_fn."""
+    out = mg_fn(*[mg.tensor(a) for a in arrays])
+    expected = np_fn(*arrays)
+    assert out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    weights = np.random.default_rng(5).standard_normal(np.shape(expected))
+    grads = grad_of(mg_fn, *arrays, upstream=weights)
+    for i, a in enumerate(arrays):
+
+        def scalar(v, i=i):
+            args = list(arrays)
+            args[i] = v
+            return np.sum(np_fn(*args) * weights)
+
+        np.testing.assert_allclose(grads[i], central_diff(scalar, a), atol=atol)
+
+
+R3 = np.random.default_rng(2)
+
+
+@pytest.mark.parametrize(
+    ("spec", "shapes"),
+    [
+        ("ij,jk->i", [(2, 3), (3, 4)]),  # k is summed in the second operand only
+        ("ij->", [(2, 3)]),
+        ("ij,j", [(2, 3), (3,)]),
+        ("i,i->", [(3,)] * 2),
+        ("ijk,kj->ik", [(2, 3, 4), (4, 3)]),
+        ("ab,bc,cd->ad", [(2, 3), (3, 4), (4, 2)]),
+    ],
+)
+def test_einsum_gradients_match_finite_differences(spec, shapes):
+    arrays = [R3.standard_normal(s) for s in shapes]
+    check_against_numpy(lambda *xs: mg.einsum(spec, *xs), lambda *xs: np.einsum(spec, *xs), *arrays)
+
+
+@pytest.mark.parametrize("axis", [-2, -1, 0, 1])
+def test_concatenate_along_any_axis_routes_each_slice_back(axis):
+    a, b = R3.standard_normal((2, 3)), R3.standard_normal((2, 3))
+    check_against_numpy(
+        lambda a, b: mg.concatenate([a, b], axis=axis),
+        lambda a, b: np.concatenate([a, b], axis=axis),
+        a,
+        b,
+    )
+
+
+@pytest.mark.parametrize(
+    ("axis", "keepdims"), [(None, False), (1, False), (1, True), ((0, 2), True), (2, False)]
+)
+def test_prod_matches_numpy(axis, keepdims):
+    x = R3.uniform(0.5, 1.5, (3, 5, 3))  # odd lengths: the tree pads with ones
+    check_against_numpy(
+        lambda t: ops.prod(t, axis, keepdims), lambda t: np.prod(t, axis, keepdims=keepdims), x
+    )
+
+
+def test_prod_keeps_float32():
+    got = ops.prod(mg.tensor(np.array([1.5, 2.0, 3.0], dtype=np.float32)))
+    assert got.dtype == np.float32 and got.item() == 9.0
+
+
+def test_var_with_no_degrees_of_freedom_left_is_infinite_as_in_numpy():
+    x = np.array([1.0, 2.0, 4.0])
+    with np.errstate(divide="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.var(x, ddof=3)
+    with np.errstate(divide="ignore"):
+        assert ops.var(mg.tensor(x), ddof=3).item() == expected == np.inf
+
+
+@pytest.mark.parametrize("fn", [ops.var, ops.std])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_var_and_std_over_axes_of_a_square_matrix(fn, axis):
+    x = R3.standard_normal((3, 3))
+    ref = {ops.var: np.var, ops.std: np.std}[fn]
+    check_against_numpy(lambda t: fn(t, axis, 1), lambda t: ref(t, axis, ddof=1), x)
+
+
+def test_max_over_a_non_empty_axis_of_an_empty_tensor_is_empty():
+    got = mg.tensor(np.zeros((0, 3))).max(axis=1)
+    assert got.shape == (0,)
+    with pytest.raises(ValueError, match=r"max over an empty axis \(shape \(0, 3\), axis 0\)"):
+        mg.tensor(np.zeros((0, 3))).max(axis=0)
+    assert mg.tensor(np.ones((1, 3))).max().item() == 1.0
+
+
+def test_axis_ranges():
+    v = mg.tensor([1.0, 2.0])
+    assert v.sum(axis=-1).item() == 3.0
+    with pytest.raises(mg.ShapeError, match="axis 1 is out of range for a tensor with 1 dim"):
+        v.sum(axis=1)
+    with pytest.raises(mg.ShapeError, match="axis -2 is out of range"):
+        v.sum(axis=-2)
+    s = mg.tensor(2.0)
+    assert s.sum(axis=-1).item() == s.sum(axis=0).item() == 2.0  # as in PyTorch
+    with pytest.raises(mg.ShapeError, match="axis 1 is out of range for a tensor with 0 dim"):
+        s.sum(axis=1)
