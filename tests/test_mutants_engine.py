@@ -79,6 +79,17 @@ def test_every_result_holds_an_ndarray_even_when_numpy_returns_a_scalar():
         assert type(t.data) is np.ndarray, type(t.data)
 
 
+def test_a_view_of_a_constant_input_shares_no_counter():
+    # an op whose result is a view of its first input, a plain array (not a tensor)
+    table = np.arange(6.0).reshape(2, 3)
+    lookup = Op("lookup", lambda table, x: table[1], (None, lambda g, out, table, x: 0 * x))
+    x = mg.tensor([1.0], requires_grad=True)
+    out = lookup(table, x)
+    assert out.data.base is not None  # a view of table
+    np.testing.assert_array_equal(out.numpy(), [3.0, 4.0, 5.0])
+    assert out.version == 0 and x.version == 0
+
+
 def test_plain_arrays_in_give_a_plain_array_out():
     got = ops.mul(np.array([1.0, 2.0]), 3.0)
     assert type(got) is np.ndarray
@@ -190,6 +201,10 @@ def test_the_report_names_what_was_saved_and_the_version():
     msg = str(info.value)
     assert "exp saved its output, a tensor of shape (2,)" in msg
     assert "now at version 2" in msg
+    assert msg.endswith(  # and what to do about it
+        "Compute the graph again after changing it (e.g. the loss after optimizer.step()), "
+        "or change a copy (mg.tensor(x) copies)."
+    )
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     b = mg.tensor([3.0, 4.0], requires_grad=True)
     loss = (w * b).sum()
