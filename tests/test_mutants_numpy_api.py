@@ -13,23 +13,12 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from tests.test_trust import central_diff
 
 DROPS = "would silently drop its gradient"
 RNG = np.random.default_rng(11)
 M = RNG.uniform(-2, 2, (3, 4))
 V = RNG.uniform(-2, 2, 4)
-
-
-def central_diff(f, x, eps=1e-6):
-    """∂f/∂x of a scalar NumPy function by central differences (independent of minigrad)."""
-    x = np.array(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    for k in range(x.size):
-        plus, minus = x.copy(), x.copy()
-        plus.flat[k] += eps
-        minus.flat[k] -= eps
-        out.flat[k] = (f(plus) - f(minus)) / (2 * eps)
-    return out
 
 
 # one argument that requires grad: the call, and the array it is made on

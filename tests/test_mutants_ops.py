@@ -15,6 +15,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import ops
+from tests.test_trust import central_diff
 
 
 def grad_of(f, *arrays, upstream=None):
@@ -259,18 +260,6 @@ def test_einsum_implicit_output_is_the_letters_seen_once_in_order():
     ga, gb = grad_of(lambda a, b: mg.einsum("ij,jk", a, b), a, b)
     np.testing.assert_allclose(ga, np.ones((2, 4)) @ b.T)
     np.testing.assert_allclose(gb, a.T @ np.ones((2, 4)))
-
-
-def central_diff(f, x, eps=1e-6):
-    """∂f/∂x of a scalar NumPy function by central differences (independent of minigrad)."""
-    x = np.array(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    for k in range(x.size):
-        plus, minus = x.copy(), x.copy()
-        plus.flat[k] += eps
-        minus.flat[k] -= eps
-        out.flat[k] = (f(plus) - f(minus)) / (2 * eps)
-    return out
 
 
 def check_against_numpy(mg_fn, np_fn, *arrays, atol=1e-6):
