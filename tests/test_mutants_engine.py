@@ -267,7 +267,7 @@ def test_a_plain_backward_after_a_create_graph_one_starts_a_new_gradient_tensor(
     first = x.grad  # 2x, recorded: it requires grad
     assert first.requires_grad
     (x * x).sum().backward()
-    assert x.grad is not first and not x.grad.requires_grad
+    assert x.grad is not first and x.grad.requires_grad is False
     np.testing.assert_array_equal(x.grad.numpy(), [4.0, 12.0])  # 2x + 2x
     np.testing.assert_array_equal(first.numpy(), [2.0, 6.0])  # untouched
 
@@ -276,6 +276,7 @@ def test_plain_accumulation_is_in_place_and_bumps_the_version():
     x = mg.tensor([1.0, 3.0], requires_grad=True)
     (x * 2.0).sum().backward()
     grad = x.grad
+    assert grad.requires_grad is False and grad.is_leaf
     version = grad.version
     (x * 3.0).sum().backward()
     assert x.grad is grad
