@@ -313,3 +313,18 @@ def test_every_input_rules_index_like_a_sequence():
     assert calls[-1] == (2, 1.5, "out", ("x", "y"))
     assert rules[3](2.0, None, 1.0) == 6.0
     assert calls[-1] == (3, 2.0, None, (1.0,))
+
+
+def test_a_variadic_rule_gets_the_output():
+    # Π xᵢ over any number of inputs; rule i: ∂/∂xᵢ = out / xᵢ (inputs away from 0)
+    product = Op(
+        "product",
+        lambda *xs: np.prod(np.stack(xs), axis=0),
+        EveryInput(lambda i, g, out, inputs: g * out / inputs[i]),
+    )
+    xs = [mg.tensor([2.0, -1.0], requires_grad=True), mg.tensor([3.0, 4.0], requires_grad=True)]
+    xs.append(mg.tensor([0.5, 2.0], requires_grad=True))
+    product(*xs).sum().backward()
+    np.testing.assert_allclose(xs[0].grad.numpy(), [1.5, 8.0])  # x₁·x₂
+    np.testing.assert_allclose(xs[1].grad.numpy(), [1.0, -2.0])  # x₀·x₂
+    np.testing.assert_allclose(xs[2].grad.numpy(), [6.0, -4.0])  # x₀·x₁
