@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import numpy_api, ops
 from tests.test_trust import central_diff
 
 DROPS = "would silently drop its gradient"
@@ -170,3 +171,51 @@ def test_squeeze_of_an_axis_that_is_not_one_is_refused():
         np.squeeze(mg.tensor(np.zeros((1, 3))), axis=1)
     with pytest.raises(ValueError, match="does not have size one"):
         np.squeeze(mg.tensor(np.zeros((1, 3))), axis=(0, 1))
+
+
+# _reduction, _np_var and _stacker build, at import, the functions that FUNCTIONS maps
+# NumPy's names to; made again here, they run during the test (mutmut can only switch a
+# mutant on in code that runs during a test)
+
+
+def test_a_reduction_made_by_the_factory():
+    fresh = numpy_api._reduction(ops.sum)
+    x = mg.tensor(M, requires_grad=True)
+    out = fresh(x, 1, None, None, True)
+    np.testing.assert_allclose(out.numpy(), np.sum(M, 1, keepdims=True))
+    assert fresh(x, 0).shape == (4,)  # keepdims=False by default
+    assert fresh(x, None, keepdims=numpy_api.NO_VALUE).shape == ()
+    with pytest.raises(numpy_api.Unsupported, match="dtype"):
+        fresh(x, dtype=np.float32)
+    with pytest.raises(numpy_api.Unsupported, match="out"):
+        fresh(x, out=np.empty(4))
+    with pytest.raises(numpy_api.Unsupported, match="where"):
+        fresh(x, where=True)
+
+
+def test_a_variance_made_by_the_factory():
+    fresh = numpy_api._np_var(ops.var)
+    x = mg.tensor(M, requires_grad=True)
+    np.testing.assert_allclose(fresh(x).numpy(), np.var(M))  # ddof 0, all axes
+    got = fresh(x, 1, None, None, 1, True)
+    np.testing.assert_allclose(got.numpy(), np.var(M, 1, ddof=1, keepdims=True))
+    with pytest.raises(numpy_api.Unsupported, match="dtype"):
+        fresh(x, dtype=np.float32)
+    with pytest.raises(numpy_api.Unsupported, match="out"):
+        fresh(x, out=np.empty(4))
+    with pytest.raises(numpy_api.Unsupported, match="mean"):
+        fresh(x, mean=0.0)
+
+
+def test_a_stacker_made_by_the_factory():
+    fresh = numpy_api._stacker(2, lambda xs: 0)  # vstack's recipe
+    x = mg.tensor(V, requires_grad=True)
+    out = fresh([x, M[:, :4], [1.0, 2.0, 3.0, 4.0]])
+    np.testing.assert_array_equal(out.numpy(), np.vstack([V, M, [1.0, 2.0, 3.0, 4.0]]))
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(4))
+    assert fresh([x], casting="unsafe").shape == (1, 4)
+    with pytest.raises(numpy_api.Unsupported, match="dtype"):
+        fresh([x], dtype=np.float32)
+    three = numpy_api._stacker(3, lambda xs: 2)  # a 1-D input gets two leading axes
+    assert three([x, x]).shape == (1, 1, 8)
