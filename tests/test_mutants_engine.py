@@ -1,0 +1,330 @@
+"""The backward engine (minigrad/autograd.py), pinned down where mutants survived: how a
+refused forward is reported, the save/release protocol of an op's saved value, the
+version-counter check at its boundary and in its report, accumulation on leaves in
+every mode, and the Op/EveryInput interfaces.
+
+Expected gradients are worked out by hand next to each assertion; made-up ops (the
+documented :class:`minigrad.autograd.Op` interface) make the engine's paths observable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import ops
+from minigrad.autograd import OUT, EveryInput, Op
+
+MODIFIED = "modified in place"
+
+
+# =========================================================================================
+# a forward that NumPy (or an op) refuses
+# =========================================================================================
+
+
+def refusing(text: str) -> Op:
+    def forward(a, b):
+        raise ValueError(text)
+
+    return Op("refuser", forward, (None, None))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bad shape",
+        "cannot broadcast these",
+        "mismatch in dimension 1",
+        "wrong size",
+    ],
+)
+def test_a_forward_error_about_shapes_is_a_shape_error_naming_op_and_shapes(text):
+    with pytest.raises(mg.ShapeError) as info:
+        refusing(text)(mg.tensor(np.zeros((2, 3))), np.ones(4))
+    msg = str(info.value)
+    assert msg.startswith("refuser: incompatible shapes (2, 3) and (4,)")
+    assert text in msg
+
+
+def test_any_other_forward_error_is_a_value_error_naming_op_shapes_and_dtypes():
+    with pytest.raises(ValueError) as info:
+        refusing("math domain error")(mg.tensor(np.zeros(2)), np.ones(3, dtype=np.float32))
+    assert not isinstance(info.value, mg.ShapeError)
+    msg = str(info.value)
+    assert msg.startswith("refuser: math domain error")
+    assert "(inputs of shapes (2,) and (3,), dtypes float64, float32)" in msg
+
+
+def test_operands_of_unsupported_types_are_named():
+    with pytest.raises(TypeError, match=r"^mul: unsupported operand types \(Tensor, object\): "):
+        ops.mul(mg.tensor([1.0]), object())
+    # a forward that raises ValueError on an odd operand: the operand is what is wrong
+    with pytest.raises(TypeError, match=r"^refuser: unsupported operand types \(Tensor, object\)$"):
+        refusing("bad shape")(mg.tensor([1.0]), object())
+    typed = Op("typed", lambda a, b: a + b, (None, None))  # a TypeError in the forward
+    with pytest.raises(TypeError, match=r"^typed: unsupported operand types \(Tensor, str\): "):
+        typed(mg.tensor([1.0]), "a")
+
+
+# =========================================================================================
+# recording: what an op's result is
+# =========================================================================================
+
+
+def test_every_result_holds_an_ndarray_even_when_numpy_returns_a_scalar():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    for t in (x.sum(), x.detach().sum(), x.max(), ops.mul(mg.tensor(2.0), 3.0)):
+        assert type(t.data) is np.ndarray, type(t.data)
+
+
+def test_a_view_of_a_constant_input_shares_no_counter():
+    # an op whose result is a view of its first input, a plain array (not a tensor)
+    table = np.arange(6.0).reshape(2, 3)
+    lookup = Op("lookup", lambda table, x: table[1], (None, lambda g, out, table, x: 0 * x))
+    x = mg.tensor([1.0], requires_grad=True)
+    out = lookup(table, x)
+    assert out.data.base is not None  # a view of table
+    np.testing.assert_array_equal(out.numpy(), [3.0, 4.0, 5.0])
+    assert out.version == 0 and x.version == 0
+
+
+def test_plain_arrays_in_give_a_plain_array_out():
+    got = ops.mul(np.array([1.0, 2.0]), 3.0)
+    assert type(got) is np.ndarray
+    np.testing.assert_array_equal(got, [3.0, 6.0])
+
+
+def test_results_record_only_under_grad_mode_and_only_from_inputs_that_require_grad():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    c = mg.tensor([1.0, 2.0])
+    assert (x * c).requires_grad and not (c * c).requires_grad
+    with mg.no_grad():
+        assert not (x * c).requires_grad
+    # a constant list operand is turned into an array and still records
+    y = ops.mul(x, [3.0, 4.0])
+    assert y.requires_grad
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+
+
+# =========================================================================================
+# save / release: the value an op's forward keeps for its backward
+# =========================================================================================
+
+
+def saving_square(log: list) -> Op:
+    """x² whose recorded forward saves 2x; the rule logs whether it got the saved value."""
+
+    def save(x):
+        return x * x, 2 * x
+
+    def rule(g, out, x, saved=None):
+        log.append("saved" if saved is not None else "recomputed")
+        return g * (2 * x if saved is None else saved)
+
+    return Op("saving_square", np.square, (rule,), save=save, release=log.append)
+
+
+def test_a_plain_backward_uses_the_saved_value_once_then_releases_it():
+    log: list = []
+    op = saving_square(log)
+    x = mg.tensor([1.5, -2.0], requires_grad=True)
+    y = op(x)
+    y.sum().backward()
+    assert log[0] == "saved"
+    np.testing.assert_array_equal(log[1], [3.0, -4.0])  # release got the saved 2x
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, -4.0])  # ∂Σx²/∂x = 2x
+    del log[:]
+    y.sum().backward()  # a second backward: nothing is saved any more
+    assert log == ["recomputed"]
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, -8.0])
+
+
+@pytest.mark.parametrize("how", ["create_graph", "grad", "no_grad_forward"])
+def test_only_a_plain_backward_takes_the_saved_value(how):
+    log: list = []
+    op = saving_square(log)
+    x = mg.tensor([1.5, -2.0], requires_grad=True)
+    if how == "create_graph":
+        op(x).sum().backward(create_graph=True)
+        np.testing.assert_array_equal(x.grad.numpy(), [3.0, -4.0])
+    elif how == "grad":
+        g = mg.grad(lambda t: op(t).sum())(x)
+        np.testing.assert_array_equal(g.numpy(), [3.0, -4.0])
+    else:
+        with mg.no_grad():
+            y = op(x)
+        assert not y.requires_grad
+    assert log in (["recomputed"], [])
+
+
+# =========================================================================================
+# version counters
+# =========================================================================================
+
+
+def test_a_change_made_before_an_op_was_recorded_does_not_count():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    other = mg.tensor([0.0])
+    with mg.no_grad():
+        x += 1.0  # x is now [2, 3], changed *before* the graph below
+    y = (x * x).sum()
+    with mg.no_grad():
+        other += 1.0  # the clock moves on, so backward checks the saved values
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 6.0])  # 2x
+
+
+def test_saved_constants_without_a_counter_are_skipped_by_the_check():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    c = np.array([3.0, 5.0])
+    other = mg.tensor([0.0])
+    y = (x * c).sum()  # mul's rule for x reads the plain array c
+    with mg.no_grad():
+        other += 1.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 5.0])
+
+
+def test_the_report_names_what_was_saved_and_the_version():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    e = x.exp()  # exp's rule reads its output
+    loss = (e * 1.0).sum()
+    with mg.no_grad():
+        e.data[...] = 0.0
+        e += 1.0
+        e += 1.0
+    with pytest.raises(RuntimeError, match=MODIFIED) as info:
+        loss.backward()
+    msg = str(info.value)
+    assert "exp saved its output, a tensor of shape (2,)" in msg
+    assert "now at version 2" in msg
+    assert msg.endswith(  # and what to do about it
+        "Compute the graph again after changing it (e.g. the loss after optimizer.step()), "
+        "or change a copy (mg.tensor(x) copies)."
+    )
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    loss = (w * b).sum()
+    with mg.no_grad():
+        b += 1.0
+    with pytest.raises(RuntimeError, match="mul saved its input 1"):
+        loss.backward()
+
+
+def test_an_op_without_saves_protects_every_input_and_its_output():
+    # saves left out: every rule counts as reading every input and the output
+    op = Op("plain_mul", np.multiply, (lambda g, out, a, b: g * b, lambda g, out, a, b: g * a))
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0])
+    loss = op(a, b).sum()
+    with mg.no_grad():
+        a += 1.0  # the rule for a reads b only, but without saves a counts too
+    with pytest.raises(RuntimeError, match="plain_mul saved its input 0"):
+        loss.backward()
+
+
+def test_a_variadic_op_with_no_saved_values_runs_after_other_changes():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = mg.tensor([3.0], requires_grad=True)
+    out = (mg.concatenate([x, y]) * np.array([1.0, 2.0, 3.0])).sum()
+    with mg.no_grad():
+        x += 1.0  # concatenate's rules read no value: only mul's constant matters
+    out.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0])
+
+
+# =========================================================================================
+# accumulation on leaves
+# =========================================================================================
+
+
+def test_create_graph_accumulation_casts_to_the_leafs_dtype():
+    x = mg.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    x.backward(mg.tensor([0.5, 0.25]), create_graph=True)  # a float64 gradient
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.numpy(), [0.5, 0.25])
+    x.backward(mg.tensor([1.0, 1.0]), create_graph=True)  # accumulates: g + previous
+    np.testing.assert_array_equal(x.grad.numpy(), [1.5, 1.25])
+
+
+def test_a_create_graph_gradient_is_a_new_tensor_not_the_callers():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    v = mg.tensor([3.0, 4.0])
+    x.backward(v, create_graph=True)
+    assert x.grad is not v
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])  # v + 0, not v + 1
+    x.grad.data[...] = 0.0
+    np.testing.assert_array_equal(v.numpy(), [3.0, 4.0])
+
+
+def test_a_plain_backward_after_a_create_graph_one_starts_a_new_gradient_tensor():
+    x = mg.tensor([1.0, 3.0], requires_grad=True)
+    (x * x).sum().backward(create_graph=True)
+    first = x.grad  # 2x, recorded: it requires grad
+    assert first.requires_grad
+    (x * x).sum().backward()
+    assert x.grad is not first and x.grad.requires_grad is False
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 12.0])  # 2x + 2x
+    np.testing.assert_array_equal(first.numpy(), [2.0, 6.0])  # untouched
+
+
+def test_plain_accumulation_is_in_place_and_bumps_the_version():
+    x = mg.tensor([1.0, 3.0], requires_grad=True)
+    (x * 2.0).sum().backward()
+    grad = x.grad
+    assert grad.requires_grad is False and grad.is_leaf
+    version = grad.version
+    (x * 3.0).sum().backward()
+    assert x.grad is grad
+    np.testing.assert_array_equal(grad.numpy(), [5.0, 5.0])  # 2 + 3, not 3 or 2 − 3
+    assert grad.version == version + 1
+
+
+# =========================================================================================
+# Op and EveryInput
+# =========================================================================================
+
+
+def test_op_keeps_its_parts():
+    forward = np.add
+    rules = (lambda g, out, a, b: g, lambda g, out, a, b: g)
+    op = Op("plus", forward, rules, ["d/da = 1", "d/db = 1"], saves=[[], [0, OUT]])
+    assert (op.name, op.forward, op.vjps) == ("plus", forward, rules)
+    assert op.derivatives == ("d/da = 1", "d/db = 1")
+    assert op.saves == ((), (0, OUT))
+    assert op.save is None and op.release is None
+    assert Op("p", forward, rules).saves is None
+    assert repr(op) == "<op plus>"
+
+
+def test_every_input_rules_index_like_a_sequence():
+    calls = []
+
+    def rule(i, g, out, inputs):
+        calls.append((i, g, out, inputs))
+        return g * i
+
+    rules = EveryInput(rule)
+    assert rules[2](1.5, "out", "x", "y") == 3.0  # rule i with (g, out, *inputs)
+    assert calls[-1] == (2, 1.5, "out", ("x", "y"))
+    assert rules[3](2.0, None, 1.0) == 6.0
+    assert calls[-1] == (3, 2.0, None, (1.0,))
+
+
+def test_a_variadic_rule_gets_the_output():
+    # Π xᵢ over any number of inputs; rule i: ∂/∂xᵢ = out / xᵢ (inputs away from 0)
+    product = Op(
+        "product",
+        lambda *xs: np.prod(np.stack(xs), axis=0),
+        EveryInput(lambda i, g, out, inputs: g * out / inputs[i]),
+    )
+    xs = [mg.tensor([2.0, -1.0], requires_grad=True), mg.tensor([3.0, 4.0], requires_grad=True)]
+    xs.append(mg.tensor([0.5, 2.0], requires_grad=True))
+    product(*xs).sum().backward()
+    np.testing.assert_allclose(xs[0].grad.numpy(), [1.5, 8.0])  # x₁·x₂
+    np.testing.assert_allclose(xs[1].grad.numpy(), [1.0, -2.0])  # x₀·x₂
+    np.testing.assert_allclose(xs[2].grad.numpy(), [6.0, -4.0])  # x₀·x₁

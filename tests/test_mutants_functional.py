@@ -1,0 +1,136 @@
+"""The function transforms (minigrad/functional.py): argnums, stand-ins, dtypes, when
+the inner backward is recorded, and Jacobians of empty or constant outputs — pinned down
+where mutants survived.
+
+Expected derivatives are worked out by hand next to each assertion.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def f2(a, b):
+    return a * a * b  # ∂/∂a = 2ab, ∂/∂b = a²
+
+
+def test_argnums_may_count_from_the_end_down_to_minus_the_number_of_arguments():
+    a, b = mg.tensor(3.0), mg.tensor(5.0)
+    assert mg.grad(f2, argnums=-2)(a, b).item() == 30.0  # 2ab
+    assert mg.grad(f2, argnums=-1)(a, b).item() == 9.0  # a²
+    ga, gb = mg.grad(f2, argnums=(-1, 0))(a, b)
+    assert (ga.item(), gb.item()) == (9.0, 30.0)
+    assert mg.grad(f2, argnums=np.int64(1))(a, b).item() == 9.0
+
+
+@pytest.mark.parametrize("argnums", [2, -3, (0, 2)])
+def test_argnums_out_of_range_are_refused(argnums):
+    with pytest.raises(ValueError, match="out of range for a function of 2 arguments"):
+        mg.grad(f2, argnums=argnums)(mg.tensor(3.0), mg.tensor(5.0))
+    with pytest.raises(ValueError, match="out of range"):
+        mg.jacobian(f2, argnums=argnums)(mg.tensor(3.0), mg.tensor(5.0))
+
+
+def test_a_single_argnum_gives_one_gradient_and_a_tuple_gives_a_tuple():
+    value, g = mg.value_and_grad(f2, argnums=1)(mg.tensor(3.0), mg.tensor(5.0))
+    assert isinstance(g, mg.Tensor) and g.item() == 9.0
+    assert value.item() == 45.0 and not value.requires_grad
+    _, gs = mg.value_and_grad(f2, argnums=(1,))(mg.tensor(3.0), mg.tensor(5.0))
+    assert isinstance(gs, tuple) and len(gs) == 1 and gs[0].item() == 9.0
+
+
+@pytest.mark.parametrize("transform", ["grad", "jacobian"])
+def test_gradients_keep_the_arguments_float_dtype(transform):
+    x32 = np.array([1.0, 2.0], dtype=np.float32)
+    g = getattr(mg, transform)(lambda x: (x * x).sum())(x32)
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])  # 2x
+    gi = getattr(mg, transform)(lambda x: (x * x).sum())(np.array([1, 2]))
+    assert gi.dtype == np.float64  # integers are differentiated as float64
+    np.testing.assert_array_equal(gi.numpy(), [2.0, 4.0])
+
+
+def test_plain_results_do_not_require_grad():
+    x = mg.tensor([1.0, 2.0])
+    g = mg.grad(lambda x: (x * x * x).sum())(x)
+    assert not g.requires_grad
+    np.testing.assert_array_equal(g.numpy(), [3.0, 12.0])  # 3x²
+    j = mg.jacobian(lambda x: x * x)(x)
+    assert not j.requires_grad
+    np.testing.assert_array_equal(j.numpy(), [[2.0, 0.0], [0.0, 4.0]])
+
+
+def test_a_stand_in_for_a_tensor_that_requires_grad_is_the_same_value():
+    # grad at x (not x + 1): ∂x³/∂x = 3x² = 12 at x = 2
+    x = mg.tensor(2.0, requires_grad=True)
+    g = mg.grad(lambda t: t * t * t)(x)
+    assert g.item() == 12.0
+    g.backward()  # composes: ∂(3x²)/∂x = 6x = 12
+    assert x.grad.item() == 12.0
+
+
+def test_jacobian_of_an_empty_output_has_the_right_shape():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    j = mg.jacobian(lambda t: t[:0] * 2)(x)
+    assert j.shape == (0, 3)
+    jj = mg.jacobian(lambda t: t[:0] * t[0])(x)  # composing (x requires grad): same shape
+    assert jj.shape == (0, 3)
+
+
+def test_jacobian_of_a_constant_output_is_zero():
+    j = mg.jacobian(lambda t: np.ones(2))(mg.tensor([1.0, 2.0, 3.0]))
+    assert j.shape == (2, 3)
+    np.testing.assert_array_equal(j.numpy(), np.zeros((2, 3)))
+    g = mg.grad(lambda t: 4.0)(mg.tensor([1.0, 2.0]))
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0])
+
+
+def test_jacobian_of_a_tuple_of_outputs():
+    x = mg.tensor([1.0, 2.0])
+    ja, jb = mg.jacobian(lambda t: (t * 3, (t * t).sum()))(x)
+    np.testing.assert_array_equal(ja.numpy(), [[3.0, 0.0], [0.0, 3.0]])
+    np.testing.assert_array_equal(jb.numpy(), [2.0, 4.0])  # 2x
+    ((jaa, jab),) = mg.jacobian(lambda a, b: (a * b,), argnums=(0, 1))(x, mg.tensor(5.0))
+    np.testing.assert_array_equal(jaa.numpy(), [[5.0, 0.0], [0.0, 5.0]])
+    np.testing.assert_array_equal(jab.numpy(), [1.0, 2.0])
+
+
+def test_grad_needs_a_scalar_output():
+    with pytest.raises(ValueError, match=r"scalar output, got shape \(2,\)"):
+        mg.grad(lambda t: t * 2)(mg.tensor([1.0, 2.0]))
+    assert mg.grad(lambda t: (t * 2).reshape(1, 1))(mg.tensor([1.0])).item() == 2.0
+
+
+def test_jacobian_of_a_tuple_with_a_constant_array():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)  # requires grad: the composing path
+    jc, jt = mg.jacobian(lambda t: (np.ones(3), t * 2))(x)  # the constant first
+    np.testing.assert_array_equal(jc.numpy(), np.zeros((3, 2)))
+    np.testing.assert_array_equal(jt.numpy(), 2 * np.eye(2))
+
+
+def test_jacobian_of_a_tuple_composes_with_an_outer_gradient():
+    # J of t ↦ (t², ) is diag(2t); Σ J = Σ 2tᵢ, whose gradient is 2 everywhere
+    x = mg.tensor([1.0, -3.0], requires_grad=True)
+    (j,) = mg.jacobian(lambda t: (t * t,))(x)
+    assert j.requires_grad
+    j.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_jacobian_of_a_matrix_output():
+    # f(x) = x ⊗ c: ∂fᵢⱼ/∂xₖ = δᵢₖ·cⱼ, shape f.shape + x.shape = (2, 3, 2)
+    c = np.array([1.0, 2.0, 3.0])
+    j = mg.jacobian(lambda t: t.reshape(2, 1) * c)(mg.tensor([5.0, 7.0]))
+    expected = np.einsum("ik,j->ijk", np.eye(2), c)
+    np.testing.assert_array_equal(j.numpy(), expected)
+
+
+def test_value_and_grad_refuses_non_scalar_and_tuple_outputs():
+    with pytest.raises(ValueError) as info:
+        mg.value_and_grad(lambda t: t * 2)(mg.tensor([1.0, 2.0]))
+    assert str(info.value).endswith("; use jacobian() for vector outputs")
+    with pytest.raises(TypeError, match="cannot make a Tensor from tuple"):
+        mg.value_and_grad(lambda t: ((t * t).sum(), t))(mg.tensor([1.0, 2.0]))
