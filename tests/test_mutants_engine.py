@@ -328,3 +328,89 @@ def test_a_variadic_rule_gets_the_output():
     np.testing.assert_allclose(xs[0].grad.numpy(), [1.5, 8.0])  # x₁·x₂
     np.testing.assert_allclose(xs[1].grad.numpy(), [1.0, -2.0])  # x₀·x₂
     np.testing.assert_allclose(xs[2].grad.numpy(), [6.0, -4.0])  # x₀·x₁
+
+
+# =========================================================================================
+# minigrad.autograd.grad: gradients returned, not stored (torch.autograd.grad)
+# =========================================================================================
+
+
+def test_autograd_grad_returns_each_gradient_and_stores_none():
+    w = mg.tensor([1.0, -2.0, 0.5], requires_grad=True)
+    b = mg.tensor(3.0, requires_grad=True)
+    out = ((w * w).sum() * b).sum()  # ∂/∂w = 2wb, ∂/∂b = Σw²
+    gw, gb = mg.autograd.grad(out, [w, b])
+    np.testing.assert_allclose(gw.numpy(), 2 * np.array([1.0, -2.0, 0.5]) * 3.0, rtol=1e-15)
+    assert gb.item() == pytest.approx(1.0 + 4.0 + 0.25, rel=1e-15)
+    assert w.grad is None and b.grad is None
+    assert isinstance(gw, mg.Tensor) and not gw.requires_grad
+
+
+def test_autograd_grad_weights_a_non_scalar_output_by_grad_output():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x  # vᵀJ = 2x·v
+    (gx,) = mg.autograd.grad(y, [x], grad_output=np.array([3.0, -1.0]))
+    np.testing.assert_array_equal(gx.numpy(), [6.0, -4.0])
+    (gx,) = mg.autograd.grad(y, [x], grad_output=mg.tensor([0.5, 0.5]))
+    np.testing.assert_array_equal(gx.numpy(), [1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"shape \(2,\) needs grad_output"):
+        mg.autograd.grad(y, [x])
+
+
+def test_autograd_grad_of_an_unreached_input_is_zeros_of_its_shape_and_dtype():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    unused = mg.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    gx, gu = mg.autograd.grad((x * 2.0).sum(), [x, unused])
+    np.testing.assert_array_equal(gx.numpy(), [2.0, 2.0])
+    assert gu.shape == (2, 3) and gu.dtype == np.float32 and not gu.numpy().any()
+    constant = mg.tensor(5.0) * 2.0  # requires no grad: every gradient is zero
+    (g0,) = mg.autograd.grad(constant, [x])
+    np.testing.assert_array_equal(g0.numpy(), [0.0, 0.0])
+
+
+def test_autograd_grad_with_create_graph_differentiates_again():
+    x = mg.tensor(2.0, requires_grad=True)
+    (g,) = mg.autograd.grad(x**3, [x], create_graph=True)  # 3x² = 12
+    assert g.requires_grad and g.item() == pytest.approx(12.0, rel=1e-15)
+    (gg,) = mg.autograd.grad(g, [x])  # 6x = 12
+    assert gg.item() == pytest.approx(12.0, rel=1e-15)
+    (plain,) = mg.autograd.grad(x**3, [x])
+    assert not plain.requires_grad
+
+
+def test_autograd_grad_works_under_no_grad_for_a_graph_recorded_before():
+    x = mg.tensor([1.0, 3.0], requires_grad=True)
+    y = (x * x).sum()
+    with mg.no_grad():
+        (gx,) = mg.autograd.grad(y, [x])
+    np.testing.assert_array_equal(gx.numpy(), [2.0, 6.0])
+
+
+def test_autograd_grad_refuses_what_it_cannot_differentiate():
+    x = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match="output must be a Tensor, got float"):
+        mg.autograd.grad(1.0, [x])
+    with pytest.raises(TypeError, match="every input must be a Tensor with requires_grad=True"):
+        mg.autograd.grad((x * 2).sum(), [x, mg.tensor([1.0])])
+    with pytest.raises(TypeError, match="every input must be a Tensor"):
+        mg.autograd.grad((x * 2).sum(), [np.ones(1)])
+
+
+def test_autograd_grad_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a, v = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    x = mg.tensor(a, requires_grad=True)
+    (gx,) = mg.autograd.grad((x.tanh() * x).sum(axis=1), [x], grad_output=v)
+    xt = torch.tensor(a, requires_grad=True)
+    (expected,) = torch.autograd.grad((xt.tanh() * xt).sum(dim=1), [xt], torch.tensor(v))
+    np.testing.assert_allclose(gx.numpy(), expected.numpy(), rtol=1e-13)
+
+
+def test_autograd_grad_of_a_one_element_output_defaults_to_ones_and_of_an_input_itself():
+    x = mg.tensor([[2.0]], requires_grad=True)
+    (g,) = mg.autograd.grad(x * x, [x])  # shape (1, 1): v = 1 by default; 2x = 4
+    assert g.shape == (1, 1) and g.item() == 4.0
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    (gw,) = mg.autograd.grad(w, [w], grad_output=np.array([5.0, 7.0]))  # ∂w/∂w·v = v
+    np.testing.assert_array_equal(gw.numpy(), [5.0, 7.0])

@@ -47,8 +47,7 @@ def session() -> list[list[dict]]:
     return run_cells(
         # As a newcomer's notebook runs: without ipywidgets, and outside CI (the kernel
         # inherits this process's environment, and CI=true turns automatic bars off).
-        "import os, sys; sys.modules['ipywidgets'] = None; os.environ.pop('CI', None)\n"
-        + SETUP,
+        "import os, sys; sys.modules['ipywidgets'] = None; os.environ.pop('CI', None)\n" + SETUP,
         "history = mg.fit(mg.nn.LinearRegression(2), X, y, lr=0.01, epochs=5, batch_size=1, "
         "progress=False)\nhistory",
         "mg.data.load_cars()",
