@@ -93,6 +93,8 @@ def _np_squeeze(a: Any, axis: Any = None) -> Any:
 def _np_where(condition: Any, x: Any = NO_VALUE, y: Any = NO_VALUE) -> Any:
     if x is NO_VALUE and y is NO_VALUE:
         raise Unsupported("where(condition)")  # the indices of nonzero entries
+    if x is NO_VALUE or y is NO_VALUE:  # NumPy's own error (not an array of NO_VALUE)
+        raise ValueError("np.where: either both or neither of x and y should be given")
     return ops.where(condition, x, y)
 
 

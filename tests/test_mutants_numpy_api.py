@@ -14,6 +14,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import numpy_api, ops
+from minigrad.graph import explain
 from tests.test_trust import central_diff
 
 DROPS = "would silently drop its gradient"
@@ -40,24 +41,31 @@ WITH_RULES = {
     "expand_dims_int": (lambda a: np.expand_dims(a, 1), V),
     "squeeze_axis": (lambda a: np.squeeze(a, axis=0), M.reshape(1, 3, 4)),
     "squeeze_all": (lambda a: np.squeeze(a), M.reshape(1, 3, 1, 4)),
+    "squeeze_one_of_two_unit_axes": (lambda a: np.squeeze(a, axis=2), M.reshape(1, 3, 1, 4)),
     "where": (lambda a: np.where(a > 0, a, 2 * a), M),
     "dot_scalar_left": (lambda a: np.dot(2.5, a), V),
     "dot_scalar_right": (lambda a: np.dot(a, 2.5), V),
     "dot_vector": (lambda a: np.dot(a, V), V),
     "dot_matrix_vector": (lambda a: np.dot(a, V), M),
+    "dot_matrix_matrix": (lambda a: np.dot(a, M.T), M),
     "outer": (lambda a: np.outer(a, V[:3]), V),
+    "outer_flattens_a_matrix": (lambda a: np.outer(a, M[:2, :3]), V),
     "norm_fro": (lambda a: np.linalg.norm(a, "fro"), M),
+    "norm_axis_keepdims": (lambda a: np.linalg.norm(a, axis=1, keepdims=True), M),
     "norm_vector_2": (lambda a: np.linalg.norm(a, 2), V),
     "norm_axis_2": (lambda a: np.linalg.norm(a, 2, axis=1), M),
     "norm_vector_1": (lambda a: np.linalg.norm(a, 1), V),
     "norm_axis_1_keepdims": (lambda a: np.linalg.norm(a, 1, axis=0, keepdims=True), M),
     "norm_vector_inf": (lambda a: np.linalg.norm(a, np.inf), V),
     "norm_axis_inf": (lambda a: np.linalg.norm(a, np.inf, axis=np.int64(1)), M),
+    "norm_axis_inf_keepdims": (lambda a: np.linalg.norm(a, np.inf, axis=0, keepdims=True), M),
     "hstack_vectors": (lambda a: np.hstack([a, V]), V),
     "hstack_matrices": (lambda a: np.hstack((a, M[:, :2])), M),
     "vstack_vector_and_matrix": (lambda a: np.vstack([a, M]), V),
     "concatenate_axis_casting": (lambda a: np.concatenate([a, M], 1, casting="same_kind"), M),
+    "concatenate_default_axis": (lambda a: np.concatenate([a, M]), M),  # axis 0: (6, 4)
     "stack_axis": (lambda a: np.stack([a, M], axis=2, casting="same_kind"), M),
+    "stack_default_axis": (lambda a: np.stack([a, M]), M),  # axis 0: (2, 3, 4)
     "einsum_optimize": (lambda a: np.einsum("ij,j->i", a, V, optimize=True), M),
     "transpose_axes": (lambda a: np.transpose(a, [1, 0]), M),
     "broadcast_to": (lambda a: np.broadcast_to(a, (2, 4)), V),
@@ -86,16 +94,24 @@ WITHOUT_RULES = {
     "mean_out": lambda a: np.mean(a, axis=0, out=np.empty(4)),
     "var_out": lambda a: np.var(a, axis=0, out=np.empty(4)),
     "reshape_order_f": lambda a: np.reshape(a, (4, 3), order="F"),
+    "reshape_copy": lambda a: np.reshape(a, (4, 3), copy=True),
     "clip_out": lambda a: np.clip(a, -1.0, 1.0, out=np.empty((3, 4))),
+    "clip_dtype": lambda a: np.clip(a, -1.0, 1.0, dtype=np.float32),
     "dot_out": lambda a: np.dot(a, V, out=np.empty(3)),
     "outer_out": lambda a: np.outer(a[0], V, out=np.empty((4, 4))),
     "norm_matrix_2": lambda a: np.linalg.norm(a, 2),
     "norm_matrix_1": lambda a: np.linalg.norm(a, 1),
+    "norm_matrix_inf": lambda a: np.linalg.norm(a, np.inf),  # max row sum of |a|
+    "norm_vector_3": lambda a: np.linalg.norm(a[0], 3),
+    "dot_three_dims": lambda a: np.dot(a, np.ones((2, 4, 3))),
     "concatenate_out": lambda a: np.concatenate([a, a], out=np.empty((6, 4))),
+    "concatenate_dtype": lambda a: np.concatenate([a, a], dtype=np.float32),
     "stack_out": lambda a: np.stack([a, a], out=np.empty((2, 3, 4))),
+    "stack_dtype": lambda a: np.stack([a, a], dtype=np.float32),
     "vstack_dtype": lambda a: np.vstack([a, a], dtype=np.float32),
     "einsum_sublist": lambda a: np.einsum(a, [0, 1], [1]),
     "einsum_out": lambda a: np.einsum("ij->j", a, out=np.empty(4)),
+    "einsum_dtype": lambda a: np.einsum("ij->j", a, dtype=np.float32, casting="same_kind"),
     "ufunc_with_kwargs": lambda a: np.add(a, 1.0, dtype=np.float32),
     "ufunc_method": lambda a: np.add.reduce(a),
     "ufunc_without_rule": lambda a: np.arctan(a),
@@ -197,6 +213,7 @@ def test_a_variance_made_by_the_factory():
     fresh = numpy_api._np_var(ops.var)
     x = mg.tensor(M, requires_grad=True)
     np.testing.assert_allclose(fresh(x).numpy(), np.var(M))  # ddof 0, all axes
+    assert fresh(x).shape == () and fresh(x, 0).shape == (4,)  # keepdims=False by default
     got = fresh(x, 1, None, None, 1, True)
     np.testing.assert_allclose(got.numpy(), np.var(M, 1, ddof=1, keepdims=True))
     with pytest.raises(numpy_api.Unsupported, match="dtype"):
@@ -219,3 +236,108 @@ def test_a_stacker_made_by_the_factory():
         fresh([x], dtype=np.float32)
     three = numpy_api._stacker(3, lambda xs: 2)  # a 1-D input gets two leading axes
     assert three([x, x]).shape == (1, 1, 8)
+
+
+def test_a_stacker_leaves_inputs_that_have_enough_axes_as_they_are():
+    seen = []
+
+    def axis_of(xs):  # records the shapes the recipe is given: the promoted inputs
+        seen.append([np.shape(x) for x in xs])
+        return 0
+
+    fresh = numpy_api._stacker(2, axis_of)
+    x = mg.tensor(M, requires_grad=True)
+    loss = fresh([x, V, M[:1]]).sum()
+    assert seen == [[(3, 4), (1, 4), (1, 4)]]
+    # a 2-D input needs no reshape: the graph is sum ← concatenate ← x, nothing between
+    assert [step.op for step in explain(loss).steps] == ["sum", "concatenate", None]
+    three = numpy_api._stacker(3, lambda xs: 0)
+    y = mg.tensor(M.reshape(1, 3, 4), requires_grad=True)
+    assert [step.op for step in explain(three([y, y]).sum()).steps] == ["sum", "concatenate", None]
+
+
+def test_reshape_to_the_same_shape_is_the_tensor_itself_as_for_the_method():
+    x = mg.tensor(M, requires_grad=True)
+    assert np.reshape(x, (3, 4)) is x  # as x.reshape(3, 4): no reshape node in the graph
+    assert [step.op for step in explain(np.reshape(x, [3, 4]).sum()).steps] == ["sum", None]
+
+
+def test_the_reshape_rule_also_takes_array_likes():
+    rule = numpy_api.FUNCTIONS[np.reshape]
+    np.testing.assert_array_equal(rule(M.tolist(), (4, 3)), np.reshape(M, (4, 3)))
+    np.testing.assert_array_equal(rule(M, [2, 6]), np.reshape(M, (2, 6)))
+    np.testing.assert_array_equal(rule(M, 12), M.ravel())
+
+
+def test_a_tensor_passed_by_keyword_is_found():
+    x = mg.tensor(M, requires_grad=True)
+    with pytest.raises(TypeError, match=DROPS):
+        np.cumsum(a=x)  # no rule; x is only in kwargs
+    with pytest.raises(TypeError, match=DROPS):
+        np.cumsum(M, out=mg.tensor(np.zeros(12), requires_grad=True))  # no rule; an out Tensor
+    np.testing.assert_array_equal(np.cumsum(a=mg.tensor(M)), np.cumsum(M))
+
+
+def test_refusals_say_which_argument_has_no_rule():
+    x = mg.tensor(M, requires_grad=True)
+    msg = r"no rule for a second argument with more than 2 dimensions \(use @ or mg\.einsum\)\)"
+    with pytest.raises(TypeError, match=msg):
+        np.dot(x, np.ones((2, 4, 3)))
+    with pytest.raises(TypeError, match=r"\(minigrad has no rule for einsum in sublist form\)"):
+        np.einsum(x, [0, 1], [1])
+    with pytest.raises(TypeError, match=r"^np\.exp on a tensor .* \(with these arguments\)\."):
+        np.exp(x, out=np.empty((3, 4)))  # refused before the call, with the same reason
+
+
+def test_the_refusal_message_in_full():
+    with pytest.raises(TypeError) as refused:
+        np.cumsum(mg.tensor(V, requires_grad=True))
+    assert str(refused.value) == (
+        "np.cumsum on a tensor that requires grad would silently drop its gradient (minigrad "
+        "has no rule for it). Write it with minigrad ops (see minigrad.ops), or call it on "
+        "x.detach() (or under mg.no_grad()) if no gradient should flow through it."
+    )
+
+
+class _Library:
+    """A function from outside NumPy, routed through the __array_function__ protocol."""
+
+    @staticmethod
+    def cumulative(a):
+        return np.cumsum(a)
+
+
+class _NamedOnly:
+    """A callable with a __name__ but no __qualname__ or __module__."""
+
+    __name__ = "cumulative"
+
+    def __getattribute__(self, name):
+        if name in ("__qualname__", "__module__"):
+            raise AttributeError(name)
+        return object.__getattribute__(self, name)
+
+    def __call__(self, a):
+        return np.cumsum(a)
+
+
+def test_a_function_from_outside_numpy_is_named_by_its_qualified_name():
+    x = mg.tensor(V, requires_grad=True)
+    with pytest.raises(TypeError, match=r"^np\._Library\.cumulative on a tensor .*no rule for it"):
+        x.__array_function__(_Library.cumulative, (mg.Tensor,), (x,), {})
+    with pytest.raises(TypeError, match=r"^np\.cumulative on a tensor .*no rule for it"):
+        x.__array_function__(_NamedOnly(), (mg.Tensor,), (x,), {})
+    out = mg.tensor(V).__array_function__(_NamedOnly(), (mg.Tensor,), (mg.tensor(V),), {})
+    np.testing.assert_array_equal(out, np.cumsum(V))
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_where_with_one_branch_is_numpys_error_not_an_array_of_placeholders(requires_grad):
+    cond = np.array([True, False])
+    with pytest.raises(ValueError, match="either both or neither of x and y"):
+        np.where(cond, np.ones(2))  # NumPy's own behaviour, the reference
+    x = mg.tensor([1.0, 2.0], requires_grad=requires_grad)
+    with pytest.raises(ValueError, match="either both or neither of x and y should be given"):
+        np.where(cond, x)
+    with pytest.raises(ValueError, match="either both or neither of x and y should be given"):
+        np.where(mg.tensor(cond), x)
