@@ -153,7 +153,7 @@ def apply(op: Op, *inputs: Any) -> Any:
                 record = True
             raw.append(x.data)
         elif type(x) is list:
-            return apply(op, *(np.asarray(v) if type(v) is list else v for v in inputs))
+            return apply(op, *(ops.sequence_operand(v) if type(v) is list else v for v in inputs))
         else:
             raw.append(x)
     saved = None

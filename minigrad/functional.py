@@ -41,12 +41,17 @@ def _argnums(argnums: ArgNums, n_args: int) -> tuple[tuple[int, ...], bool]:
 def _track(x: Any) -> Tensor:
     """A fresh tensor standing for argument ``x`` that we differentiate with respect to.
 
-    If ``x`` is already part of an outer transform's graph, the stand-in is an identity
-    op on it, so the outer transform still sees the dependence on ``x``.
+    For a Tensor the stand-in is an op on it (x·1, after a cast to float64 if needed),
+    never a copy of ``x.data``: if ``x`` is part of an outer transform's graph, that
+    transform still sees the dependence on ``x``, and under ``mg.jit`` the stand-in is
+    recomputed from ``x`` at every call instead of frozen at the traced value. x·1 (not
+    x + 0) keeps −0.0.
     """
-    if isinstance(x, Tensor) and x.requires_grad and is_grad_enabled():
-        return x + 0  # recorded identity: a new node connected to x
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if isinstance(x, Tensor):
+        start = x if x.dtype.kind == "f" else ops.astype(x, np.float64)
+        t = start * 1
+        return t if t.requires_grad else t.requires_grad_()
+    data = np.asarray(x)
     if data.dtype.kind != "f":
         data = data.astype(np.float64)
     return Tensor(data, requires_grad=True)

@@ -172,7 +172,9 @@ def _mean_squared_difference(pred: np.ndarray, target: np.ndarray) -> np.ndarray
     for start in range(0, a.size, CHUNK):
         r = a[start : start + CHUNK] - b[start : start + CHUNK]
         total += np.dot(r, r)
-    return np.asarray(total / a.size, dtype=np.result_type(pred, target))
+    # float like the short path's np.dot(r, r) / n: integer inputs give float64, not a
+    # truncated integer (1.0 is a weak Python float: float32 inputs stay float32)
+    return np.asarray(total / a.size, dtype=np.result_type(pred, target, 1.0))
 
 
 def mse(pred: Any, target: Any) -> Tensor:

@@ -178,17 +178,29 @@ def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
         return out
     if bias.dtype != out.dtype:
         return out + bias  # NumPy's promotion, exactly as in x @ Wᵀ + b
-    out += bias  # in place: the matmul result is fresh, and this saves a full copy
+    try:
+        out += bias  # in place: the matmul result is fresh, and this saves a full copy
+    except ValueError:  # a bias that broadcasts the output to a larger shape
+        return out + bias
     return out
 
 
+def _product_part(g: Any, x: Any, weight: Any) -> Any:
+    """g summed to the shape of x @ Wᵀ: a bias may have broadcast the output beyond it,
+    and the x and W rules are written for the product's own shape."""
+    shape = (*x.shape[:-1], *weight.shape[:-1])
+    return g if g.shape == shape else sum_to(g, shape)
+
+
 def _linear_grad_x(g: Any, out: Any, x: Any, weight: Any, bias: Any) -> Any:
+    g = _product_part(g, x, weight)
     if weight.ndim == 1:  # one output: out = x·w, so ∂/∂x is the outer product g wᵀ
         return g.reshape((*g.shape, 1)) * weight
     return g @ weight
 
 
 def _linear_grad_weight(g: Any, out: Any, x: Any, weight: Any, bias: Any) -> Any:
+    g = _product_part(g, x, weight)
     if x.ndim == 1:  # a single example: the outer product g xᵀ (or g·x for a 1-D weight)
         return g * x if weight.ndim == 1 else g.reshape((*g.shape, 1)) * x
     if x.ndim == 2:
@@ -848,7 +860,17 @@ def _join_inputs(name: str, tensors: Any) -> list[Any]:
         raise TypeError(f"{name} takes a sequence of tensors, got {type(tensors).__name__}")
     if len(tensors) == 0:
         raise ValueError(f"{name} needs at least one tensor")
-    return [np.asarray(t) if isinstance(t, list | tuple) else t for t in tensors]
+    return [sequence_operand(t) if isinstance(t, list | tuple) else t for t in tensors]
+
+
+def sequence_operand(v: list | tuple) -> Any:
+    """A (nested) list or tuple operand as one array, or, when Tensors are inside it, as
+    a recorded stack of them: ``np.asarray`` would read their data and silently drop
+    their gradients (``x * [y, 2.0]``, ``concatenate([(x[0], x[1]), x])``)."""
+    items = [sequence_operand(e) if isinstance(e, list | tuple) else e for e in v]
+    if any(isinstance(e, Tensor) for e in items):
+        return stack(items)
+    return np.asarray(v)
 
 
 def concatenate(tensors: Any, axis: int | None = 0) -> Any:

@@ -723,3 +723,90 @@ def test_load_state_dict_changes_parameters_in_place_and_old_graphs_know_it():
     np.testing.assert_array_equal(weight.numpy(), [[3.0, 4.0]])
     with pytest.raises(RuntimeError, match=MODIFIED):
         loss.backward()
+
+
+# =========================================================================================
+# found by mutation testing: more silent corners of the same classes
+# =========================================================================================
+
+
+def test_tensors_inside_list_operands_keep_their_gradients():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = mg.tensor(3.0, requires_grad=True)
+    (x * [y, 2.0]).sum().backward()  # x0·y + 2·x1: ∂/∂x = (y, 2), ∂/∂y = x0
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 2.0])
+    assert y.grad.item() == 1.0
+    x.grad = y.grad = None
+    (x * [[y, 1.0], [2.0, y]]).sum().backward()  # ∂/∂y = x0 + x1, ∂/∂x = (y + 2, 1 + y)
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 4.0])
+    assert y.grad.item() == 3.0
+
+
+def test_tensors_inside_tuples_given_to_concatenate_and_stack_keep_their_gradients():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    mg.concatenate([(x[0], x[1]), x]).sum().backward()  # each element appears twice
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    x.grad = None
+    (mg.stack([[x[1], 5.0], x]) * np.array([[1.0, 1.0], [10.0, 100.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [10.0, 101.0])  # x1 also in row 0
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "b_shape"),
+    [((3,), (3,), (3,)), ((3,), (3,), (2, 1)), ((4, 3), (3,), (2, 1, 1)),
+     ((4, 3), (1, 3), (4, 5)), ((4, 3), (2, 3), (5, 1, 2))],
+)  # fmt: skip
+def test_linear_with_a_bias_that_broadcasts_the_output_larger(x_shape, w_shape, b_shape):
+    """x @ Wᵀ + b where b makes the result larger than x @ Wᵀ: every input's gradient is
+    the composition's (by finite differences), and the forward is the composition's
+    whatever the bias dtype (the in-place add used to refuse a float64 bias of this
+    shape that a float32 one got through)."""
+    rng = np.random.default_rng(0)
+    x0, w0, b0 = (rng.standard_normal(s) for s in (x_shape, w_shape, b_shape))
+    upstream = rng.standard_normal(np.broadcast_shapes(np.matmul(x0, w0.T).shape, b_shape))
+
+    def f(xx, ww, bb):
+        return np.sum((np.matmul(xx, ww.T) + bb) * upstream)
+
+    got = grads_of(mg.ops.linear, [x0, w0, b0], upstream)
+    for k, a in enumerate((x0, w0, b0)):
+
+        def fk(v, k=k):
+            args = [x0, w0, b0]
+            args[k] = v
+            return f(*args)
+
+        np.testing.assert_allclose(got[k], central_diff(fk, a), rtol=1e-6, atol=1e-8)
+    for bias in (b0, b0.astype(np.float32)):
+        np.testing.assert_allclose(
+            mg.ops.linear(mg.tensor(x0), mg.tensor(w0), mg.tensor(bias)).numpy(),
+            np.matmul(x0, w0.T) + bias,
+            rtol=1e-12,
+        )
+
+
+@pytest.mark.parametrize("make", [lambda a: a.astype(np.int64), lambda a: mg.tensor(a).detach()])
+def test_jit_of_a_transform_of_integer_or_detached_inputs_is_not_frozen(make):
+    """grad's stand-in for its argument was a copy of the argument's data, which mg.jit
+    froze at the traced call: the second call returned the first call's gradient."""
+    fast = mg.jit(mg.grad(lambda x: (x**3).sum()))  # 3x²
+    for a in (np.array([1.0, 2.0]), np.array([3.0, -1.0])):
+        np.testing.assert_array_equal(fast(make(a)).numpy(), 3 * a**2)
+
+
+def test_nested_transforms_keep_the_sign_of_zero():
+    """The stand-in for an argument was x + 0, which turns −0.0 into +0.0: 1/x at −0.0
+    is −inf, inside a transform as outside."""
+    x = mg.tensor(-0.0, requires_grad=True)
+    with np.errstate(divide="ignore"):
+        value, _ = mg.value_and_grad(lambda t: 1 / t)(x)
+    assert value.item() == -np.inf
+
+
+def test_mse_of_integers_is_their_float_mean_however_long():
+    n = 3 * 8192 + 5  # past the blockwise forward's block size
+    pred, target = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    pred[:3] = 1  # three unit residuals: 3/n
+    for length in (100, n):
+        got = mg.losses.mse(pred[:length], target[:length])
+        assert got.dtype == np.float64 and got.item() == pytest.approx(3 / length, rel=1e-15)

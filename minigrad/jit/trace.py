@@ -150,8 +150,8 @@ class _Builder:
         wrt = self.recorder.gradient_of.get(id(out))
         if wrt is not None and id(wrt) in self.values:
             base = "d_" + self.display.get(id(wrt), self.values[id(wrt)].name)
-        elif op is ops.add and isinstance(args[0], Value) and _is_zero(args[1]):
-            base = args[0].name  # a transform's stand-in for its argument
+        elif op is ops.mul and isinstance(args[0], Value) and _is_one(args[1]):
+            base = args[0].name  # a transform's stand-in for its argument (x·1)
             self.display[id(out)] = self.display.get(id(args[0]), base)
         elif op is losses._mse:
             base = "mse"
@@ -165,8 +165,8 @@ class _Builder:
         return v
 
 
-def _is_zero(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and x == 0
+def _is_one(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and x == 1
 
 
 def outside_names(fn: Callable[..., Any]) -> dict[int, str]:
