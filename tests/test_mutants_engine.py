@@ -414,3 +414,20 @@ def test_autograd_grad_of_a_one_element_output_defaults_to_ones_and_of_an_input_
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     (gw,) = mg.autograd.grad(w, [w], grad_output=np.array([5.0, 7.0]))  # ∂w/∂w·v = v
     np.testing.assert_array_equal(gw.numpy(), [5.0, 7.0])
+
+
+def test_only_an_op_declared_a_view_shares_its_inputs_version_counter():
+    # both forwards return a reversed view of x; only the one declared view=True ties
+    # the result's in-place changes to x's version counter
+    def flip(**kwargs):
+        return Op("flip", lambda x: x[::-1], (lambda g, out, x: g[::-1],), **kwargs)
+
+    assert flip().view is False and flip(view=True).view is True
+    x = mg.tensor([1.0, 2.0])
+    y = flip(view=True)(x)
+    y += 1.0  # through the view: x is now [2, 3]
+    np.testing.assert_array_equal(x.numpy(), [2.0, 3.0])
+    assert x.version == y.version == 1
+    z = flip()(x)  # the same memory, undeclared: its changes are its own
+    z += 1.0
+    assert z.version == 1 and x.version == 1

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.autograd import Op
 
 
 def f2(a, b):
@@ -134,3 +135,28 @@ def test_value_and_grad_refuses_non_scalar_and_tuple_outputs():
     assert str(info.value).endswith("; use jacobian() for vector outputs")
     with pytest.raises(TypeError, match="cannot make a Tensor from tuple"):
         mg.value_and_grad(lambda t: ((t * t).sum(), t))(mg.tensor([1.0, 2.0]))
+
+
+def test_jacobian_seeds_each_backward_pass_in_the_outputs_dtype():
+    # as in out.backward(): a float32 output is seeded with float32 one-hot vectors.
+    # f(x) = float32(2x): ∂f/∂x = 2·I
+    seen = []
+    cast = Op(
+        "to_f32",
+        lambda x: x.astype(np.float32),
+        (lambda g, out, x: seen.append(g.dtype) or g.astype(x.dtype),),
+    )
+    jac = mg.jacobian(lambda t: cast(t * 2))(mg.tensor([1.0, -1.0]))
+    np.testing.assert_array_equal(jac.numpy(), 2 * np.eye(2))
+    assert seen and set(seen) == {np.dtype(np.float32)}
+
+
+def test_a_recorded_inner_backward_hands_its_rules_tensors():
+    # when the inner gradient must stay differentiable (it depends on the outer a), the
+    # inner backward is recorded: its rules see Tensors, the seed included.
+    # inner: ∂probe(x·a)/∂x = a; outer: ∂a/∂a = 1
+    kinds = []
+    probe = Op("probe", lambda x: 1.0 * x, (lambda g, out, x: kinds.append(type(g)) or g,))
+    outer = mg.grad(lambda a: mg.grad(lambda x: probe(x * a))(mg.tensor(2.0)))
+    assert outer(mg.tensor(3.0)).item() == 1.0
+    assert kinds == [mg.Tensor]

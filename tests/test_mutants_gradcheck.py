@@ -13,12 +13,14 @@ amount, so the right verdict is known without trusting the checker.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 import minigrad as mg
 from minigrad.autograd import Op
+from minigrad.gradcheck import analytical_jacobians, numerical_jacobians
 
 
 def _value(x):
@@ -442,3 +444,104 @@ def test_nothing_to_check_says_so_and_how_to_fix_it(check):
     msg = str(info.value)
     assert msg.startswith("gradcheck: no input has requires_grad=True, so there is nothing")
     assert msg.endswith("; pass e.g. mg.tensor(x, requires_grad=True)")
+
+
+# =========================================================================================
+# the public Jacobian helpers, probe vectors, dtypes, and outputs that change in number
+# =========================================================================================
+
+
+def test_numerical_jacobian_of_an_empty_input_has_zero_columns():
+    # J[o][j] has shape (out_o.size, in_j.size): (2, 0) for the empty input, and for
+    # f(e, y) = 3y the block for y is 3·I
+    e = mg.tensor(np.zeros(0), requires_grad=True)
+    y = mg.tensor([1.0, 2.0], requires_grad=True)
+    jac = numerical_jacobians(lambda e, y: y * 3 + e.sum(), [e, y], [0, 1], 1e-3)
+    assert jac[0][0].shape == (2, 0)
+    np.testing.assert_allclose(jac[0][1], 3 * np.eye(2), rtol=1e-9)
+
+
+def test_analytical_jacobians_are_float64_even_when_a_rule_returns_float32():
+    # f = 2x whose rule hands back a float32 gradient: the Jacobian is still 2·I, float64
+    op = Op("f32_rule", lambda x: 2 * x, (lambda g, out, x: (2 * g).astype(np.float32),))
+    x = mg.tensor([1.0, -1.0], requires_grad=True)
+    (block,) = analytical_jacobians(lambda t: op(t), [x], [0])[0]
+    assert block.dtype == np.float64
+    np.testing.assert_array_equal(block, 2 * np.eye(2))
+
+
+def seed_recorder(seen: list) -> Op:
+    """A float64 → float32 cast whose rule notes the dtype of the gradient it receives."""
+    return Op(
+        "to_f32",
+        lambda x: x.astype(np.float32),
+        (lambda g, out, x: seen.append(g.dtype) or g.astype(x.dtype),),
+    )
+
+
+def test_each_backward_pass_is_seeded_in_the_outputs_dtype_and_runs_on_arrays():
+    # as in out.backward(): the seed of a float32 output is float32, and an ordinary
+    # (not create_graph) backward hands the rules plain arrays, not Tensors — also the
+    # probe's g, which the product's rule computes as (upstream g)·x. f = x², f' = 2x.
+    seen = []
+    cast = seed_recorder(seen)
+    kinds = []
+    probe = Op("probe", lambda x: 1.0 * x, (lambda g, out, x: kinds.append(type(g)) or g,))
+    x = mg.tensor([0.5, -1.5], requires_grad=True)
+    assert mg.gradcheck(lambda t: probe(cast(t)) * cast(t), x, eps=1e-2)  # float32 step
+    assert seen and set(seen) == {np.dtype(np.float32)}
+    assert kinds and set(kinds) == {np.ndarray}
+
+
+def test_fast_mode_probes_with_unit_vectors_from_the_seed_0_generator():
+    # for a one-element output: v = ±1 is drawn first from default_rng(0), then u
+    # (normalised); the two evaluations are at x ± eps·u
+    rng = np.random.default_rng(0)
+    rng.standard_normal(1)
+    u = rng.standard_normal(4)
+    u /= np.linalg.norm(u)
+    plus, minus = _perturbations(mg.tensor(np.zeros(4), requires_grad=True))
+    np.testing.assert_allclose(plus, 1e-3 * u, rtol=1e-12)
+    np.testing.assert_allclose(minus, -1e-3 * u, rtol=1e-12)
+
+
+def changing_outputs(counts: list[int]):
+    """f(t) returning (2t, 3t, ...) with counts[k] outputs on call k (the last count
+    repeats): a function whose number of outputs changes from call to call."""
+    calls = [0]
+
+    def f(t):
+        k = counts[min(calls[0], len(counts) - 1)]
+        calls[0] += 1
+        return tuple(t * (2.0 + i) for i in range(k))
+
+    return f
+
+
+def test_outputs_that_change_in_number_between_the_two_backward_passes_are_refused():
+    # the two analytical Jacobians have 1 and 2 outputs: they cannot be compared
+    # element by element, and the check must not pass on the first output alone
+    x = mg.tensor([0.5], requires_grad=True)
+    with pytest.raises(ValueError, match="zip"):
+        mg.gradcheck(changing_outputs([1, 2, 1]), x)
+
+
+def test_outputs_that_change_in_number_before_the_finite_differences_are_refused():
+    # the analytical Jacobians have 2 outputs, the numerical one only 1
+    x = mg.tensor([0.5], requires_grad=True)
+    with pytest.raises(ValueError, match="zip"):
+        mg.gradcheck(changing_outputs([2, 2, 1]), x)
+
+
+def test_gradgradcheck_refuses_a_function_that_later_returns_more_outputs():
+    # one grad_output for the first call's one output; the map (x, v) ↦ Σ vᵀ·∂out/∂x
+    # must not silently drop the outputs the later calls return
+    x = mg.tensor([0.5], requires_grad=True)
+    with pytest.raises(ValueError, match="zip"):
+        mg.gradgradcheck(changing_outputs([1, 2]), x, grad_outputs=[np.ones(1)])
+
+
+def test_gradgradcheck_converts_grad_outputs_of_any_numbers_to_float64():
+    # exact fractions are fine numbers for a vector v; x³ with v = (½, 3/2) is smooth
+    x = mg.tensor([0.5, -1.0], requires_grad=True)
+    assert mg.gradgradcheck(lambda t: t * t * t, x, grad_outputs=[[Fraction(1, 2), Fraction(3, 2)]])

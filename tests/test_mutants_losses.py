@@ -118,3 +118,25 @@ def test_unrecorded_mse_of_matrices():
     with mg.no_grad():
         loss = mg.losses.mse(mg.tensor(a), t)
     assert loss.item() == pytest.approx(np.mean((a - t) ** 2))
+
+
+def test_unrecorded_mse_of_integers_at_the_block_size_is_their_float_mean():
+    # N = CHUNK integers, one residual of 1: mse = 1/N, a float (as np.mean gives), not
+    # an integer 0
+    n = mg.losses.CHUNK
+    pred, target = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    target[0] = 1
+    loss = mg.losses.mse(pred, target)
+    expected = np.mean((pred - target) ** 2)
+    assert loss.dtype == expected.dtype == np.float64
+    assert loss.item() == expected == 1 / n
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+def test_huber_with_an_infinite_delta_is_half_the_squared_error_even_at_infinity():
+    # |r| ≤ δ = ∞ for every r, so every term is quadratic: ½r² (∞ for r = ∞, while the
+    # linear branch δ(|r| − ½δ) would be ∞·(∞ − ∞) = nan)
+    r = np.array([np.inf, 2.0])
+    loss = mg.losses.huber(mg.tensor(r), mg.tensor([0.0, 0.0]), delta=np.inf)
+    assert loss.item() == np.mean(0.5 * r**2) == np.inf
+    assert mg.losses.huber(mg.tensor([3.0]), mg.tensor([1.0]), delta=np.inf).item() == 2.0

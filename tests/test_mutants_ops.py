@@ -10,6 +10,8 @@ derivatives, or central finite differences.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -392,3 +394,261 @@ def test_squeeze_drops_only_the_axes_named():
     assert mg.squeeze(x, -1).shape == (1, 3)
     assert mg.squeeze(x, 1).shape == (1, 3, 1)  # not of size 1: kept, as in PyTorch
     assert mg.squeeze(x).shape == (3,)
+
+
+# =========================================================================================
+# ops without a gradient, and argmax/argmin's op
+# =========================================================================================
+
+
+def test_an_op_without_gradient_has_one_empty_rule_per_input_and_reads_nothing():
+    # made at test time: mutmut can only switch a mutant on in code that runs in a test
+    less = ops._no_gradient("less", np.less, 2)
+    assert less.name == "less" and repr(less) == "<op less>"
+    assert tuple(less.vjps) == (None, None) and not less.differentiable
+    assert less.derivatives == ("no gradient", "no gradient")
+    assert less.saves == ()
+    got = less(mg.tensor([1.0, 3.0], requires_grad=True), 2.0)
+    assert not got.requires_grad
+    np.testing.assert_array_equal(got.numpy(), [True, False])
+    with pytest.raises(mg.ShapeError, match=r"^less: incompatible shapes \(2,\) and \(3,\)"):
+        less(mg.tensor([1.0, 2.0]), mg.tensor([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_argmax_argmin_op_is_named_and_has_a_rule_slot_per_input(name):
+    import inspect
+
+    fn = ops._arg_extremum(name, getattr(np, name))
+    op = inspect.getclosurevars(fn).nonlocals["op"]
+    assert op.name == name
+    assert tuple(op.vjps) == (None, None, None)  # x, axis, keepdims: none differentiable
+    # the op's name is what a jitted program calls it
+    jitted = mg.jit(lambda x: fn(x, axis=1))
+    x = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(jitted(mg.tensor(x)).numpy(), getattr(np, name)(x, axis=1))
+    assert f"_{name}(x, 1, False)" in jitted.source
+
+
+# =========================================================================================
+# shapes of array-likes, and the reductions' defaults
+# =========================================================================================
+
+
+def test_functions_taking_shapes_accept_lists_and_numbers():
+    # _shape reads a list's or a number's shape with np.shape, not an attribute
+    assert ops.expand_dims([1.0, 2.0], 0).shape == (1, 2)
+    assert ops.flatten([[1.0, 2.0], [3.0, 4.0]]).shape == (4,)
+    assert ops.prod([2.0, 3.0, 4.0]) == 24.0
+    assert ops.argmax([1.0, 5.0, 2.0]) == 1
+    assert ops.flatten(3.0).shape == (1,)
+
+
+@pytest.mark.parametrize(("fn", "ref"), [(ops.sum, np.sum), (ops.max, np.max), (ops.min, np.min)])
+def test_reductions_drop_the_reduced_axes_by_default(fn, ref):
+    x = np.array([[3.0, -1.0, 4.0], [1.0, 5.0, -9.0]])
+    for args in [(), (0,), (1,)]:
+        got = fn(x, *args)
+        expected = ref(x, *args)
+        assert np.shape(got) == np.shape(expected)
+        np.testing.assert_array_equal(got, expected)
+    assert fn(mg.tensor(x)).shape == ()
+
+
+# =========================================================================================
+# clip's masks: who gets the gradient at a tie with a bound
+# =========================================================================================
+
+
+def clip_grads(x, lo, hi):
+    """The gradients of Σ clip(x, lo, hi) for x and for each bound given as an array."""
+    xt = mg.tensor(x, requires_grad=True)
+    lt = None if lo is None else mg.tensor(lo, requires_grad=True)
+    ht = None if hi is None else mg.tensor(hi, requires_grad=True)
+    out = mg.clip(xt, lt, ht)
+    out.sum().backward()
+    return [None if t is None else t.grad.numpy() for t in (xt, lt, ht)]
+
+
+def test_clip_with_only_hi_passes_the_gradient_to_x_at_the_bound():
+    # clip(x, hi=h) = min(x, h): x gets 1 where x ≤ h (inclusive), h where x > h
+    x, h = np.array([0.5, 2.0, 3.0]), np.array([2.0, 2.0, 2.0])
+    gx, _, gh = clip_grads(x, None, h)
+    np.testing.assert_array_equal(gx, [1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(gh, [0.0, 0.0, 1.0])
+
+
+def test_clip_with_only_lo_passes_the_gradient_to_x_at_the_bound():
+    # clip(x, lo=l) = max(x, l): x gets 1 where x ≥ l (inclusive), l where x < l
+    x, lo = np.array([0.5, 2.0, 3.0]), np.array([2.0, 2.0, 2.0])
+    gx, gl, _ = clip_grads(x, lo, None)
+    np.testing.assert_array_equal(gx, [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(gl, [1.0, 0.0, 0.0])
+
+
+def test_clip_at_either_bound_passes_the_gradient_to_x():
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 2.0])
+    lo, hi = np.zeros(5), np.ones(5)
+    gx, gl, gh = clip_grads(x, lo, hi)
+    np.testing.assert_array_equal(gx, [0.0, 1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(gl, [1.0, 0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(gh, [0.0, 0.0, 0.0, 0.0, 1.0])
+
+
+def test_clip_with_equal_bounds_gives_the_gradient_to_exactly_one_input():
+    # lo = hi = 1: min(max(x, lo), hi) is lo for x < 1 (max picks lo, min keeps it),
+    # x itself at x = 1 (inside, bounds inclusive) and hi for x > 1 (max(x, lo) > hi)
+    x = np.array([0.0, 1.0, 2.0])
+    gx, gl, gh = clip_grads(x, np.ones(3), np.ones(3))
+    np.testing.assert_array_equal(gx, [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(gl, [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(gh, [0.0, 0.0, 1.0])
+
+
+def test_clip_needs_a_bound_message():
+    with pytest.raises(ValueError, match=r"^clip needs at least one of lo, hi$"):
+        mg.clip(mg.tensor([1.0]))
+
+
+# =========================================================================================
+# indexing: Tensor indices under jit, and basic indices' gradient placed as it is
+# =========================================================================================
+
+
+def test_indexing_with_a_tensor_inside_jit_is_refused_with_the_whole_reason():
+    jitted = mg.jit(lambda x, i: x[i])
+    message = (
+        "indexing with a Tensor inside a jitted function: the selection (and, for a boolean "
+        "mask, the result's shape) depends on the data; use mg.where for masks, or index "
+        "with a NumPy array or a static argument"
+    )
+    with pytest.raises(Exception, match="^" + re.escape(message) + "$") as info:
+        jitted(mg.tensor([1.0, 2.0, 3.0]), mg.tensor([0]))
+    assert type(info.value).__name__ == "TraceError"
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        np.s_[1:],
+        1,
+        np.s_[0, 1:],
+        np.s_[(slice(1, None),)],
+        None,
+        Ellipsis,
+        np.s_[..., 1:],
+        np.s_[None, 0],
+    ],
+)
+def test_basic_index_gradient_is_the_upstream_written_into_zeros(index):
+    # a basic index selects each element once: its gradient is the upstream gradient
+    # written into zeros (as NumPy's assignment does), so a −0.0 upstream stays −0.0
+    # (accumulating, 0 + (−0.0), would give +0.0)
+    x = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    xt = mg.tensor(x, requires_grad=True)
+    out = xt[index]
+    upstream = -np.zeros(out.shape)
+    out.backward(upstream)
+    expected = np.zeros(x.shape)
+    expected[index] = upstream
+    assert np.signbit(expected).any()
+    np.testing.assert_array_equal(np.signbit(xt.grad.numpy()), np.signbit(expected))
+
+
+# =========================================================================================
+# norm, sqrt and _safe_div at zero; logsumexp's shift
+# =========================================================================================
+
+
+def test_sqrt_gradient_at_zero_with_zero_upstream_is_zero_even_when_every_value_is_zero():
+    # d√x/dx = 1/(2√x): the convention at x = 0 with upstream 0 is 0, not 0/0 = nan
+    x = mg.tensor([0.0, 0.0], requires_grad=True)
+    x.sqrt().backward(np.array([0.0, 0.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    assert ops._safe_div(np.array([0.0, 2.0, -2.0]), np.zeros(3)).tolist() == [
+        0.0,
+        np.inf,
+        -np.inf,
+    ]
+
+
+def test_logsumexp_shifts_each_slice_by_its_own_maximum():
+    # row 2 shifted by row 1's maximum 1000 would give ln Σ e^(−1000) = ln 0 = −inf
+    x = np.array([[1000.0, 1000.0], [0.0, 0.0]])
+    got = mg.logsumexp(mg.tensor(x), axis=1).numpy()
+    np.testing.assert_allclose(got, [1000.0 + np.log(2.0), np.log(2.0)], rtol=1e-15)
+    got0 = mg.logsumexp(mg.tensor(x.T), axis=0).numpy()
+    np.testing.assert_allclose(got0, [1000.0 + np.log(2.0), np.log(2.0)], rtol=1e-15)
+
+
+def test_logsumexp_over_an_empty_axis_is_minus_infinity():
+    # ln Σ over no terms = ln 0 = −inf, as np.log(np.sum(np.exp(x), axis=1)) gives
+    x = np.zeros((2, 0))
+    with np.errstate(divide="ignore"):
+        expected = np.log(np.sum(np.exp(x), axis=1))
+    np.testing.assert_array_equal(mg.logsumexp(mg.tensor(x), axis=1).numpy(), expected)
+
+
+def test_logsumexp_of_minus_infinities_is_minus_infinity_without_a_warning():
+    with np.errstate(divide="raise"):  # ln 0 is expected there: not an error
+        got = mg.logsumexp(mg.tensor([-np.inf, -np.inf]))
+    assert got.item() == -np.inf
+
+
+# =========================================================================================
+# linear with one example and one output; prod of nothing; einsum and join messages
+# =========================================================================================
+
+
+def test_linear_of_one_example_and_one_output_gradient_is_the_other_vector():
+    # out = x·w + b (a scalar): ∂out/∂w = x, ∂out/∂x = w
+    x, w, b = np.array([1.0, 2.0, -4.0]), np.array([0.5, -3.0, 2.0]), np.array(0.25)
+    gx, gw, gb = grad_of(lambda x, w, b: ops.linear(x, w, b), x, w, b, upstream=np.array(2.0))
+    np.testing.assert_array_equal(gw, 2.0 * x)
+    np.testing.assert_array_equal(gx, 2.0 * w)
+    assert gb == 2.0
+
+
+def test_product_of_an_empty_vector_is_one():
+    # np.prod([]) = 1: the empty product, also over all axes of a 1-D input
+    assert ops.prod(np.zeros(0)) == np.prod(np.zeros(0)) == 1.0
+    x = mg.tensor(np.zeros(0), requires_grad=True)
+    p = ops.prod(x, axis=0)
+    assert p.shape == () and p.item() == 1.0
+    p.backward()
+    assert x.grad.shape == (0,)
+
+
+def test_stack_names_itself_when_refusing_a_tensor():
+    with pytest.raises(TypeError, match=r"^stack takes a sequence of tensors, got Tensor$"):
+        mg.stack(mg.tensor([1.0, 2.0]))
+
+
+def test_einsum_refusal_messages_in_full():
+    a = mg.tensor(np.ones((2, 2)))
+    with pytest.raises(
+        TypeError, match=r"^einsum: '\.\.\.' is not supported by minigrad; name every axis$"
+    ):
+        mg.einsum("...i->i", a)
+    with pytest.raises(
+        TypeError,
+        match=r"^einsum: an index repeated within one operand \('ii', a diagonal\) is "
+        r"not supported by minigrad$",
+    ):
+        mg.einsum("ii->i", a)
+
+
+def test_einsum_ignores_spaces_everywhere_in_the_subscripts():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    for spec in ["i j , j k -> i k", " i j,j k ", "ij , jk"]:
+        got = mg.einsum(spec, mg.tensor(a), mg.tensor(b)).numpy()
+        np.testing.assert_allclose(got, np.einsum(spec.replace(" ", ""), a, b), rtol=1e-12)
+
+
+def test_einsum_implicit_output_counts_each_letter_across_operands():
+    # "iX,j": every letter is seen once, so all three are kept (sorted, as NumPy does)
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal(4)
+    got = mg.einsum("iX,j", mg.tensor(a), mg.tensor(b)).numpy()
+    np.testing.assert_allclose(got, np.einsum("iX,j", a, b), rtol=1e-12)
