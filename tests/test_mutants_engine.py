@@ -431,3 +431,21 @@ def test_only_an_op_declared_a_view_shares_its_inputs_version_counter():
     z = flip()(x)  # the same memory, undeclared: its changes are its own
     z += 1.0
     assert z.version == 1 and x.version == 1
+
+
+def test_toposort_stops_at_the_stop_tensors_and_orders_the_rest():
+    """The functional API passes its targets as ``stop``: nothing behind them is visited
+    (their own inputs are not part of the order), so a transform never walks the graph
+    that produced its arguments."""
+    from minigrad.autograd import toposort
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 2.0  # behind the stop tensor
+    mid = a + 1.0
+    out = (mid * mid).sum()
+    full = [id(t) for t in toposort(out)]  # by identity: == on tensors is elementwise
+    assert full.index(id(x)) < full.index(id(a)) < full.index(id(mid)) < full.index(id(out))
+    stopped = [id(t) for t in toposort(out, {mid})]
+    assert id(mid) in stopped and id(a) not in stopped and id(x) not in stopped
+    assert stopped.index(id(mid)) < stopped.index(id(out))
+    assert [id(t) for t in toposort(mid, {mid})] == [id(mid)]  # a stopped root: itself only
