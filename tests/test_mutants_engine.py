@@ -449,3 +449,36 @@ def test_toposort_stops_at_the_stop_tensors_and_orders_the_rest():
     assert id(mid) in stopped and id(a) not in stopped and id(x) not in stopped
     assert stopped.index(id(mid)) < stopped.index(id(out))
     assert [id(t) for t in toposort(mid, {mid})] == [id(mid)]  # a stopped root: itself only
+
+
+def test_an_input_without_a_rule_does_not_stop_the_others_or_the_pass():
+    """where's condition has no gradient rule; a float condition computed from a tensor
+    that requires grad is in the graph but receives nothing, and the inputs after it and
+    every other node still get theirs: ∂/∂a = [c ≠ 0], ∂/∂b = [c = 0]."""
+    x = mg.tensor([1.0, 0.0], requires_grad=True)
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = mg.tensor([3.0, 4.0], requires_grad=True)
+    w = mg.tensor(2.0, requires_grad=True)
+    (mg.where(x * 2.0, a, b) * w).sum().backward()  # condition (2, 0)
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 0.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.0, 2.0])
+    assert w.grad.item() == 1.0 + 4.0  # Σ where(c, a, b) = a₀ + b₁
+    assert x.grad is None
+
+
+def test_compiled_source_names_and_explains_a_gradient_that_adds_up():
+    """x is used twice in tanh(x)·x: its two gradient contributions are added on a line
+    named after x, commented with the rule that makes them add up."""
+    fast = mg.jit(mg.grad(lambda x: (x.tanh() * x).sum()))
+    x0 = np.array([1.0, 2.0])
+    np.testing.assert_allclose(
+        fast(x0).numpy(), np.tanh(x0) + x0 * (1 - np.tanh(x0) ** 2), rtol=1e-15
+    )
+    lines = fast.source.splitlines()
+    (added,) = [
+        line
+        for line in lines
+        if line.endswith("# a tensor used several times: its gradients add up")
+    ]
+    name = added.split("=")[0].strip()
+    assert name.startswith("d_x") and f"return ({name},)" in fast.source
