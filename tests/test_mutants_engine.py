@@ -482,3 +482,46 @@ def test_compiled_source_names_and_explains_a_gradient_that_adds_up():
     ]
     name = added.split("=")[0].strip()
     assert name.startswith("d_x") and f"return ({name},)" in fast.source
+
+
+def test_autograd_grad_refusal_in_full_and_grad_output_as_a_number():
+    x = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError) as info:
+        mg.autograd.grad((x * 2).sum(), [mg.tensor([1.0])])
+    assert str(info.value) == "grad: every input must be a Tensor with requires_grad=True"
+    (g,) = mg.autograd.grad((x * 3).sum(), [x], grad_output=2.0)  # 3·v
+    np.testing.assert_array_equal(g.numpy(), [6.0])
+
+
+def test_autograd_grad_output_that_requires_grad_counts_only_with_create_graph():
+    """vᵀJ is linear in v: with create_graph the result is differentiable in v too
+    (∂Σ(vᵀJ)/∂v = J·1); without it, the result is a plain value whatever v is."""
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    v = mg.tensor([3.0, -1.0], requires_grad=True)
+    (plain,) = mg.autograd.grad(x * x, [x], grad_output=v)  # 2x·v
+    np.testing.assert_array_equal(plain.numpy(), [6.0, -4.0])
+    assert not plain.requires_grad
+    (g,) = mg.autograd.grad(x * x, [x], grad_output=v, create_graph=True)
+    (dv,) = mg.autograd.grad(g.sum(), [v])  # ∂Σ(2x·v)/∂v = 2x
+    np.testing.assert_array_equal(dv.numpy(), [2.0, 4.0])
+
+
+def test_compiled_source_comments_each_rule_even_past_the_ops_own_texts():
+    """A variadic op has one derivative text for all its inputs; an op with none is
+    named alone (no dangling colon)."""
+    fast = mg.jit(mg.grad(lambda a, b: (mg.concatenate([a, b]) ** 2).sum(), argnums=(0, 1)))
+    fast(np.array([1.0]), np.array([2.0, 3.0]))
+    text = mg.ops._concatenate.derivatives[0]
+    comments = [line.split("# ")[1] for line in fast.source.splitlines() if "# concat" in line]
+    assert comments.count(f"concatenate: {text}") == 2, fast.source  # inputs 0 and 1
+
+    plain = Op("plain_square", lambda x: x * x, (lambda g, out, x: 2 * x * g,))
+    fast = mg.jit(mg.grad(lambda x: plain(x).sum()))  # 2x
+    np.testing.assert_array_equal(fast(np.array([1.0, 5.0])).numpy(), [2.0, 10.0])
+    assert any(line.endswith("# plain_square") for line in fast.source.splitlines())
+
+
+def test_detach_inside_jit_is_recomputed_at_every_call():
+    fast = mg.jit(lambda x: x.detach() * 2.0)
+    for a in (np.array([1.0, 2.0]), np.array([-3.0, 0.5])):
+        np.testing.assert_array_equal(fast(a).numpy(), 2 * a)
