@@ -525,3 +525,32 @@ def test_detach_inside_jit_is_recomputed_at_every_call():
     fast = mg.jit(lambda x: x.detach() * 2.0)
     for a in (np.array([1.0, 2.0]), np.array([-3.0, 0.5])):
         np.testing.assert_array_equal(fast(a).numpy(), 2 * a)
+
+
+def test_a_trace_in_one_thread_leaves_a_backward_in_another_as_it_is():
+    """Tracing is per thread: while thread A is inside mg.jit's trace, a plain backward in
+    thread B stays plain (its leaf gradient is a plain value, not a graph) and A's
+    program does not see B's tensors."""
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def f(x):
+        started.set()
+        release.wait(10)
+        return (x * x).sum()
+
+    fast = mg.jit(f)
+    worker = threading.Thread(target=fast, args=(np.array([1.0, 2.0]),))
+    worker.start()
+    assert started.wait(10)
+    try:
+        w = mg.tensor([1.0, 2.0], requires_grad=True)
+        (w * w * 3.0).sum().backward()  # ∂/∂w = 6w
+        assert not w.grad.requires_grad
+        np.testing.assert_array_equal(w.grad.numpy(), [6.0, 12.0])
+    finally:
+        release.set()
+        worker.join()
+    assert fast.traces == 1 and "3.0" not in fast.source
+    np.testing.assert_array_equal(fast(np.array([3.0, 4.0])).numpy(), 25.0)

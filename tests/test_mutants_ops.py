@@ -652,3 +652,14 @@ def test_einsum_implicit_output_counts_each_letter_across_operands():
     a, b = rng.standard_normal((2, 3)), rng.standard_normal(4)
     got = mg.einsum("iX,j", mg.tensor(a), mg.tensor(b)).numpy()
     np.testing.assert_allclose(got, np.einsum("iX,j", a, b), rtol=1e-12)
+
+
+# =========================================================================================
+# reductions of plain Python sequences (the ops double as an array namespace)
+# =========================================================================================
+
+
+def test_reductions_take_nested_lists():
+    rows = [[1.0, 2.0], [3.0, 4.0]]
+    np.testing.assert_array_equal(ops.sum(rows, axis=0), np.sum(rows, axis=0))
+    np.testing.assert_array_equal(ops.max(rows, axis=1), np.max(rows, axis=1))
