@@ -123,11 +123,6 @@ def _np_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) 
     raise Unsupported(f"ord={ord!r}")
 
 
-def _at_least(shape: tuple[int, ...], ndim: int) -> tuple[int, ...]:
-    """NumPy's atleast_2d for a 1-D shape (n,) is (1, n): new axes go in front."""
-    return (1,) * (ndim - len(shape)) + shape
-
-
 def _stacker(ndmin: int, axis_of: Callable[[list[Any]], int]) -> Callable[..., Any]:
     def call(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
         _plain(dtype=dtype)
