@@ -32,6 +32,7 @@ from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, z
 from minigrad import data, formulas, graph, losses, metrics, nn, optim
 from minigrad.train import History, evaluate, fit
 from minigrad.jit import jit
+from minigrad.tracing import TracedArray as _TracedArray, refusing as _refusing
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,8 @@ def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
 
     if isinstance(data, Tensor):
         data = data._value("mg.tensor(t)")  # refused inside a function mg.jit traces
+    if _refusing() and isinstance(data, _TracedArray):  # an outside array, read live
+        return Tensor(data, requires_grad=requires_grad, dtype=dtype)
     return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
 
 

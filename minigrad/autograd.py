@@ -26,17 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from minigrad.tracing import TraceError, Tracing, constant, plain
+
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
 
 class ShapeError(ValueError):
     """Raised when an op gets shapes it cannot combine; names the op and the shapes."""
-
-
-class TraceError(TypeError):
-    """A jitted function read a traced value as data (``if loss > 1``, ``float(t)``):
-    the compiled replay could not repeat that choice for other inputs."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -157,13 +154,23 @@ def apply(op: Op, *inputs: Any) -> Any:
         else:
             raw.append(x)
     saved = None
+    trace = tracing if tracing is not None and tracing.thread == threading.get_ident() else None
+    if trace is not None and (has_tensor or op.random):  # a draw is traced too
+        has_tensor = True
+        raw = trace.inputs(op, inputs, raw)  # the forward computes on plain values
     try:
-        if op.save is not None and record and _mode.enabled and op.differentiable:
+        if trace is not None:
+            data = trace.forward(op, inputs, raw)
+        elif op.save is not None and record and _mode.enabled and op.differentiable:
             data, saved = op.save(*raw)
         else:
             data = op.forward(*raw)
     except ValueError as err:
+        if op.effect:  # a check's own message (compiled code raises it unchanged too)
+            raise
         raise _forward_error(op, inputs, raw, err) from None
+    except TraceError:
+        raise
     except TypeError as err:
         kinds = ", ".join(type(x).__name__ for x in inputs)
         raise TypeError(f"{op.name}: unsupported operand types ({kinds}): {err}") from None
@@ -177,8 +184,8 @@ def apply(op: Op, *inputs: Any) -> Any:
         out = Tensor._make(data, False, None, ())
     if op.view:  # the result may be a view: it shares its input's version counter
         _share_counter_with_source(out, inputs)
-    if tracing is not None and tracing.thread == threading.get_ident():
-        tracing.record(op, inputs, out)
+    if trace is not None:
+        trace.record(op, inputs, out)
     return out
 
 
@@ -186,36 +193,9 @@ def _share_counter_with_source(out: Tensor, inputs: tuple) -> None:
     """Give a view the version counter of the tensor whose memory it shares, so that an
     in-place change through either one is seen by graphs that saved the other."""
     for x in inputs:
-        if isinstance(x, Tensor) and np.may_share_memory(out.data, x.data):
+        if isinstance(x, Tensor) and np.may_share_memory(plain(out.data), plain(x.data)):
             out._version = x._shared_counter()
             return
-
-
-class Tracing:
-    """What one thread is tracing: every op applied to a Tensor, in order (minigrad.jit).
-
-    Every op runs on concrete values as usual; :meth:`record` just keeps the application,
-    so the trace can be replayed on new inputs. Ops without a gradient (comparisons,
-    casts to bool) are recorded too: a mask computed by an op is data the replay
-    recomputes, never a value baked in. While tracing, every backward pass is recorded
-    (``create_graph``), and the engine says which rule each recorded op comes from
-    (:meth:`begin_rule`, :meth:`end_rule`), so compiled code can name it.
-    """
-
-    def __init__(self) -> None:
-        self.thread = threading.get_ident()
-
-    def record(self, op: Op, inputs: tuple, out: Tensor) -> None:
-        """One op applied to ``inputs`` gave ``out``."""
-
-    def begin_rule(self, note: str) -> None:
-        """The ops recorded next compute a gradient, as ``note`` describes."""
-
-    def end_rule(self, result: Any, wrt: Tensor) -> None:
-        """``result`` is (a contribution to) the gradient with respect to ``wrt``."""
-
-    def created(self, t: Tensor) -> None:
-        """``t`` was made by ``Tensor(...)`` (from constants) while tracing."""
 
 
 tracing: Tracing | None = None
@@ -253,8 +233,21 @@ class Op:
 
     An op whose rules are all ``None`` has no gradient (a comparison, a cast to bool): it
     never records a graph node, and its result never requires grad. An op whose result
-    may share memory with an input (reshape, transpose, indexing) says ``view=True``: the
-    result then shares that input's version counter.
+    may share memory with an input (reshape, transpose, indexing, einsum) says
+    ``view=True``, or gives ``view(*inputs) -> bool`` where that depends on the inputs
+    (basic indexing is a view, advanced indexing a copy): such a result shares the
+    input's version counter.
+
+    What the compiler (:mod:`minigrad.jit`) needs to know is declared here too:
+    ``elementwise`` (the result is the broadcast inputs, element by element), ``random``
+    (the forward draws from a ``np.random.Generator`` input: never folded, merged or
+    dropped), ``effect`` (the forward may raise on bad values, a check: it runs even when
+    its result is unused, and its error passes unchanged; a function of the inputs
+    where that depends on them) and ``source``, how compiled code writes the op: a template
+    such as ``"np.exp({0})"`` over the rendered inputs (without one, a NumPy function
+    is written by its name and any other forward is defined in the generated source).
+    A fused op may give ``lowering``: the same value computed with simpler ops, on the
+    same inputs (``mse`` as ``sumsq(pred − target) / n``), which the compiler uses instead.
 
     Calling an Op applies it: ``mul(a, b)`` is ``apply(mul, a, b)``.
     """
@@ -262,11 +255,16 @@ class Op:
     __slots__ = (
         "derivatives",
         "differentiable",
+        "effect",
+        "elementwise",
         "forward",
+        "lowering",
         "name",
+        "random",
         "release",
         "save",
         "saves",
+        "source",
         "view",
         "vjps",
     )
@@ -280,7 +278,12 @@ class Op:
         save: Callable[..., tuple[Any, Any]] | None = None,
         release: Callable[[Any], None] | None = None,
         saves: Sequence[Sequence[int]] | None = None,
-        view: bool = False,
+        view: bool | Callable[..., bool] = False,
+        elementwise: bool = False,
+        random: bool = False,
+        effect: bool | Callable[..., bool] = False,
+        source: str | None = None,
+        lowering: Callable[..., Any] | None = None,
     ) -> None:
         self.name = name
         self.forward = forward
@@ -291,6 +294,11 @@ class Op:
         self.saves = None if saves is None else tuple(tuple(s) for s in saves)
         self.differentiable = isinstance(vjps, EveryInput) or any(r is not None for r in vjps)
         self.view = view
+        self.elementwise = elementwise
+        self.random = random
+        self.effect = True if random else effect
+        self.source = source
+        self.lowering = lowering
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -318,23 +326,22 @@ class EveryInput:
 # ---------------------------------------------------------------------------------------
 
 
-def toposort(root: Tensor, stop: Collection[Tensor] = ()) -> list[Tensor]:
+def toposort(root: Tensor) -> list[Tensor]:
     """Tensors that need a gradient, each after all of its inputs (iterative DFS).
 
-    Only tensors that require grad are visited; leaves and the tensors in ``stop`` end a
-    path (their inputs are not followed). The stack holds (tensor, iterator over its
-    inputs, last first), so each tensor is pushed once and nothing recurses. Tensors
-    hash by identity, so they key the sets and dicts here directly.
+    Only tensors that require grad are visited, and a leaf ends a path. The stack holds
+    (tensor, iterator over its inputs, last first), so each tensor is pushed once and
+    nothing recurses. Tensors hash by identity, so they key the sets and dicts here.
     """
     order: list[Tensor] = []
     seen = {root}
-    stack = [(root, _inputs_to_visit(root, stop))]
+    stack = [(root, _inputs_to_visit(root))]
     while stack:
         t, pending = stack[-1]
         for p in pending:
             if isinstance(p, Tensor) and p.requires_grad and p not in seen:
                 seen.add(p)
-                stack.append((p, _inputs_to_visit(p, stop)))
+                stack.append((p, _inputs_to_visit(p)))
                 break
         else:  # every input is placed: t can follow them
             stack.pop()
@@ -342,10 +349,21 @@ def toposort(root: Tensor, stop: Collection[Tensor] = ()) -> list[Tensor]:
     return order
 
 
-def _inputs_to_visit(t: Tensor, stop: Collection[Tensor]) -> Iterator[Any]:
-    if t._op is None or (stop and t in stop):
+def _inputs_to_visit(t: Tensor) -> Iterator[Any]:
+    if t._op is None:
         return iter(())
     return reversed(t._parents)  # last input first: backward then meets them in order
+
+
+def _on_a_path_to(order: list[Tensor], targets: Collection[Tensor]) -> set[Tensor]:
+    """The tensors of ``order`` (inputs first) from which a target can be reached: the
+    only ones whose gradient ∂root/∂targets needs (torch.autograd.grad prunes so too).
+    A target itself is on the path; an input that leads to no target is not."""
+    needed: set[Tensor] = set()
+    for t in order:
+        if t in targets or any(p in needed for p in t._parents if isinstance(p, Tensor)):
+            needed.add(t)
+    return needed
 
 
 def _check_saved(t: Tensor, i: int) -> None:
@@ -368,10 +386,14 @@ def _check_saved(t: Tensor, i: int) -> None:
 
 
 def input_grads(
-    t: Tensor, g: Any, create_graph: bool, saved: Any = None
+    t: Tensor,
+    g: Any,
+    create_graph: bool,
+    saved: Any = None,
+    only: Collection[Tensor] | None = None,
 ) -> list[tuple[int, Tensor, Any]]:
     """One backward step: (position, input, ∂L/∂input) for each input of ``t`` that
-    requires grad, given ∂L/∂t = g.
+    requires grad (and is in ``only``, when given), given ∂L/∂t = g.
 
     The op's rule gives the vector-Jacobian product; if the input was broadcast in the
     forward, the product is summed back to the input's shape here, once for every op.
@@ -390,7 +412,7 @@ def input_grads(
     trace = tracing if create_graph and is_tracing() else None
     result = []
     for i, p in enumerate(parents):
-        if isinstance(p, Tensor) and p.requires_grad:
+        if isinstance(p, Tensor) and p.requires_grad and (only is None or p in only):
             rule = None if variadic else rules[i]
             if rule is None and not variadic:
                 continue  # an input the op does not differentiate (where's condition)
@@ -422,40 +444,48 @@ def backprop(
 ) -> dict[Tensor, Any]:
     """Propagate ``gradient`` = ∂L/∂root back through the graph.
 
-    With ``targets`` (the functional API) the gradients reaching those tensors are
-    returned, keyed by tensor, and nothing is stored on leaves; otherwise every leaf
-    that requires grad accumulates its gradient into ``.grad``, as in PyTorch.
+    With ``targets`` (the functional API) the gradient reaching each target through
+    every path is returned, keyed by tensor, and nothing is stored on leaves; only the
+    part of the graph that leads to a target is visited. Otherwise every leaf that
+    requires grad accumulates its gradient into ``.grad``, as in PyTorch.
     """
     trace = tracing if tracing is not None and is_tracing() else None
-    if trace is not None and not create_graph:  # a trace records every backward pass
-        create_graph, gradient = True, _as_tensor(gradient)
-    stop = set(targets) if targets is not None else ()
+    if trace is not None and not create_graph:
+        # a trace records every backward pass: the rules run on Tensors, as under
+        # create_graph, but (as in an ordinary backward) their results require no grad
+        with no_grad():
+            return backprop(root, _as_tensor(gradient), True, targets)
+    order = toposort(root)
+    wanted = set(targets) if targets is not None else None
+    only = _on_a_path_to(order, wanted) if wanted is not None else None
     use_saved = targets is None and not create_graph  # see _take_saved
     grads: dict[Tensor, Any] = {root: gradient}
     found: dict[Tensor, Any] = {}
-    for t in reversed(toposort(root, stop)):
+    for t in reversed(order):
         g = grads.pop(t, None)
-        if g is None:
+        if g is None or (only is not None and t not in only):
             continue
-        if stop and t in stop:
+        if trace is not None:
+            trace.gradient(g, t)
+        if wanted is not None and t in wanted:
             found[t] = g
-        elif t._op is None:
+        if t._op is None:
             if targets is None:
                 _accumulate_leaf(t, g, create_graph)
-        else:
-            saved = _take_saved(t) if use_saved and t._saved is not None else None
-            for _, p, gp in input_grads(t, g, create_graph, saved):
-                previous = grads.get(p)
-                if previous is None:
-                    grads[p] = gp
-                    continue
-                if trace is not None:
-                    trace.begin_rule("a tensor used several times: its gradients add up")
-                grads[p] = previous + gp
-                if trace is not None:
-                    trace.end_rule(grads[p], p)
-            if saved is not None and t._op.release is not None:
-                t._op.release(saved)
+            continue
+        saved = _take_saved(t) if use_saved and t._saved is not None else None
+        for _, p, gp in input_grads(t, g, create_graph, saved, only):
+            previous = grads.get(p)
+            if previous is None:
+                grads[p] = gp
+                continue
+            if trace is not None:
+                trace.begin_rule("a tensor used several times: its gradients add up")
+            grads[p] = previous + gp
+            if trace is not None:
+                trace.end_rule(grads[p], p)
+        if saved is not None and t._op.release is not None:
+            t._op.release(saved)
     return found
 
 
@@ -468,8 +498,10 @@ def grad(
     """∂output/∂input for each of ``inputs``, returned instead of stored in ``.grad``
     (PyTorch's ``torch.autograd.grad``); zeros for an input ``output`` does not depend on.
 
-    ``grad_output`` is the v of vᵀ·J (default 1 for a one-element output). With
-    ``create_graph=True`` the results are differentiable again.
+    Each gradient is the total derivative, through every path (an input that another
+    input was computed from gets both contributions), in the input's own float dtype.
+    ``grad_output`` is the v of vᵀ·J, of the output's shape (default 1 for a
+    one-element output). With ``create_graph=True`` the results are differentiable again.
 
     >>> import minigrad as mg
     >>> w = mg.tensor([1.0, 2.0], requires_grad=True)
@@ -488,14 +520,28 @@ def grad(
                 f"grad: an output of shape {output.shape} needs grad_output (the v of vᵀ·J)"
             )
         grad_output = np.ones(output.shape, output.dtype)
+        if is_tracing():
+            constant(grad_output)  # the seed: a compiled program may fold it
+    elif np.shape(_data_of(grad_output)) != output.shape:
+        raise ShapeError(
+            f"grad: grad_output has shape {np.shape(_data_of(grad_output))}, the output "
+            f"has {output.shape}; they must match"
+        )
     found = {}
     if output.requires_grad:
-        v = _as_tensor(grad_output) if create_graph else np.asarray(_data_of(grad_output))
+        if create_graph or (is_tracing() and isinstance(grad_output, Tensor)):
+            v = _as_tensor(grad_output)  # the tensor itself: its graph (or trace) counts
+        else:
+            v = np.asarray(_data_of(grad_output))
         with enable_grad():
             found = backprop(output, v, create_graph, inputs)
-    return tuple(
-        _as_tensor(found[x]) if x in found else Tensor(np.zeros_like(x.data)) for x in inputs
-    )
+    grads = []
+    for x in inputs:
+        g = found[x] if x in found else np.zeros(x.shape, x.dtype)
+        if g.dtype != x.dtype and x.dtype.kind == "f":  # float32 inputs get float32
+            g = ops.astype(g, x.dtype)
+        grads.append(_as_tensor(g))
+    return tuple(grads)
 
 
 def _data_of(x: Any) -> Any:

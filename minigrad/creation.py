@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import random
+from minigrad.autograd import Op
 from minigrad.tensor import Tensor
 
 Size = int | tuple[int, ...] | list[int]
@@ -159,8 +160,18 @@ def _random(
     rng: np.random.Generator | None,
 ) -> Tensor:
     shape, dt = _size(name, size), as_dtype(name, dtype, floating=True)
-    values = getattr(random.generator(seed, rng), draw)(shape)  # drawn in float64
-    return _leaf(name, np.asarray(values, dtype=dt), requires_grad)
+    values = _draw(random.generator(seed, rng), draw, shape, dt)
+    if isinstance(values, Tensor):  # mg.jit is tracing: the draw is an op of the trace
+        return values.requires_grad_() if requires_grad else values
+    return _leaf(name, values, requires_grad)
+
+
+def _draw_values(rng: np.random.Generator, method: str, shape: tuple, dtype: np.dtype) -> Any:
+    return np.asarray(getattr(rng, method)(shape), dtype=dtype)  # drawn in float64
+
+
+_draw = Op("draw", _draw_values, (None, None, None, None), saves=(), random=True)
+"""A draw from ``rng``: an op, so a compiled function draws anew at every call."""
 
 
 def rand(

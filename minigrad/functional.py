@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd import backprop, enable_grad, is_grad_enabled, toposort
+from minigrad.autograd import backprop, enable_grad, is_grad_enabled, is_tracing, toposort
 from minigrad.tensor import Tensor
+from minigrad.tracing import constant
 
 ArgNums = int | Sequence[int]
 
@@ -47,6 +48,11 @@ def _track(x: Any) -> Tensor:
     recomputed from ``x`` at every call instead of frozen at the traced value. x·1 (not
     x + 0) keeps −0.0.
     """
+    if isinstance(x, bool | int | float) and not isinstance(x, np.generic):
+        number = ops.to_float64(x)  # an op on it when mg.jit traces x as an input
+        if isinstance(number, Tensor):
+            return number.requires_grad_()
+        return Tensor(number, requires_grad=True)
     if isinstance(x, Tensor):
         start = x if x.dtype.kind == "f" else ops.astype(x, np.float64)
         t = start * 1
@@ -55,6 +61,12 @@ def _track(x: Any) -> Tensor:
     if data.dtype.kind != "f":
         data = data.astype(np.float64)
     return Tensor(data, requires_grad=True)
+
+
+def _seed(v: np.ndarray) -> np.ndarray:
+    """A cotangent the transform itself made: under mg.jit, a constant the compiler may
+    fold (nobody else can change it)."""
+    return constant(v) if is_tracing() else v
 
 
 def _vjp(out: Tensor, targets: Sequence[Tensor], v: Any, create_graph: bool) -> list[Tensor]:
@@ -70,7 +82,7 @@ def _vjp(out: Tensor, targets: Sequence[Tensor], v: Any, create_graph: bool) -> 
     for t in targets:
         g = found.get(t)
         if g is None:
-            g = np.zeros_like(t.data)
+            g = np.zeros(t.shape, t.dtype)
         if g.dtype != t.dtype:  # a gradient has its input's dtype (float32 stays float32)
             g = ops.astype(g, t.dtype)
         result.append(g if isinstance(g, Tensor) else Tensor(g))
@@ -129,7 +141,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
                 "use jacobian() for vector outputs"
             )
         create = _composes([out], tracked)
-        grads = _vjp(out, tracked, np.ones_like(out.data), create)
+        grads = _vjp(out, tracked, _seed(np.ones(out.shape, out.dtype)), create)
         value = out if create else out.detach()
         return value, grads[0] if single else tuple(grads)
 
@@ -178,16 +190,14 @@ def _jacobians(out: Any, tracked: list[Tensor], single: bool, create: bool) -> A
     for k in range(out.size):
         v = np.zeros(out.size, dtype=out.dtype)
         v[k] = 1
-        for row, g in zip(rows, _vjp(out, tracked, v.reshape(out.shape), create), strict=True):
+        basis = _seed(v.reshape(out.shape))
+        for row, g in zip(rows, _vjp(out, tracked, basis, create), strict=True):
             row.append(g)
     jacs = []
     for t, row in zip(tracked, rows, strict=True):
         shape = out.shape + t.shape
-        if create and row:
-            jacs.append(ops.stack(row).reshape(shape))
-        else:
-            data = np.stack([g.data for g in row]) if row else np.zeros(shape)
-            jacs.append(Tensor(data.reshape(shape)))
+        # rows are stacked by an op, never by reading their data (a trace records it)
+        jacs.append(ops.stack(row).reshape(shape) if row else Tensor(np.zeros(shape)))
     return jacs[0] if single else tuple(jacs)
 
 

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd import Op, ShapeError, is_tracing
+from minigrad.autograd import Op, ShapeError
 from minigrad.tensor import Tensor
 
 Loss = Callable[[Any, Any], Tensor]
@@ -134,27 +134,9 @@ def _mse_saving_grad(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, 
     and no N-sized array allocated in backward.
     """
     r = np.subtract(pred, target, out=_spare.take(pred.shape, np.result_type(pred, target)))
-    flat = r.reshape(-1)
-    loss = np.asarray(np.dot(flat, flat) / r.size)
+    loss = np.asarray(ops.sum_of_squares(r) / r.size)
     r *= 2 / r.size
     return loss, r
-
-
-_mse = Op(
-    "mse",
-    lambda pred, target: _mean_squared_difference(pred, target),
-    (
-        _mse_grad,
-        lambda g, out, pred, target, grad_pred=None: -_mse_grad(g, out, pred, target, grad_pred),
-    ),
-    ("∂mse/∂predᵢ = 2rᵢ/N", "∂mse/∂targetᵢ = −2rᵢ/N"),
-    save=_mse_saving_grad,
-    release=_spare.give_back,
-)
-
-
-CHUNK = 8192
-"""Elements per block in the unrecorded MSE forward: 64 KB of float64, reused from the heap."""
 
 
 def _mean_squared_difference(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -162,19 +144,24 @@ def _mean_squared_difference(pred: np.ndarray, target: np.ndarray) -> np.ndarray
 
     No N-sized residual is ever allocated (evaluation under ``no_grad`` needs none): for
     a large batch that temporary would cost a full extra pass of memory traffic, and
-    fresh large allocations page-fault.
+    fresh large allocations page-fault. The blocks are :func:`ops.sum_of_squares`'s, so
+    the value is the recorded forward's to the last bit.
     """
-    a, b = pred.reshape(-1), target.reshape(-1)
-    if a.size <= CHUNK:
-        r = a - b
-        return np.asarray(np.dot(r, r) / a.size)
-    total = 0.0
-    for start in range(0, a.size, CHUNK):
-        r = a[start : start + CHUNK] - b[start : start + CHUNK]
-        total += np.dot(r, r)
-    # float like the short path's np.dot(r, r) / n: integer inputs give float64, not a
-    # truncated integer (1.0 is a weak Python float: float32 inputs stay float32)
-    return np.asarray(total / a.size, dtype=np.result_type(pred, target, 1.0))
+    return np.asarray(ops.sum_of_squares(pred, target) / pred.size)
+
+
+_mse = Op(
+    "mse",
+    _mean_squared_difference,
+    (
+        _mse_grad,
+        lambda g, out, pred, target, grad_pred=None: -_mse_grad(g, out, pred, target, grad_pred),
+    ),
+    ("∂mse/∂predᵢ = 2rᵢ/N", "∂mse/∂targetᵢ = −2rᵢ/N"),
+    save=_mse_saving_grad,
+    release=_spare.give_back,
+    lowering=lambda pred, target: ops.div(ops.sumsq(ops.sub(pred, target)), pred.size),
+)
 
 
 def mse(pred: Any, target: Any) -> Tensor:
@@ -305,19 +292,24 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _check_range(name: str, what: str, x: Tensor, hint: str) -> None:
-    """ValueError unless every value of ``x`` lies in [0, 1] (NaN included as bad).
-
-    A jitted function is not checked while it is traced (its values are not data yet).
-    """
-    if is_tracing():
-        return
-    data = x.data
-    if data.size and not ((data >= 0) & (data <= 1)).all():
-        bad = data[~((data >= 0) & (data <= 1))][0]
+def _unit_interval(x: np.ndarray, name: str, what: str, hint: str) -> np.ndarray:
+    """ValueError unless every value of ``x`` lies in [0, 1] (NaN included as bad)."""
+    inside = (x >= 0) & (x <= 1)
+    if x.size and not inside.all():
+        bad = x[~inside][0]
         raise ValueError(
-            f"{name}: {what} must lie in [0, 1], got {bad!r}" + (f"; {hint}" if hint else "")
+            f"{name}: {what} must lie in [0, 1], got {bad.item()!r}" + (f"; {hint}" if hint else "")
         )
+    return x
+
+
+_in_unit_interval = Op("in_unit_interval", _unit_interval, (None,) * 4, saves=(), effect=True)
+"""A check (an op, so a compiled function checks every call's values too)."""
+
+
+def _check_range(name: str, what: str, x: Tensor, hint: str) -> None:
+    """ValueError unless every value of ``x`` lies in [0, 1] (NaN included as bad)."""
+    _in_unit_interval(x, name, what, hint)
 
 
 LOSSES: dict[str, Loss] = {

@@ -168,6 +168,11 @@ def _np_einsum(subscripts: Any, *operands: Any, out: Any = None, **rest: Any) ->
     return ops.einsum(subscripts, *operands)
 
 
+def _np_arg(fn: Callable[..., Any], a: Any, axis: Any, out: Any, keepdims: Any) -> Any:
+    _plain(out=out)
+    return fn(a, axis, _flag(keepdims))
+
+
 UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.add: ops.add,
     np.subtract: ops.sub,
@@ -223,6 +228,12 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.dot: _np_dot,
     np.outer: _np_outer,
     np.einsum: _np_einsum,
+    np.argmax: lambda a, axis=None, out=None, *, keepdims=False: _np_arg(
+        ops.argmax, a, axis, out, keepdims
+    ),
+    np.argmin: lambda a, axis=None, out=None, *, keepdims=False: _np_arg(
+        ops.argmin, a, axis, out, keepdims
+    ),
     np.linalg.norm: _np_norm,
 }
 
@@ -262,7 +273,10 @@ def _floating(result: Any) -> bool:
 def on_data(func: Callable[..., Any], name: str, args: Any, kwargs: Any, why: str) -> Any:
     """Run a NumPy call minigrad has no rule for on the raw data; refuse (TypeError) when
     that would drop a gradient: grad mode is on, an argument requires grad, and the
-    result is floating point (or written to ``out=``)."""
+    result is floating point (or written to ``out=``). While ``mg.jit`` traces, it
+    always refuses (TraceError): the compiled function could not repeat it."""
+    if is_tracing() and func not in METADATA:
+        raise read_error(f"{name} ({why})")
     needs = is_grad_enabled() and (_needs_grad(args) or _needs_grad(kwargs))
     if needs and kwargs.get("out") is not None:
         raise _dropped(name, why)
@@ -304,4 +318,5 @@ def array_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
         return on_data(func, name, args, kwargs, f"minigrad has no rule for {what}")
 
 
-from minigrad.autograd import is_grad_enabled  # noqa: E402
+from minigrad.autograd import is_grad_enabled, is_tracing  # noqa: E402
+from minigrad.tracing import METADATA, read_error  # noqa: E402

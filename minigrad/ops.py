@@ -47,23 +47,33 @@ def _shape(x: Any) -> tuple[int, ...]:
 # --- non-differentiable ops: no gradient, but still ops, so a trace records them --------
 
 
-def _no_gradient(name: str, forward: Any, n_inputs: int) -> Op:
-    return Op(name, forward, (None,) * n_inputs, ("no gradient",) * n_inputs, saves=())
+def _no_gradient(name: str, forward: Any, n_inputs: int, **facts: Any) -> Op:
+    return Op(name, forward, (None,) * n_inputs, ("no gradient",) * n_inputs, saves=(), **facts)
 
 
 COMPARISONS = {
-    u: _no_gradient(u.__name__, u, 2)
+    u: _no_gradient(u.__name__, u, 2, elementwise=True)
     for u in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)
 }
-logical_and = _no_gradient("logical_and", np.logical_and, 2)
-logical_or = _no_gradient("logical_or", np.logical_or, 2)
-logical_not = _no_gradient("logical_not", np.logical_not, 1)
-isnan = _no_gradient("isnan", np.isnan, 1)
-isfinite = _no_gradient("isfinite", np.isfinite, 1)
-sign = _no_gradient("sign", np.sign, 1)
+logical_and = _no_gradient("logical_and", np.logical_and, 2, elementwise=True)
+logical_or = _no_gradient("logical_or", np.logical_or, 2, elementwise=True)
+logical_not = _no_gradient("logical_not", np.logical_not, 1, elementwise=True)
+isnan = _no_gradient("isnan", np.isnan, 1, elementwise=True)
+isfinite = _no_gradient("isfinite", np.isfinite, 1, elementwise=True)
+sign = _no_gradient("sign", np.sign, 1, elementwise=True)
 """Elementwise sign (−1, 0 or 1); not differentiable (its derivative is 0 where it has one)."""
 _convert = _no_gradient("convert", lambda x, dtype: x.astype(dtype), 2)
 _stop_gradient = Op("detach", lambda x: x, (None,), ("no gradient",), saves=(), view=True)
+
+
+to_float64 = _no_gradient(
+    "to_float64",
+    lambda x: np.asarray(x, dtype=np.float64),
+    1,
+    elementwise=True,
+    source="np.asarray({0}, dtype=np.float64)",
+)
+"""A number as a float64 array (what a transform differentiates a number argument as)."""
 
 
 def compare(ufunc: np.ufunc, a: Any, b: Any) -> Any:
@@ -84,6 +94,7 @@ add = Op(
     (lambda g, out, a, b: g, lambda g, out, a, b: g),
     ("∂(a+b)/∂a = 1", "∂(a+b)/∂b = 1"),
     saves=((), ()),
+    elementwise=True,
 )
 sub = Op(
     "sub",
@@ -91,6 +102,7 @@ sub = Op(
     (lambda g, out, a, b: g, lambda g, out, a, b: -g),
     ("∂(a−b)/∂a = 1", "∂(a−b)/∂b = −1"),
     saves=((), ()),
+    elementwise=True,
 )
 mul = Op(
     "mul",
@@ -98,6 +110,7 @@ mul = Op(
     (lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
     ("∂(a·b)/∂a = b", "∂(a·b)/∂b = a"),
     saves=((1,), (0,)),
+    elementwise=True,
 )
 div = Op(
     "div",
@@ -105,8 +118,11 @@ div = Op(
     (lambda g, out, a, b: g / b, lambda g, out, a, b: -g * out / b),
     ("∂(a/b)/∂a = 1/b", "∂(a/b)/∂b = −a/b² = −out/b"),
     saves=((1,), (1, OUT)),
+    elementwise=True,
 )
-neg = Op("neg", np.negative, (lambda g, out, x: -g,), ("∂(−x)/∂x = −1",), saves=((),))
+neg = Op(
+    "neg", np.negative, (lambda g, out, x: -g,), ("∂(−x)/∂x = −1",), saves=((),), elementwise=True
+)
 
 
 def _log_base(a: Any) -> Any:
@@ -140,7 +156,17 @@ pow = Op(
     (_pow_grad_base, lambda g, out, a, b: g * out * _log_base(a)),
     ("∂(aᵇ)/∂a = b·aᵇ⁻¹  (0 at a = b = 0)", "∂(aᵇ)/∂b = aᵇ·ln a  (taken as 0 where a ≤ 0)"),
     saves=((0, 1), (0, OUT)),
+    elementwise=True,
+    effect=lambda a, b: _integral(a) and _integral(b),  # NumPy refuses int ** negative int
 )
+
+
+def _integral(x: Any) -> bool:
+    """Whether x (an array, Tensor, compiled value or number) holds integers."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None:
+        return dtype.kind in "iub"
+    return isinstance(x, int | np.integer)
 
 
 def _matmul_grad_a(g: Any, out: Any, a: Any, b: Any) -> Any:
@@ -216,6 +242,11 @@ linear = Op(
     (_linear_grad_x, _linear_grad_weight, lambda g, out, x, weight, bias: g),
     ("∂(xWᵀ+b)/∂x: g @ W", "∂(xWᵀ+b)/∂W: gᵀ @ x", "∂(xWᵀ+b)/∂b: Σ over examples of g"),
     saves=((1,), (0,), ()),
+    lowering=lambda x, weight, bias: (
+        matmul(x, transpose(weight, None))
+        if bias is None
+        else add(matmul(x, transpose(weight, None)), bias)
+    ),
 )
 """x @ weightᵀ + bias in one op (PyTorch's F.linear): one output array instead of two,
 which halves the graph's memory for a large batch. weight is (out_features, in_features),
@@ -238,10 +269,24 @@ def _safe_div(num: Any, den: Any) -> Any:
     return where(den_is_zero, limit, num / where(den_is_zero, 1.0, den))
 
 
-exp = Op("exp", np.exp, (lambda g, out, x: g * out,), ("∂eˣ/∂x = eˣ = out",), saves=((OUT,),))
-log = Op("log", np.log, (lambda g, out, x: g / x,), ("∂ln x/∂x = 1/x",), saves=((0,),))
+exp = Op(
+    "exp",
+    np.exp,
+    (lambda g, out, x: g * out,),
+    ("∂eˣ/∂x = eˣ = out",),
+    saves=((OUT,),),
+    elementwise=True,
+)
+log = Op(
+    "log", np.log, (lambda g, out, x: g / x,), ("∂ln x/∂x = 1/x",), saves=((0,),), elementwise=True
+)
 log1p = Op(
-    "log1p", np.log1p, (lambda g, out, x: g / (1 + x),), ("∂ln(1+x)/∂x = 1/(1+x)",), saves=((0,),)
+    "log1p",
+    np.log1p,
+    (lambda g, out, x: g / (1 + x),),
+    ("∂ln(1+x)/∂x = 1/(1+x)",),
+    saves=((0,),),
+    elementwise=True,
 )
 sqrt = Op(
     "sqrt",
@@ -249,6 +294,7 @@ sqrt = Op(
     (lambda g, out, x: _safe_div(g, 2 * out),),
     ("∂√x/∂x = 1/(2√x)  (at x = 0: 0 where the upstream gradient is 0, else ±inf)",),
     saves=((OUT,),),
+    elementwise=True,
 )
 abs = Op(
     "abs",
@@ -256,15 +302,31 @@ abs = Op(
     (lambda g, out, x: g * sign(x),),
     ("∂|x|/∂x = sign(x)  (0 at x = 0)",),
     saves=((0,),),
+    elementwise=True,
 )
-sin = Op("sin", np.sin, (lambda g, out, x: g * cos(x),), ("∂sin x/∂x = cos x",), saves=((0,),))
-cos = Op("cos", np.cos, (lambda g, out, x: -g * sin(x),), ("∂cos x/∂x = −sin x",), saves=((0,),))
+sin = Op(
+    "sin",
+    np.sin,
+    (lambda g, out, x: g * cos(x),),
+    ("∂sin x/∂x = cos x",),
+    saves=((0,),),
+    elementwise=True,
+)
+cos = Op(
+    "cos",
+    np.cos,
+    (lambda g, out, x: -g * sin(x),),
+    ("∂cos x/∂x = −sin x",),
+    saves=((0,),),
+    elementwise=True,
+)
 tanh = Op(
     "tanh",
     np.tanh,
     (lambda g, out, x: g * (1 - out * out),),
     ("∂tanh x/∂x = 1 − out²",),
     saves=((OUT,),),
+    elementwise=True,
 )
 
 
@@ -285,6 +347,7 @@ sigmoid = Op(
     (lambda g, out, x: g * out * sigmoid(-x),),
     ("∂σ(x)/∂x = σ(x)σ(−x) = σ(x)(1 − σ(x))",),
     saves=((OUT, 0),),
+    elementwise=True,
 )
 softplus = Op(
     "softplus",
@@ -292,6 +355,7 @@ softplus = Op(
     (lambda g, out, x: g * sigmoid(x),),
     ("∂ln(1+eˣ)/∂x = σ(x)",),
     saves=((0,),),
+    elementwise=True,
 )
 log_sigmoid = Op(
     "log_sigmoid",
@@ -299,6 +363,7 @@ log_sigmoid = Op(
     (lambda g, out, x: g * sigmoid(-x),),
     ("∂ln σ(x)/∂x = 1 − σ(x) = σ(−x)",),
     saves=((0,),),
+    elementwise=True,
 )
 relu = Op(
     "relu",
@@ -306,6 +371,7 @@ relu = Op(
     (lambda g, out, x: where(x <= 0, 0.0, g),),
     ("∂relu(x)/∂x = 1 if x > 0 else 0  (0 at x = 0)",),
     saves=((0,),),
+    elementwise=True,
 )
 
 
@@ -333,6 +399,7 @@ _clip = Op(
     ),
     ("1 where lo ≤ x ≤ hi, else 0", "1 where x < lo (≤ hi)", "1 where max(x, lo) > hi"),
     saves=((0, 1, 2), (0, 1, 2), (0, 1, 2)),
+    elementwise=True,
 )
 
 
@@ -365,6 +432,7 @@ maximum = Op(
     ),
     ("1 where a > b (½ at ties)", "1 where b > a (½ at ties)"),
     saves=((0, 1, OUT), (0, 1, OUT)),
+    elementwise=True,
 )
 minimum = Op(
     "minimum",
@@ -375,6 +443,7 @@ minimum = Op(
     ),
     ("1 where a < b (½ at ties)", "1 where b < a (½ at ties)"),
     saves=((0, 1, OUT), (0, 1, OUT)),
+    elementwise=True,
 )
 
 
@@ -388,6 +457,7 @@ _where = Op(
     ),
     ("the condition has no gradient", "g where cond, else 0", "g where not cond, else 0"),
     saves=((), (0,), (0,)),
+    elementwise=True,
 )
 
 
@@ -483,6 +553,36 @@ _min = Op(
     ("1/k at each of the k positions holding the minimum, else 0",),
     saves=((0, OUT), (), ()),
 )
+
+
+SUMSQ_BLOCK = 8192
+"""Elements per block of :func:`sum_of_squares`: 64 KB of float64, in cache."""
+
+
+def sum_of_squares(r: np.ndarray, minus: np.ndarray | None = None) -> np.ndarray:
+    """Σ rᵢ² (or Σ (rᵢ − minusᵢ)², making no array of the difference): one BLAS dot
+    product per block of SUMSQ_BLOCK, added in order. Every sum of squares (mse eager or
+    compiled, recorded or not) is this one, so they agree to the last bit."""
+    a = r.reshape(-1)
+    b = None if minus is None else minus.reshape(-1)
+    total = None
+    for start in range(0, builtins.max(a.size, 1), SUMSQ_BLOCK):
+        block = a[start : start + SUMSQ_BLOCK]
+        if b is not None:
+            block = block - b[start : start + SUMSQ_BLOCK]
+        square = np.dot(block, block)
+        total = square if total is None else total + square
+    return np.asarray(total)
+
+
+sumsq = Op(
+    "sumsq",
+    sum_of_squares,
+    (lambda g, out, r: 2 * g * r,),
+    ("∂(Σr²)/∂rᵢ = 2rᵢ",),
+    saves=((0,),),
+)
+"""Σ r² over all elements, one BLAS dot product per block (no array of squares)."""
 
 
 def _reduction(op: Op, x: Any, axis: Axis, keepdims: bool) -> Any:
@@ -592,7 +692,10 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
 
 def _arg_extremum(name: str, fn: Any) -> Any:
     op = _no_gradient(
-        name, lambda x, axis, keepdims: np.asarray(fn(x, axis=axis, keepdims=keepdims)), 3
+        name,
+        lambda x, axis, keepdims: np.asarray(fn(x, axis=axis, keepdims=keepdims)),
+        3,
+        source=f"np.asarray(np.{name}({{0}}, axis={{1}}, keepdims={{2}}))",
     )
 
     def arg(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
@@ -737,6 +840,7 @@ sum_to = Op(
     (lambda g, out, x, shape: broadcast_to(g, x.shape), None),
     ("the gradient is broadcast back",),
     saves=((), ()),
+    view=lambda x, shape: tuple(x.shape) == tuple(shape),  # nothing summed: a reshape
 )
 
 astype = Op(
@@ -745,6 +849,7 @@ astype = Op(
     (lambda g, out, x, dtype: astype(g, x.dtype), None),
     ("the gradient is cast back to the input's dtype",),
     saves=((), ()),
+    elementwise=True,
 )
 """Cast to another float dtype; the gradient is cast back (float32 stays float32)."""
 
@@ -797,7 +902,7 @@ _getitem = Op(
     (lambda g, out, x, index: scatter_add(g, index, x.shape), None),
     ("1 at each selected position (repeats add up)",),
     saves=((), ()),
-    view=True,
+    view=lambda x, index: _is_basic(index),  # slices and integers: a view
 )
 
 
@@ -995,6 +1100,7 @@ _einsum = Op(
     lambda spec, *xs: np.einsum(spec, *xs),
     EveryInput(_einsum_grad),
     ("operand k gets the einsum of the gradient with the other operands",),
+    view=lambda spec, *xs: len(xs) == 1,  # one operand (a transpose): maybe a view
 )
 
 
@@ -1013,8 +1119,11 @@ def einsum(subscripts: str, *operands: Any) -> Any:
 
 def _check_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
     if labels.dtype.kind not in "iu":
-        if not np.array_equal(labels, np.round(labels)):
-            raise ValueError("class indices must be integers")
+        fractional = labels != np.round(labels)
+        if fractional.any():
+            raise ValueError(
+                f"class indices must be integers, got {labels[fractional][0].item()!r}"
+            )
         labels = labels.astype(np.int64)
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
@@ -1029,6 +1138,7 @@ onehot = _no_gradient(
     "onehot",
     lambda labels, n_classes: np.eye(n_classes)[_check_labels(labels, n_classes)],
     2,
+    effect=True,  # refuses bad labels: runs even when its result is unused
 )
 """onehot(labels, C): row n is 1 at column labelsₙ, 0 elsewhere (no gradient)."""
 
@@ -1046,5 +1156,6 @@ pick = Op(
     ),
     ("∂xₙ,yₙ/∂x = onehot(y): the gradient goes to the picked entry",),
     saves=((1,), ()),
+    effect=True,  # refuses bad labels: runs even when its result is unused
 )
 """pick(x, labels) = x[n, labelsₙ] for each row n of an (N, C) table."""

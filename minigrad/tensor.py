@@ -24,6 +24,12 @@ Axis = int | tuple[int, ...] | None
 def _as_data(data: Any, dtype: Any, requires_grad: bool) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
+    if type(data) is TracedArray and refusing():  # traced data stays traced
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            raise read_error(f"Tensor(..., dtype={dtype})")
+        if requires_grad and data.dtype.kind != "f":
+            raise read_error("Tensor(..., requires_grad=True) of integers")
+        return data
     try:
         arr = np.asarray(data, dtype=dtype)
     except (TypeError, ValueError) as err:
@@ -237,6 +243,8 @@ class Tensor:
             yield self[i]
 
     def __repr__(self) -> str:
+        if refusing():  # shown, not read: nothing is baked in
+            return f"tensor(<traced>, shape={self.shape}, dtype={self.dtype})"
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extras = []
         if self.data.dtype not in (np.float64, np.int64, np.bool_):
@@ -314,6 +322,12 @@ class Tensor:
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a non-leaf: use detach() instead")
         if requires_grad and self.data.dtype.kind != "f":
+            if _autograd.tracing is not None and _autograd.is_tracing():
+                raise TraceError(
+                    "requires_grad_() on an integer tensor inside a function being traced "
+                    "by mg.jit: it converts the data outside the recorded ops. Cast first: "
+                    "t.astype(np.float64).requires_grad_()"
+                )
             self.data = self.data.astype(np.float64)
         self.requires_grad = bool(requires_grad)
         return self
@@ -615,4 +629,5 @@ class Tensor:
 from minigrad import autograd as _autograd  # noqa: E402
 from minigrad import numpy_api as _numpy_api  # noqa: E402
 from minigrad import ops as _ops  # noqa: E402
-from minigrad.autograd import ShapeError, TraceError  # noqa: E402
+from minigrad.autograd import ShapeError  # noqa: E402
+from minigrad.tracing import TracedArray, TraceError, read_error, refusing  # noqa: E402

@@ -116,7 +116,7 @@ def test_mse_over_many_blocks_equals_the_plain_mean() -> None:
     # the forward sums the squared residuals a block at a time; across several blocks
     # (and a partial last one) it must still be the plain mean of (pred − target)²
     rng = np.random.default_rng(0)
-    n = 3 * mg.losses.CHUNK + 5
+    n = 3 * mg.ops.SUMSQ_BLOCK + 5
     a, t = rng.standard_normal(n), rng.standard_normal(n)
     pred = mg.tensor(a, requires_grad=True)
     with mg.no_grad():  # the blockwise forward serves unrecorded calls

@@ -433,22 +433,37 @@ def test_only_an_op_declared_a_view_shares_its_inputs_version_counter():
     assert z.version == 1 and x.version == 1
 
 
-def test_toposort_stops_at_the_stop_tensors_and_orders_the_rest():
-    """The functional API passes its targets as ``stop``: nothing behind them is visited
-    (their own inputs are not part of the order), so a transform never walks the graph
-    that produced its arguments."""
-    from minigrad.autograd import toposort
+def test_toposort_orders_inputs_first_and_the_functional_api_visits_only_paths_to_targets():
+    """Backward with targets (the functional API) visits only the part of the graph that
+    leads to a target: a rule whose result could reach no target never runs."""
+    from minigrad import autograd
 
     x = mg.tensor([1.0, 2.0], requires_grad=True)
-    a = x * 2.0  # behind the stop tensor
+    a = x * 2.0
     mid = a + 1.0
     out = (mid * mid).sum()
-    full = [id(t) for t in toposort(out)]  # by identity: == on tensors is elementwise
+    full = [id(t) for t in autograd.toposort(out)]  # by identity: == on tensors is elementwise
     assert full.index(id(x)) < full.index(id(a)) < full.index(id(mid)) < full.index(id(out))
-    stopped = [id(t) for t in toposort(out, {mid})]
-    assert id(mid) in stopped and id(a) not in stopped and id(x) not in stopped
-    assert stopped.index(id(mid)) < stopped.index(id(out))
-    assert [id(t) for t in toposort(mid, {mid})] == [id(mid)]  # a stopped root: itself only
+    on_path = autograd._on_a_path_to(autograd.toposort(out), {mid})
+    assert mid in on_path and out in on_path and a not in on_path and x not in on_path
+    ran = []
+    spy = mg.autograd.Op("spy", lambda v: v, (lambda g, out, v: ran.append(1) or g,))
+    y = spy(x)
+    total = (mid * mid).sum() + y.sum()
+    (g_mid,) = mg.autograd.grad(total, [mid])
+    np.testing.assert_array_equal(g_mid.numpy(), 2 * mid.numpy())
+    assert ran == []  # spy's rule leads to x only, which is no target
+
+
+def test_autograd_grad_is_the_total_derivative_through_every_path():
+    """autograd.grad(out, [x, y]) with y computed from x: x's gradient counts the path
+    through y too (PyTorch: out = x·y, y = x² at x = 3 gives [27, 3] → [x², x] + y'·x)."""
+    x = mg.tensor(3.0, requires_grad=True)
+    y = x * x
+    out = x * y  # = x³
+    gx, gy = mg.autograd.grad(out, [x, y])
+    assert gx.item() == 27.0  # d(x³)/dx = 3x², through both paths
+    assert gy.item() == 3.0  # ∂out/∂y = x
 
 
 def test_an_input_without_a_rule_does_not_stop_the_others_or_the_pass():

@@ -1,25 +1,36 @@
 """Write a :class:`~minigrad.jit.program.Program` out as Python source, one NumPy call a line.
 
-The forward pass comes first, then the backward pass, each backward line commented with
-the gradient rule it came from (the op's own derivative text). ``exec`` turns the source
-into the function that runs: what you read is exactly what runs.
+The source is complete: every name it uses is a parameter, ``np``, or defined in it. Ops
+that are not one NumPy call are defined above the function, from their own forward's
+source (what you read is what runs). The forward pass comes first, then the backward
+pass, each backward line commented with the gradient rule it came from (the op's own
+derivative text), then what combines gradients after a backward pass (a Hessian's
+stack). Small constants are written inline; larger ones are parameters, listed with
+their shape and origin above the function.
 
 Large temporaries live in buffers kept between calls, one set per thread
-(``buf.NAME``); a line that may overwrite a dead temporary says so with ``out=``.
+(``buf.NAME``); a line that overwrites a dead temporary says so with ``out=``. A result
+that is, or may view, an argument, outside state, a constant or a kept buffer is copied
+before it is returned (``np.array(x)``): what the caller gets is its own.
 """
 
 from __future__ import annotations
 
+import ast
+import dis
+import inspect
+import textwrap
 import threading
 from collections.abc import Callable
-from types import SimpleNamespace
+from dataclasses import dataclass
+from types import FunctionType, ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from minigrad import ops
-from minigrad.jit.passes import ELEMENTWISE, SUMSQ, UFUNCS
-from minigrad.jit.program import CONST, Instr, Program, Value
+from minigrad.jit.passes import effect, owners
+from minigrad.jit.program import ARG, CONST, LIVE, TEMP, Instr, Program, Value
 
 INFIX = {
     ops.add: "+", ops.sub: "-", ops.mul: "*", ops.div: "/", ops.pow: "**", ops.matmul: "@",
@@ -27,46 +38,72 @@ INFIX = {
         ops.COMPARISONS.values(), ("==", "!=", "<", "<=", ">", ">="), strict=True
     )},
 }  # fmt: skip
-CALL = {
-    ops.exp: "np.exp", ops.log: "np.log", ops.log1p: "np.log1p", ops.sqrt: "np.sqrt",
-    ops.abs: "np.abs", ops.sin: "np.sin", ops.cos: "np.cos", ops.tanh: "np.tanh",
-    ops.maximum: "np.maximum", ops.minimum: "np.minimum", ops._where: "np.where",
-    ops.logical_and: "np.logical_and", ops.logical_or: "np.logical_or",
-    ops.logical_not: "np.logical_not", ops.isnan: "np.isnan", ops.isfinite: "np.isfinite",
-    ops.sign: "np.sign", SUMSQ: "np.vdot", ops._clip: "np.clip",
-}  # fmt: skip
 REDUCTIONS = {ops._sum: "sum", ops._mean: "mean", ops._max: "max", ops._min: "min"}
+INLINE_MAX_SIZE = 8
+"""Constant arrays with at most this many elements are written out in the source."""
+
+
+@dataclass
+class Generated:
+    """The source, the function ``exec`` made of it, the constants it is passed (after
+    the program's arguments and outside state, in this order), and the per-thread kept
+    buffers it is passed last, as ``buf`` (None if it keeps none)."""
+
+    source: str
+    run: Callable[..., Any]
+    constants: list[Any]
+    buffers: Callable[[], SimpleNamespace] | None = None
 
 
 class _Writer:
-    """Renders arguments; puts what cannot be written inline into the namespace."""
+    """Renders arguments; collects helper definitions and constant parameters."""
 
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {"np": np}
-        self.names: dict[int, str] = {}
+        self.helpers: dict[int, str] = {}  # id(function) -> its name in the source
+        self.definitions: list[str] = []
+        self.imports: set[str] = set()
         self.inline: dict[Value, str] = {}  # views written into their one consumer
         self.name: dict[Value, str] = {}  # every Value's variable name, unique
+        self.constants: list[tuple[str, Any, str]] = []  # (name, value, description)
+        self.constant_names: dict[int, str] = {}
 
     def name_values(self, program: Program) -> None:
-        """Give every Value a distinct name: passes may create names that clash."""
-        taken = set(self.namespace)
+        """Give every Value a distinct name: passes may create names that clash. A number
+        argument read once, to make it an array (a transform differentiates it), lends
+        that array its name: ``b = np.asarray(b, dtype=np.float64)``."""
+        taken = {"np", "buf", "builtins"}
+        uses = program.uses()
+        for ins in program.instrs:
+            x = ins.args[0] if ins.args else None
+            if ins.op is ops.to_float64 and isinstance(x, Value) and x.weak and uses[x] == 1:
+                self.name[ins.out] = x.name
         values = [*program.args, *program.lives, *(ins.out for ins in program.instrs)]
         for v in values:
-            name, k = v.name if v.name.isidentifier() else "v", 2
-            while name in taken or name in ("buf", "np"):
-                name, k = f"{v.name}_{k}", k + 1
+            if v in self.name:
+                continue
+            base = v.name if v.name.isidentifier() else "v"
+            name, k = base, 2
+            while name in taken:
+                name, k = f"{base}_{k}", k + 1
             taken.add(name)
             self.name[v] = name
+        self.taken = taken
 
-    def bind(self, obj: Any, hint: str) -> str:
-        """A namespace name for ``obj`` (a function, an array, a generator, ...)."""
-        if id(obj) not in self.names:
-            name, k = f"_{hint}", 2
-            while name in self.namespace:
-                name, k = f"_{hint}{k}", k + 1
-            self.namespace[name] = obj
-            self.names[id(obj)] = name
-        return self.names[id(obj)]
+    def fresh(self, base: str) -> str:
+        name, k = base, 2
+        while name in self.taken:
+            name, k = f"{base}{k}", k + 1
+        self.taken.add(name)
+        return name
+
+    def parameter(self, obj: Any, hint: str, description: str) -> str:
+        """A constant passed in as a parameter (listed above the function)."""
+        if id(obj) not in self.constant_names:
+            name = self.fresh(hint if hint.isidentifier() else "c")
+            self.constants.append((name, obj, description))
+            self.constant_names[id(obj)] = name
+        return self.constant_names[id(obj)]
 
     def arg(self, a: Any, broadcasts: bool = False, weak: bool = False) -> str:
         """``a`` as source text. A constant stored compactly (a scalar standing for a
@@ -77,28 +114,49 @@ class _Writer:
         if isinstance(a, Value):
             if a.kind != CONST:
                 return self.inline.get(a) or self.name[a]
-            value = np.asarray(a.source)
-            scalar = value.size == 1 and value.dtype.kind in "fiub"
-            if scalar and (broadcasts or value.shape == a.shape):
-                number = _number(value.item())
-                if value.shape != () and not broadcasts:
-                    return f"np.{value.dtype.name}({number}).reshape({a.shape})"
-                return number if weak else f"np.{value.dtype.name}({number})"
-            name = self.bind(value, a.name)
-            if value.shape == a.shape or broadcasts:
-                return name
-            return f"np.broadcast_to({name}, {a.shape!r})"
+            return self.const(a, broadcasts, weak)
         if isinstance(a, np.dtype):
             return f"np.{a.name}"
         if isinstance(a, type) and issubclass(a, np.generic):
             return f"np.{a.__name__}"
         if isinstance(a, float):
             return _number(a)
+        if isinstance(a, np.generic) and a.dtype.kind in "biuf":
+            return f"np.{a.dtype.name}({_number(a.item())})"
         if a is None or isinstance(a, bool | int | str):
             return repr(a)
         if isinstance(a, tuple) and all(isinstance(x, int | np.integer) for x in a):
             return repr(tuple(int(x) for x in a))
-        return self.bind(a, "k")
+        if isinstance(a, slice):
+            return f"slice({self.arg(a.start)}, {self.arg(a.stop)}, {self.arg(a.step)})"
+        if isinstance(a, tuple | list):
+            items = [self.arg(x) for x in a]
+            body = ", ".join(items) + ("," if isinstance(a, tuple) and len(a) == 1 else "")
+            return f"({body})" if isinstance(a, tuple) else f"[{body}]"
+        if isinstance(a, np.ndarray):
+            return self.array(a, "c", "an array the function used")
+        return self.parameter(a, "k", f"a {type(a).__name__} the function used")
+
+    def const(self, a: Value, broadcasts: bool, weak: bool) -> str:
+        value = np.asarray(a.source)
+        scalar = value.size == 1 and value.dtype.kind in "fiub"
+        if scalar and (broadcasts or value.shape == a.shape):
+            number = _number(value.item())
+            if value.shape != () and not broadcasts:
+                return f"np.{value.dtype.name}({number}).reshape({a.shape})"
+            return number if weak else f"np.{value.dtype.name}({number})"
+        text = self.array(value, a.name, "a constant made while tracing")
+        if value.shape == a.shape or broadcasts:
+            return text
+        return f"np.broadcast_to({text}, {a.shape!r})"
+
+    def array(self, value: np.ndarray, hint: str, origin: str) -> str:
+        if value.size == 0 and value.dtype.kind in "biuf":
+            return f"np.empty({value.shape!r}, dtype=np.{value.dtype.name})"
+        if value.size <= INLINE_MAX_SIZE and value.dtype.kind in "biuf":
+            return f"np.array({_literal(value.tolist())}, dtype=np.{value.dtype.name})"
+        description = f"{value.dtype} array of shape {value.shape}: {origin}"
+        return self.parameter(value, hint, description)
 
     def index(self, index: Any) -> str:
         items = index if isinstance(index, tuple) else (index,)
@@ -115,6 +173,166 @@ class _Writer:
                 parts.append(self.arg(i))
         return ", ".join(parts) if parts else "()"
 
+    def helper(self, fn: Callable[..., Any], hint: str) -> str:
+        """The name of ``fn`` in the source, defining it there (from its own source)."""
+        if id(fn) in self.helpers:
+            return self.helpers[id(fn)]
+        try:
+            name, text, needs = _definition(fn, hint)
+        except TypeError:  # no source to show (a C function, a closure): passed in
+            where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"
+            self.helpers[id(fn)] = self.parameter(fn, f"_{hint}", f"the forward of {where}")
+            return self.helpers[id(fn)]
+        name = name if name not in self.taken else self.fresh(name)
+        self.taken.add(name)
+        self.helpers[id(fn)] = name
+        for dependency in needs:
+            if isinstance(dependency, FunctionType):
+                self.helper(dependency, dependency.__name__)
+            elif isinstance(dependency, ModuleType):
+                self.imports.add(f"import {dependency.__name__}")
+            elif f"{dependency[0]} = {dependency[1]!r}" not in self.definitions:
+                self.definitions.append(f"{dependency[0]} = {dependency[1]!r}")
+        if name != getattr(fn, "__name__", None):
+            text = text.replace(f"def {_first_def(text)}(", f"def {name}(", 1)
+        self.definitions.append(text)
+        return name
+
+
+def _first_def(text: str) -> str:
+    return text.split("def ", 1)[1].split("(", 1)[0]
+
+
+_definitions: dict[Any, tuple[str, str, list[Any]]] = {}
+
+
+def _definition(fn: Callable[..., Any], hint: str) -> tuple[str, str, list[Any]]:
+    """(name, source of a ``def``, what it needs) for a forward function or lambda
+    (worked out once per function: reading source files is slow)."""
+    key = (fn, hint)
+    if key not in _definitions:
+        _definitions[key] = _read_definition(fn, hint)
+    return _definitions[key]
+
+
+def _read_definition(fn: Callable[..., Any], hint: str) -> tuple[str, str, list[Any]]:
+    if not isinstance(fn, FunctionType) or fn.__closure__:
+        raise TypeError(f"mg.jit: cannot write {fn!r} as source")
+    needs: list[Any] = []
+    for instruction in dis.get_instructions(fn):
+        if instruction.opname != "LOAD_GLOBAL":
+            continue
+        value = fn.__globals__.get(instruction.argval)
+        if value is np or (instruction.argval in ("builtins",) and isinstance(value, ModuleType)):
+            needs.append(value) if value is not np else None
+        elif isinstance(value, FunctionType):
+            needs.append(value)
+        elif isinstance(value, int | float | str) and not isinstance(value, bool):
+            needs.append((instruction.argval, value))
+        elif instruction.argval in dir(__builtins__) or hasattr(
+            __import__("builtins"), instruction.argval
+        ):
+            continue
+        else:
+            raise TypeError(f"mg.jit: {fn.__qualname__} uses {instruction.argval}, not NumPy")
+    if fn.__name__ != "<lambda>":
+        return fn.__name__, _without_annotations(textwrap.dedent(inspect.getsource(fn))), needs
+    node = _lambda_node(fn)
+    name = "_" + (hint if hint.isidentifier() else "op")
+    params = ", ".join(a.arg for a in node.args.args)
+    return name, f"def {name}({params}):\n    return {ast.unparse(node.body)}\n", needs
+
+
+def _without_annotations(text: str) -> str:
+    """A ``def``'s source without its type annotations (they name typing helpers the
+    generated source does not define), comments and docstring kept."""
+    definition = ast.parse(text).body[0]
+    assert isinstance(definition, ast.FunctionDef)
+    arguments = definition.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, col: int) -> int:
+        return starts[line - 1] + len(lines[line - 1].encode()[:col].decode())
+
+    cuts = []
+    for a in every:
+        if a.annotation is not None:
+            cuts.append((offset(a.lineno, a.col_offset) + len(a.arg),
+                         offset(a.annotation.end_lineno, a.annotation.end_col_offset)))  # fmt: skip
+    if definition.returns is not None:
+        end = offset(definition.returns.end_lineno, definition.returns.end_col_offset)
+        start = text.rindex(
+            "->", 0, offset(definition.returns.lineno, definition.returns.col_offset)
+        )
+        cuts.append((start - 1 if text[start - 1] == " " else start, end))
+    for start, end in sorted(cuts, reverse=True):
+        default = text.startswith(" = ", end)  # `x: int = 1` becomes `x=1`
+        text = text[:start] + ("=" if default else "") + text[end + (3 if default else 0) :]
+    return text
+
+
+_parsed: dict[str, ast.Module] = {}
+
+
+def _lambda_node(fn: FunctionType) -> ast.Lambda:
+    """The ast of a lambda: the one on its line with its parameters and its bytecode."""
+    path = inspect.getsourcefile(fn)
+    if path not in _parsed:
+        with open(path, encoding="utf-8") as file:
+            _parsed[path] = ast.parse(file.read())
+    code = fn.__code__
+    params = code.co_varnames[: code.co_argcount]
+    for node in ast.walk(_parsed[path]):
+        if (
+            isinstance(node, ast.Lambda)
+            and node.lineno <= code.co_firstlineno <= (node.end_lineno or node.lineno)
+            and tuple(a.arg for a in node.args.args) == params
+        ):
+            compiled = compile(ast.Expression(node), path, "eval").co_consts
+            inner = next(c for c in compiled if hasattr(c, "co_code"))
+            if (inner.co_names, inner.co_varnames, inner.co_consts) == (
+                code.co_names,
+                code.co_varnames,
+                code.co_consts,
+            ):
+                return node
+    raise TypeError(f"mg.jit: cannot find the source of {fn!r}")
+
+
+def _operand(text: str) -> str:
+    """``text`` as an operand of an infix operator: a negative number or an expression
+    with operators of its own in parentheses (``-1.0 ** x`` is ``-(1.0 ** x)``)."""
+    if text.replace(".", "").replace("_", "").isalnum():
+        return text  # a name, an attribute, a number
+    if not text.startswith("-") and text.strip("0123456789.e+-") == "":
+        return text  # 1e-05
+    head, paren, _ = text.partition("(")
+    if paren and head.replace(".", "").replace("_", "").isalnum() and _closes_at_end(text):
+        return text  # a call: np.float64(-1.0), np.broadcast_to(c, (3,))
+    return f"({text})"
+
+
+def _closes_at_end(text: str) -> bool:
+    """Whether the first "(" of text is closed by its last character."""
+    depth = 0
+    for k, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and c == ")":
+            return k == len(text) - 1
+    return False
+
+
+def _literal(x: Any) -> str:
+    """A (nested) list of numbers as source text, nan and inf included."""
+    if isinstance(x, list):
+        return "[" + ", ".join(_literal(y) for y in x) + "]"
+    return _number(x)
+
 
 def _number(x: Any) -> str:
     """A Python number as source text (inf and nan included)."""
@@ -125,9 +343,9 @@ def _number(x: Any) -> str:
 
 def _broadcasting_args(ins: Instr) -> set[int]:
     """Positions of compact constants an elementwise op may be given as they are."""
-    if ins.op not in ELEMENTWISE:
+    if not ins.op.elementwise:
         return set()
-    shapes = [x.shape if isinstance(x, Value) else () for x in ins.args]
+    shapes = [x.shape if isinstance(x, Value) and x.weak is None else () for x in ins.args]
     ok = set()
     for k, x in enumerate(ins.args):
         if isinstance(x, Value) and x.kind == CONST and np.shape(x.source) != x.shape:
@@ -139,21 +357,33 @@ def _broadcasting_args(ins: Instr) -> set[int]:
 
 def _weak_constants(ins: Instr) -> set[int]:
     """Positions of number constants a plain Python number may stand for: in an
-    elementwise op whose other operands all have the result's float dtype, a "weak"
-    Python float cannot change that dtype (nor, being exact, the value)."""
-    if ins.op not in ELEMENTWISE or ins.out.dtype.kind != "f":
+    elementwise op whose other operands all have the result's float dtype, one of them
+    an array, a "weak" Python float cannot change that dtype (nor, being exact, the
+    value)."""
+    if not ins.op.elementwise or ins.out.dtype.kind != "f":
         return set()
-    positions = set()
-    for k, x in enumerate(ins.args):
-        if isinstance(x, Value) and x.kind == CONST and np.size(x.source) == 1:
-            others = [y for j, y in enumerate(ins.args) if j != k and isinstance(y, Value)]
-            floats = np.asarray(x.source).dtype.kind == "f"
-            if floats and others and all(y.dtype == ins.out.dtype for y in others):
-                positions.add(k)
-    return positions
+    arrays = [y for y in ins.values() if y.kind != CONST and y.weak is None]
+    if not arrays or any(y.dtype != ins.out.dtype for y in ins.values()):
+        return set()
+    return {
+        k
+        for k, x in enumerate(ins.args)
+        if isinstance(x, Value)
+        and x.kind == CONST
+        and np.size(x.source) == 1
+        and np.asarray(x.source).dtype.kind == "f"
+    }
 
 
-def _expression(ins: Instr, w: _Writer) -> str:
+def _numpy_name(fn: Any) -> str | None:
+    """``np.NAME`` if ``fn`` is NumPy's own function of that name."""
+    name = getattr(fn, "__name__", None)
+    if name and getattr(np, name, None) is fn:
+        return f"np.{name}"
+    return None
+
+
+def _expression(ins: Instr, w: _Writer, into: Value | None, storage: str | None) -> str:
     """The right-hand side of ``out = ...`` for one instruction."""
     op, a = ins.op, ins.args
     compact = _broadcasting_args(ins)
@@ -163,50 +393,43 @@ def _expression(ins: Instr, w: _Writer) -> str:
         k = next((j for j, y in enumerate(a) if y is x), -1)
         return w.arg(x, k in compact, k in weak)
 
-    if ins.into is not None or (ins.out.storage is not None and (op in UFUNCS or op is ops.matmul)):
-        target = w.name[ins.into] if ins.into is not None else f"buf.{ins.out.storage}"
-        fn = "np.matmul" if op is ops.matmul else f"np.{UFUNCS[op].__name__}"
-        return f"{fn}({', '.join(r(x) for x in a)}, out={target})"
+    if into is not None or storage is not None:
+        target = w.name[into] if into is not None else f"buf.{storage}"
+        return f"{_numpy_name(op.forward)}({', '.join(r(x) for x in a)}, out={target})"
     if op in INFIX:
-        return f"{r(a[0])} {INFIX[op]} {r(a[1])}"
+        return f"{_operand(r(a[0]))} {INFIX[op]} {_operand(r(a[1]))}"
     if op is ops.neg:
-        return f"-{r(a[0])}"
-    if op in CALL:
-        args = [a[0], a[0]] if op is SUMSQ else a
-        return f"{CALL[op]}({', '.join(r(x) for x in args)})"
-    if op is ops.relu:
-        return f"np.maximum({r(a[0])}, 0)"
-    if op is ops.softplus:
-        return f"np.logaddexp(0, {r(a[0])})"
-    if op is ops.log_sigmoid:
-        return f"-np.logaddexp(0, -{r(a[0])})"
+        return f"-{_operand(r(a[0]))}"
     if op in REDUCTIONS:
         axis, keepdims = a[1], a[2]
         options = ", ".join(
             ([f"axis={r(axis)}"] if axis is not None else [])
             + (["keepdims=True"] if keepdims else [])
         )
-        return f"{r(a[0])}.{REDUCTIONS[op]}({options})"
+        return f"{_operand(r(a[0]))}.{REDUCTIONS[op]}({options})"
     if op is ops.reshape:
-        return f"{r(a[0])}.reshape({r(tuple(a[1]))})"
+        return f"{_operand(r(a[0]))}.reshape({r(tuple(a[1]))})"
     if op is ops.transpose:
         reverse = a[1] is None or tuple(a[1]) == tuple(range(len(a[1])))[::-1]
-        return f"{r(a[0])}.T" if reverse else f"{r(a[0])}.transpose({r(tuple(a[1]))})"
+        x = _operand(r(a[0]))
+        return f"{x}.T" if reverse else f"{x}.transpose({r(tuple(a[1]))})"
     if op is ops.broadcast_to:
         return f"np.broadcast_to({r(a[0])}, {r(tuple(a[1]))})"
     if op is ops.sum_to:
         return _sum_to(ins, w)
     if op in (ops.astype, ops._convert):
-        return f"{r(a[0])}.astype({r(np.dtype(a[1]))})"
+        return f"{_operand(r(a[0]))}.astype({r(np.dtype(a[1]))})"
     if op is ops._getitem:
-        return f"{r(a[0])}[{w.index(a[1])}]"
+        return f"{_operand(r(a[0]))}[{w.index(a[1])}]"
     if op is ops._concatenate:
         return f"np.concatenate([{', '.join(r(x) for x in a[2:])}], axis={r(a[0])})"
     if op is ops._stack:
         return f"np.stack([{', '.join(r(x) for x in a[1:])}], axis={r(a[0])})"
     if op is ops._einsum:
         return f"np.einsum({', '.join(r(x) for x in a)})"
-    fn = w.bind(op.forward, op.name)  # any other op: its own forward function
+    if op.source is not None:
+        return op.source.format(*(r(x) for x in a))
+    fn = _numpy_name(op.forward) or w.helper(op.forward, op.name)
     return f"{fn}({', '.join(r(x) for x in a)})"
 
 
@@ -225,9 +448,9 @@ def _sum_to(ins: Instr, w: _Writer) -> str:
     return f"{summed}.reshape({shape!r})"
 
 
-def _buffers(program: Program) -> Callable[[], SimpleNamespace] | None:
+def _buffers(storage: dict[Value, str]) -> Callable[[], SimpleNamespace] | None:
     """The per-thread set of kept buffers the program writes into (None if none)."""
-    specs = {v.storage: (v.shape, v.dtype) for ins in program.instrs if (v := ins.out).storage}
+    specs = {name: (v.shape, v.dtype) for v, name in storage.items()}
     if not specs:
         return None
     local = threading.local()
@@ -243,39 +466,87 @@ def _buffers(program: Program) -> Callable[[], SimpleNamespace] | None:
     return buffers
 
 
-def generate(program: Program, name: str = "compiled") -> tuple[str, Callable[..., Any]]:
+_SECTIONS = {
+    "forward": "# forward",
+    "backward": "# backward",
+    "after": "# after the backward pass",
+}
+
+
+def _results(program: Program, w: _Writer) -> list[str]:
+    """The returned expressions: copies of whatever the caller must not share."""
+    roots = owners(program)
+    handed: dict[Value, int] = {}  # root -> the output origin it was returned for
+    texts = []
+    for k, v in enumerate(program.outputs):
+        if not isinstance(v, Value):
+            texts.append(repr(v) if not isinstance(v, float) else _number(v))
+            continue
+        if v.weak is not None:
+            texts.append(w.name[v])  # a number argument, returned as the number
+            continue
+        origin = program.origins[k] if k < len(program.origins) else k
+        mine = roots.get(v, {v})
+        shared = any(
+            r.kind in (ARG, LIVE, CONST) or r in program.storage or handed.get(r, origin) != origin
+            for r in mine
+        )
+        for root in mine:
+            handed.setdefault(root, origin)
+        text = w.arg(v)
+        texts.append(f"np.array({text})" if shared or v.kind == CONST else text)
+    return texts
+
+
+def generate(program: Program, name: str = "compiled") -> Generated:
     """The program's Python source, and the function ``exec`` made of it."""
     w = _Writer()
     w.name_values(program)
-    params = [w.name[v] for v in [*program.args, *program.lives]]
-    lines = [f"def {name}({', '.join(params)}):"]
-    buffers = _buffers(program)
-    if buffers is not None:
-        w.namespace["_buffers"] = buffers
-        lines.append("    buf = _buffers()  # work arrays kept between calls (per thread)")
+    body: list[str] = []
+    buffers = _buffers(program.storage)
     uses = program.uses()
     section = None
     for ins in program.instrs:
         if ins.op is ops.transpose and uses.get(ins.out) == 1 and ins.out not in program.outputs:
-            w.inline[ins.out] = _expression(ins, w)  # Xᵀ reads best where it is used
+            w.inline[ins.out] = _expression(ins, w, None, None)  # Xᵀ reads best where used
             continue
-        part = "# backward" if ins.note else "# forward"
-        if part != section:
-            lines.append(f"    {part}")
-            section = part
-        line = f"    {w.name[ins.out]} = {_expression(ins, w)}"
+        if _SECTIONS[ins.phase] != section:
+            section = _SECTIONS[ins.phase]
+            body.append(f"    {section}")
+        into = program.into.get(ins)
+        storage = program.storage.get(ins.out) if into is None else None
+        expression = _expression(ins, w, into, storage)
+        if effect(ins) and uses.get(ins.out, 0) == 0 and not ins.op.random:
+            line = f"    {expression}"  # a check: its result is not needed
+        else:
+            line = f"    {w.name[ins.out]} = {expression}"
         if ins.note:
             line += f"  # {ins.note}"
-        lines.append(line)
-    outs = [
-        repr(v)
-        if not isinstance(v, Value)
-        else f"np.array({w.arg(v)})"
-        if v.kind == CONST
-        else w.arg(v)
-        for v in program.outputs
-    ]  # a constant is copied: the caller may change what it gets
-    lines.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
-    source = "\n".join(lines) + "\n"
+        body.append(line)
+    outs = _results(program, w)
+    body.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
+    params = [w.name[v] for v in [*program.args, *program.lives]]
+    params += [c[0] for c in w.constants]
+    constants = [d for d in w.definitions if not d.startswith("def ")]
+    functions = [d.rstrip("\n") + "\n" for d in w.definitions if d.startswith("def ")]
+    header = [*sorted(w.imports), *constants, *([""] if constants else [])]
+    header += [line for f in functions for line in (f, "")]
+    notes = [f"# {c[0]}: {c[2]}" for c in w.constants]
+    notes += [f"# {w.name[v]}: {_describe_live(v)}" for v in program.lives]
+    if buffers is not None:
+        params.append("buf")
+        notes.append("# buf: work arrays kept between calls (one set per thread)")
+    lines = [*header, *notes, f"def {name}({', '.join(params)}):"]
+    source = "\n".join([*lines, *body]) + "\n"
     exec(compile(source, f"<minigrad.jit {name}>", "exec"), w.namespace)
-    return source, w.namespace[name]
+    return Generated(source, w.namespace[name], [c[1] for c in w.constants], buffers)
+
+
+def _describe_live(v: Value) -> str:
+    if isinstance(v.source, np.random.Generator):
+        return "a random generator, drawn from at every call"
+    kind = "tensor" if hasattr(v.source, "requires_grad") else "array"
+    return f"a {kind} from outside ({v.dtype}, shape {v.shape}), read at every call"
+
+
+__all__ = ["TEMP", "Generated", "generate"]

@@ -140,8 +140,8 @@ def _mask(x: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
     return ((rng.random(x.shape) >= p) * scale).astype(dtype)
 
 
-# an op (without a gradient), so a jitted function draws a new mask on every call
-_dropout_mask = Op("dropout_mask", _mask, (None, None, None), saves=())
+# a random op (without a gradient): a jitted function draws a new mask on every call
+_dropout_mask = Op("dropout_mask", _mask, (None, None, None), saves=(), random=True)
 
 
 class Dropout(Module):
