@@ -309,7 +309,8 @@ class Op:
 class EveryInput:
     """The rules of a variadic op (concatenate, stack): rule ``i`` is
     ``rule(i, g, out, inputs)``, with all of the node's inputs as one sequence (so a
-    node of n inputs costs O(n) in backward, not O(n²))."""
+    node of n inputs costs O(n) in backward, not O(n²)). A rule may return None: input
+    ``i`` gets nothing from this node (not even a zero, which could turn −0.0 into 0.0)."""
 
     __slots__ = ("rule",)
 
@@ -421,6 +422,10 @@ def input_grads(
             if trace is not None:
                 trace.begin_rule(_rule_note(op, i))
             gi = rules.rule(i, g, out, vals) if variadic else rule(g, out, *vals)
+            if gi is None:  # a variadic rule: input i has no share (mg.jit's compiled VJP)
+                if trace is not None:
+                    trace.end_rule(gi, p)
+                continue
             if gi.shape != p.data.shape:
                 gi = ops.sum_to(gi, p.data.shape) if create_graph else sum_to_shape(gi, p.shape)
             if trace is not None:
@@ -579,7 +584,7 @@ def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool) -> None:
         if create_graph:  # out of place: g may be the caller's own gradient tensor
             if g.dtype != leaf.data.dtype:
                 g = ops.astype(g, leaf.data.dtype)
-            leaf.grad = g + 0 if leaf.grad is None else leaf.grad + g
+            leaf.grad = g * 1 if leaf.grad is None else leaf.grad + g  # g·1 keeps −0.0
         elif leaf.grad is None:
             # an own, writable copy in the leaf's dtype: g may be a read-only broadcast
             # view or an array shared with another input

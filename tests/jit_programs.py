@@ -198,8 +198,9 @@ def elements(dtype: str) -> st.SearchStrategy[Any]:
         return st.booleans()
     if dtype == "int8":
         return st.integers(-128, 127)
-    if dtype == "int32":
-        return st.integers(-20, 20) | st.sampled_from([-(2**31), 2**31 - 1])
+    if dtype.startswith(("int", "uint")):
+        info = np.iinfo(dtype)
+        return st.integers(max(-20, int(info.min)), 20) | st.sampled_from([info.min, info.max])
     width = {"float16": 16, "float32": 32, "float64": 64}[dtype]
     return st.sampled_from(FLOAT_SPECIALS) | st.floats(-4, 4, width=width)
 

@@ -374,3 +374,24 @@ def test_a_number_used_as_a_number_becomes_a_constant_keyed_by_its_bits():
     traces = fast.traces
     fast(x, nan)
     assert fast.traces == traces  # a nan is its own key, not a new trace every call
+
+
+def test_one_tensor_passed_twice_is_differentiated_through_both_uses():
+    """Eager code given t twice differentiates t through both arguments; the trace makes
+    one stand-in for it (the key says which arguments are the same tensor)."""
+    t = mg.tensor([1.0, 2.0], requires_grad=True)
+    u = mg.tensor([5.0, 7.0], requires_grad=True)
+    f = mg.jit(lambda a, b: mg.autograd.grad((a * b).sum(), [a]))
+    np.testing.assert_array_equal(f(t, t)[0].numpy(), 2 * t.numpy())  # d(t·t)/dt = 2t
+    np.testing.assert_array_equal(f(t, u)[0].numpy(), u.numpy())  # d(t·u)/dt = u
+    np.testing.assert_array_equal(f(t, t)[0].numpy(), 2 * t.numpy())
+    assert f.traces == 2
+
+
+def test_an_argument_that_is_also_read_from_outside_is_refused():
+    w = mg.tensor([3.0, 4.0], requires_grad=True)
+    f = mg.jit(lambda x: mg.autograd.grad((x * w).sum(), [w]))
+    x = mg.tensor([1.0, 1.0], requires_grad=True)
+    np.testing.assert_array_equal(f(x)[0].numpy(), x.numpy())
+    with pytest.raises(TraceError, match="argument x is also a tensor the function reads"):
+        f(w)  # eager: d(w·w)/dw = 2w; apart, they would give w

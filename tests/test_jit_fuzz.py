@@ -43,6 +43,13 @@ SCALE = max(1.0, settings.default.max_examples / BASE_EXAMPLES)  # "thorough": 3
 REFUSAL_SHARE = 0.2  # a compiler that refuses everything must not pass
 
 
+@pytest.fixture(autouse=True)
+def verify_every_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every program the fuzzer compiles is also checked by the verifier after every pass
+    (against the values the trace computed): a pass that breaks a value is named."""
+    monkeypatch.setattr(importlib.import_module("minigrad.jit"), "VERIFY", True)
+
+
 def fuzz(examples: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Settings for a fuzz test: ``examples`` under dev/ci, scaled by the profile."""
     return settings(

@@ -847,3 +847,14 @@ def test_autograd_grad_keeps_the_inputs_float_dtype():
     out = (x.astype(np.float64) * 3).sum()  # a float64 output of a float32 input
     (g,) = mg.autograd.grad(out, [x])
     assert g.dtype == np.float32 and g.tolist() == [3.0, 3.0]
+
+
+def test_a_recorded_backward_keeps_a_negative_zero_gradient_as_a_plain_one_does():
+    """The first gradient a leaf gets under create_graph is g itself (g·1, not g + 0,
+    which would turn −0.0 into +0.0): both backward passes agree to the sign."""
+    grads = []
+    for create in (False, True):
+        x = mg.tensor(-0.0, requires_grad=True)
+        (x * 0.0 * -1).backward(create_graph=create)  # ∂/∂x = 0·(−1) = −0.0
+        grads.append(x.grad.item())
+    assert [np.signbit(g) for g in grads] == [True, True]

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,11 +40,16 @@ from minigrad import autograd
 from minigrad.autograd import EveryInput, Op, _mode, is_tracing
 from minigrad.jit import codegen, environment, passes, trace
 from minigrad.jit.program import Program, Value
+from minigrad.jit.weak import is_number
 from minigrad.tensor import Tensor
 from minigrad.tracing import TraceError
 
 MAX_TRACES_PER_KEY = 8
 """Traces kept per argument signature (one per state of the outside world seen)."""
+
+VERIFY = os.environ.get("MINIGRAD_JIT_VERIFY", "") not in ("", "0")
+"""Check every program after every pass (``mg.jit(fn, verify=True)`` for one function;
+this, from the environment variable MINIGRAD_JIT_VERIFY=1, for all)."""
 
 
 @dataclass
@@ -63,6 +68,12 @@ class _Compiled:
     records: bool = False  # an output requires grad: the call is a node of the graph
     generators: list = field(default_factory=list)  # the random generators it draws from
     ops: dict[tuple, Op] = field(default_factory=dict)
+    outside: frozenset[int] = frozenset()  # ids of the tensors the function can reach
+
+    def reads_one_of(self, args: tuple) -> bool:
+        """Whether an argument that requires grad is a tensor the function can reach from
+        outside (then a new trace refuses: see trace.run)."""
+        return any(id(a) in self.outside for a in args if isinstance(a, Tensor) and a.requires_grad)
 
 
 def _caller(program: Program, generated: codegen.Generated) -> Callable[[tuple], tuple]:
@@ -164,7 +175,7 @@ class Jitted:
         self.fn = fn
         nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
         self.static_argnums = tuple(int(n) for n in nums)
-        self.verify = verify
+        self.verify = verify or VERIFY
         self.traces = 0
         self._cache: dict[Any, list[_Compiled]] = {}
         self._numbers_static: set[Any] = set()  # keys whose numbers a trace had to freeze
@@ -211,7 +222,11 @@ class Jitted:
         return frozenset(k % n for k in self.static_argnums)
 
     def _key(self, args: tuple, static: frozenset[int]) -> tuple:
-        return (_mode.enabled, tuple(_spec(a, i in static) for i, a in enumerate(args)))
+        key = (_mode.enabled, tuple(_spec(a, i in static) for i, a in enumerate(args)))
+        grads = [id(a) for a in args if isinstance(a, Tensor) and a.requires_grad]
+        if grads:  # which of them are the same tensor (differentiated through both uses)
+            key += (tuple(grads.index(g) for g in grads),)
+        return key
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs or self.static_argnums or autograd.tracing is not None:
@@ -238,10 +253,10 @@ class Jitted:
         static = self._static(len(args) - len(names))
         key = (names, *self._key(args, static))
         if key not in self._cache and key in self._numbers_static:
-            static = static | {i for i, a in enumerate(args) if trace._is_number(a)}
+            static = static | {i for i, a in enumerate(args) if is_number(a)}
             key = (names, *self._key(args, static))
         for compiled in self._cache.get(key, ()):
-            if compiled.guard():
+            if compiled.guard() and not compiled.reads_one_of(args):
                 break
         else:
             compiled = self._compile(args, static, key, names)
@@ -256,7 +271,7 @@ class Jitted:
         with self._lock:
             fn = self.fn if not names else _with_keywords(self.fn, names)
             env = environment.Environment(fn)
-            numbers = {i for i, a in enumerate(args) if trace._is_number(a)} - static
+            numbers = {i for i, a in enumerate(args) if is_number(a)} - static
             try:
                 program = trace.run(fn, args, static, True, env, self.verify)
             except Exception as err:
@@ -297,6 +312,7 @@ class Jitted:
                 grad_lives,
                 any(program.needs_grad),
                 [v.source for v in program.lives if isinstance(v.source, np.random.Generator)],
+                outside=frozenset(id(n.obj) for n in env.nodes if isinstance(n.obj, Tensor)),
             )
             entries = self._cache.setdefault(key, [])
             entries.insert(0, compiled)
@@ -333,7 +349,7 @@ class Jitted:
         op = compiled.ops.get(key)
         if op is not None:
             return op
-        memo: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        last = threading.local()  # the node's rules run one after another: one slot
         vjps = {
             create: self._vjp(k, n_args, wanted, compiled.grad_lives, create)
             for create in (False, True)
@@ -343,18 +359,19 @@ class Jitted:
 
         def rule(i: int, g: Any, out: Any, inputs: Any) -> Any:
             create = isinstance(g, Tensor)  # a create_graph backward: results that record
-            hit = memo.get(out) if isinstance(out, Tensor) else None
-            if hit is None or hit[0] is not g:
+            hit = getattr(last, "hit", None)
+            if hit is None or hit[0] is not out or hit[1] is not g:  # by identity
                 if generators:
                     *inputs, states = inputs
                     with _rewound(generators, states):
                         grads = vjps[create](*inputs, g)
                 else:
                     grads = vjps[create](*inputs, g)
-                hit = (g, grads if create else [x.data for x in grads])
-                if isinstance(out, Tensor):
-                    memo[out] = hit
-            return hit[1][wanted.index(i)]
+                plain = grads if create else [None if x is None else x.data for x in grads]
+                hit = last.hit = (out, g, plain)
+            if i == wanted[-1]:
+                last.hit = None  # the node's last input: let go of its gradients
+            return hit[2][wanted.index(i)]
 
         name = getattr(self.fn, "__name__", "fn")
         op = compiled.ops[key] = Op(
@@ -438,6 +455,9 @@ def _output_vjp(
     lives: tuple[Tensor, ...],
     create: bool,
 ) -> Callable[..., Any]:
+    """The backward of output k, as the engine's own rules give it: each input's
+    contribution in the dtype the rules make (the engine casts at the leaf, after adding
+    every contribution), None for an input output k does not depend on."""
     from minigrad.functional import _track  # a transform's stand-in: an op on the argument
 
     def vjp(*inputs: Any) -> tuple:
@@ -447,9 +467,11 @@ def _output_vjp(
             if i < n_args:
                 args[i] = _track(args[i])
         with autograd.enable_grad():
-            outs = _flat_tensors(fn(*args))
+            out = _flat_tensors(fn(*args))[k]
             targets = [args[i] if i < n_args else lives[i - n_args] for i in wanted]
-            return autograd.grad(outs[k], targets, g, create_graph=create)
+            seed = g if create else (g.data if isinstance(g, Tensor) else g)
+            found = autograd.backprop(out, seed, create, targets) if out.requires_grad else {}
+        return tuple(found.get(t) for t in targets)
 
     vjp.__name__ = f"vjp_{getattr(fn, '__name__', 'fn')}_{k}"
     return vjp

@@ -17,6 +17,7 @@ before it is returned (``np.array(x)``): what the caller gets is its own.
 from __future__ import annotations
 
 import ast
+import builtins
 import dis
 import inspect
 import textwrap
@@ -32,8 +33,10 @@ from minigrad import ops
 from minigrad.jit.passes import effect, owners
 from minigrad.jit.program import ARG, CONST, LIVE, TEMP, Instr, Program, Value
 
+# pow is not here: ndarray's ** takes shortcuts for scalar exponents (x ** 0.5 is sqrt,
+# which keeps −0.0; False ** 2 is int8) where the op, np.power, does not
 INFIX = {
-    ops.add: "+", ops.sub: "-", ops.mul: "*", ops.div: "/", ops.pow: "**", ops.matmul: "@",
+    ops.add: "+", ops.sub: "-", ops.mul: "*", ops.div: "/", ops.matmul: "@",
     **{op: sym for op, sym in zip(
         ops.COMPARISONS.values(), ("==", "!=", "<", "<=", ">", ">="), strict=True
     )},
@@ -139,11 +142,18 @@ class _Writer:
 
     def const(self, a: Value, broadcasts: bool, weak: bool) -> str:
         value = np.asarray(a.source)
+        if not a.frozen:  # held by reference: its values are read at every call
+            text = self.parameter(a.source, a.name, _held(value))
+            return (
+                text
+                if value.shape == a.shape or broadcasts
+                else (f"np.broadcast_to({text}, {a.shape!r})")
+            )
         scalar = value.size == 1 and value.dtype.kind in "fiub"
         if scalar and (broadcasts or value.shape == a.shape):
             number = _number(value.item())
-            if value.shape != () and not broadcasts:
-                return f"np.{value.dtype.name}({number}).reshape({a.shape})"
+            if value.shape != ():  # its axes count, even where the consumer broadcasts it
+                return f"np.{value.dtype.name}({number}).reshape({value.shape})"
             return number if weak else f"np.{value.dtype.name}({number})"
         text = self.array(value, a.name, "a constant made while tracing")
         if value.shape == a.shape or broadcasts:
@@ -218,23 +228,22 @@ def _definition(fn: Callable[..., Any], hint: str) -> tuple[str, str, list[Any]]
 def _read_definition(fn: Callable[..., Any], hint: str) -> tuple[str, str, list[Any]]:
     if not isinstance(fn, FunctionType) or fn.__closure__:
         raise TypeError(f"mg.jit: cannot write {fn!r} as source")
-    needs: list[Any] = []
+    needs: list[Any] = []  # helpers it calls, modules it imports, constants it reads
     for instruction in dis.get_instructions(fn):
         if instruction.opname != "LOAD_GLOBAL":
             continue
-        value = fn.__globals__.get(instruction.argval)
-        if value is np or (instruction.argval in ("builtins",) and isinstance(value, ModuleType)):
-            needs.append(value) if value is not np else None
-        elif isinstance(value, FunctionType):
+        name = instruction.argval
+        value = fn.__globals__.get(name)
+        if value is np:
+            continue
+        if value is builtins or isinstance(value, FunctionType):
             needs.append(value)
         elif isinstance(value, int | float | str) and not isinstance(value, bool):
-            needs.append((instruction.argval, value))
-        elif instruction.argval in dir(__builtins__) or hasattr(
-            __import__("builtins"), instruction.argval
-        ):
-            continue
+            needs.append((name, value))
+        elif name not in fn.__globals__ and hasattr(builtins, name):
+            continue  # len, range, ...
         else:
-            raise TypeError(f"mg.jit: {fn.__qualname__} uses {instruction.argval}, not NumPy")
+            raise TypeError(f"mg.jit: {fn.__qualname__} uses {name}, not NumPy")
     if fn.__name__ != "<lambda>":
         return fn.__name__, _without_annotations(textwrap.dedent(inspect.getsource(fn))), needs
     node = _lambda_node(fn)
@@ -302,6 +311,13 @@ def _lambda_node(fn: FunctionType) -> ast.Lambda:
             ):
                 return node
     raise TypeError(f"mg.jit: cannot find the source of {fn!r}")
+
+
+def _held(value: np.ndarray) -> str:
+    return (
+        f"{value.dtype} array of shape {value.shape}: an array the function used, "
+        "held by reference (read at every call)"
+    )
 
 
 def _operand(text: str) -> str:

@@ -25,8 +25,11 @@ module globals, which are not state a user changes.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import dataclasses
 import dis
+import functools
 import struct
 import sys
 import types
@@ -103,11 +106,18 @@ def _global_names(code: types.CodeType) -> set[str]:
     return names
 
 
+_PLAIN_HOLDERS = (types.SimpleNamespace, argparse.Namespace)
+
+
 def _holds_state(obj: Any) -> bool:
-    """An object whose attributes are walked: a user's object, or a model (a minigrad
-    Module: its class is library code, its attributes are the user's state)."""
+    """An object whose attributes are walked: a user's object, a model (a minigrad
+    Module: its class is library code, its attributes are the user's state), a plain
+    holder of values (a SimpleNamespace, a dataclass). Other library objects (a logger,
+    an optimizer) are checked by identity only."""
     if not hasattr(obj, "__dict__") or isinstance(obj, types.FunctionType):
         return False
+    if isinstance(obj, _PLAIN_HOLDERS) or dataclasses.is_dataclass(obj):
+        return True
     return not _is_library(type(obj)) or hasattr(obj, "named_parameters")
 
 
@@ -159,7 +169,7 @@ class Environment:
         elif isinstance(obj, types.MethodType):
             add(obj.__self__, "attr", "__self__")
             add(obj.__func__, "attr", "__func__")
-        elif isinstance(obj, __import__("functools").partial):
+        elif isinstance(obj, functools.partial):
             add(obj.func, "attr", "func")
             add(obj.args, "attr", "args")
             add(obj.keywords, "attr", "keywords")

@@ -243,7 +243,7 @@ def _identity(ins: Instr, producer: dict[Value, Instr]) -> Any:
         inner = producer.get(args[0])
         if inner is not None and inner.op is ops.neg and keeps(inner.args[0]):
             return inner.args[0]
-    if op is ops.div and out.dtype.kind == "f":
+    if op is ops.div and out.dtype.kind == "f" and _float_constant(args[1]):
         c = _scalar(args[1])
         if c is not None and c != 0 and _power_of_two(c, out.dtype):
             new = Instr(ops.mul, (args[0], _like(args[1], 1.0 / c)), out, ins.note, ins.phase)
@@ -253,6 +253,16 @@ def _identity(ins: Instr, producer: dict[Value, Instr]) -> Any:
     if op in (ops._sum, ops._mean) and args[1] is None and not args[2]:
         return _sum_of_squares(ins, producer)
     return None
+
+
+def _float_constant(x: Any) -> bool:
+    """A Python number, or a float constant: one whose reciprocal 1/c is of its kind (an
+    integer NumPy constant would round 1/2 to 0)."""
+    if isinstance(x, Value):
+        return x.dtype.kind == "f"
+    if isinstance(x, np.generic):
+        return x.dtype.kind == "f"
+    return isinstance(x, int | float)
 
 
 def _power_of_two(c: float, dtype: np.dtype) -> bool:
