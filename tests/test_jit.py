@@ -168,6 +168,13 @@ def test_jacobian_and_a_module_closure():
 # --------------------------------------------------------------------------- the source
 
 
+# under mutation testing (mutmut) every function is wrapped: its source is not the op's, so
+# a compiled function passes it in instead of defining it (the source differs from these)
+MUTATING = hasattr(mg.ops.sum_of_squares, "__wrapped__")
+source_as_shown = pytest.mark.skipif(MUTATING, reason="mutmut wraps the ops' forwards")
+
+
+@source_as_shown
 def test_the_notes_model_compiles_to_the_hand_derivation():
     def loss(w, b, X, y):
         return mg.losses.mse(X @ w + b, y)
@@ -190,6 +197,7 @@ def test_the_notes_model_compiles_to_the_hand_derivation():
     assert "∂mse/∂predᵢ = 2rᵢ/N" in backward
 
 
+@source_as_shown
 def test_the_squared_mean_form_compiles_to_the_same_program():
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
@@ -337,6 +345,7 @@ def test_tracing_leaves_the_engine_as_it_was():
     assert float(mg.tensor(2.0)) == 2.0
 
 
+@source_as_shown
 def test_the_readme_shows_the_code_jit_writes():
     import pathlib
     import re

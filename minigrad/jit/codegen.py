@@ -184,29 +184,46 @@ class _Writer:
         return ", ".join(parts) if parts else "()"
 
     def helper(self, fn: Callable[..., Any], hint: str) -> str:
-        """The name of ``fn`` in the source, defining it there (from its own source)."""
+        """The name of ``fn`` in the source, defining it there from its own source, with
+        the helpers it calls; a forward whose source cannot be shown (a C function, a
+        closure, one that calls such a function) is passed in as a parameter instead."""
         if id(fn) in self.helpers:
             return self.helpers[id(fn)]
         try:
-            name, text, needs = _definition(fn, hint)
-        except TypeError:  # no source to show (a C function, a closure): passed in
+            parts = self._definitions_of(fn, hint, {})
+        except TypeError:
             where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', fn)}"
             self.helpers[id(fn)] = self.parameter(fn, f"_{hint}", f"the forward of {where}")
             return self.helpers[id(fn)]
-        name = name if name not in self.taken else self.fresh(name)
-        self.taken.add(name)
-        self.helpers[id(fn)] = name
-        for dependency in needs:
-            if isinstance(dependency, FunctionType):
-                self.helper(dependency, dependency.__name__)
-            elif isinstance(dependency, ModuleType):
-                self.imports.add(f"import {dependency.__name__}")
-            elif f"{dependency[0]} = {dependency[1]!r}" not in self.definitions:
-                self.definitions.append(f"{dependency[0]} = {dependency[1]!r}")
-        if name != getattr(fn, "__name__", None):
-            text = text.replace(f"def {_first_def(text)}(", f"def {name}(", 1)
-        self.definitions.append(text)
-        return name
+        for dependency, (name, text, needs) in reversed(parts.items()):
+            if dependency is fn and (name in self.taken or name != getattr(fn, "__name__", "")):
+                fresh = self.fresh(name)  # only the op's own forward may be renamed
+                text, name = text.replace(f"def {_first_def(text)}(", f"def {fresh}(", 1), fresh
+            self.taken.add(name)
+            self.helpers[id(dependency)] = name
+            for need in needs:
+                if isinstance(need, ModuleType):
+                    self.imports.add(f"import {need.__name__}")
+                elif isinstance(need, tuple) and f"{need[0]} = {need[1]!r}" not in self.definitions:
+                    self.definitions.append(f"{need[0]} = {need[1]!r}")
+            self.definitions.append(text)
+        return self.helpers[id(fn)]
+
+    def _definitions_of(self, fn: Any, hint: str, found: dict) -> dict:
+        """fn's definition and those of the helpers it calls, not yet in the source
+        (TypeError if one cannot be shown, or a helper's name is taken by another)."""
+        name, text, needs = _definition(fn, hint)
+        found[fn] = (name, text, needs)
+        for need in needs:
+            if (
+                isinstance(need, FunctionType)
+                and need not in found
+                and id(need) not in self.helpers
+            ):
+                if need.__name__ in self.taken:
+                    raise TypeError(f"mg.jit: the name {need.__name__} is taken")
+                self._definitions_of(need, need.__name__, found)
+        return found
 
 
 def _first_def(text: str) -> str:
