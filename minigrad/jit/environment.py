@@ -91,10 +91,14 @@ _LIBRARY_ROOTS = {"minigrad", "numpy", "builtins", "functools", "typing", "abc"}
 
 
 def _is_library(obj: Any) -> bool:
-    """Functions and classes of minigrad, NumPy and the standard library (not user state)."""
+    """Functions and classes of minigrad, NumPy, the standard library and installed
+    third-party packages (not user state; a test tool's bookkeeping, say)."""
     module = getattr(obj, "__module__", None) or ""
     root = module.split(".")[0]
-    return root in _LIBRARY_ROOTS or root in sys.stdlib_module_names
+    if root in _LIBRARY_ROOTS or root in sys.stdlib_module_names:
+        return True
+    path = getattr(sys.modules.get(module), "__file__", None) or ""
+    return "site-packages" in path or "dist-packages" in path
 
 
 def _global_names(code: types.CodeType) -> set[str]:
