@@ -1,40 +1,32 @@
 """minigrad: a small, readable reverse-mode automatic-differentiation engine on NumPy."""
 
-from minigrad.tensor import Tensor  # noqa: I001  (tensor first: the core modules import each other)
+import builtins as _builtins
+
+from minigrad import data, formulas, graph, linalg, losses, metrics, nn, ops, optim
 from minigrad.autograd import ShapeError, enable_grad, is_grad_enabled, no_grad
-from minigrad.ops import (
-    argmax,
-    argmin,
-    clip,
-    concatenate,
-    cos,
-    einsum,
-    flatten,
-    log1p,
-    log_sigmoid,
-    log_softmax,
-    logsumexp,
-    maximum,
-    minimum,
-    sigmoid,
-    sin,
-    softmax,
-    softplus,
-    squeeze,
-    stack,
-    unsqueeze,
-    where,
-)
+from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from minigrad.functional import grad, hessian, jacobian, value_and_grad
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigrad.random import initial_seed, manual_seed
-from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
-from minigrad import data, formulas, graph, losses, metrics, nn, optim
-from minigrad.train import History, evaluate, fit
 from minigrad.jit import jit
-from minigrad.tracing import TracedArray as _TracedArray, refusing as _refusing
+from minigrad.ops.registry import REGISTRY as _REGISTRY
+from minigrad.random import initial_seed, manual_seed
+from minigrad.tensor import Tensor
+from minigrad.tracing import TracedArray as _TracedArray
+from minigrad.tracing import refusing as _refusing
+from minigrad.train import History, evaluate, fit
 
 __version__ = "0.1.0"
+
+# mg.NAME for every public op, as its definition registered it (minigrad.ops.registry);
+# mg.linalg.NAME for the linear-algebra ones
+globals().update({name: e.function for name, e in _REGISTRY.items() if not e.linalg})
+
+
+def __getattr__(name: str):  # an op registered after import (your own): mg.NAME too
+    entry = _REGISTRY.get(name)
+    if entry is None or entry.linalg:
+        raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+    return entry.function
 
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
@@ -54,18 +46,11 @@ __all__ = [
     "ShapeError",
     "Tensor",
     "arange",
-    "argmax",
-    "argmin",
-    "clip",
-    "concatenate",
-    "cos",
     "data",
-    "einsum",
     "enable_grad",
     "evaluate",
     "eye",
     "fit",
-    "flatten",
     "formulas",
     "full",
     "grad",
@@ -77,33 +62,23 @@ __all__ = [
     "is_grad_enabled",
     "jacobian",
     "jit",
-    "log1p",
-    "log_sigmoid",
-    "log_softmax",
-    "logsumexp",
+    "linalg",
     "losses",
     "manual_seed",
-    "maximum",
     "metrics",
-    "minimum",
     "nn",
     "no_grad",
     "ones",
     "ones_like",
+    "ops",
     "optim",
     "rand",
     "randn",
     "random",
-    "sigmoid",
-    "sin",
-    "softmax",
-    "softplus",
-    "squeeze",
-    "stack",
     "tensor",
-    "unsqueeze",
     "value_and_grad",
-    "where",
     "zeros",
     "zeros_like",
 ]
+# the ops, except those that would shadow a builtin in `from minigrad import *` (mg.sum)
+__all__ += sorted(n for n, e in _REGISTRY.items() if not e.linalg and not hasattr(_builtins, n))

@@ -1,7 +1,9 @@
 """NumPy's functions on Tensors: ``np.exp(t)``, ``np.sum(t, axis=0)``, ``np.linalg.norm(t)``.
 
-Tensor implements NumPy's ``__array_ufunc__`` and ``__array_function__`` protocols with the
-two tables here, each entry taking NumPy's own signature. A call with an argument minigrad
+Tensor implements NumPy's ``__array_ufunc__`` and ``__array_function__`` protocols with two
+tables derived from the op registry (:mod:`minigrad.ops.registry`): an op's definition
+says which NumPy function it implements, and the adapter named by its ``signature``
+maps NumPy's parameters onto the op's. A call with an argument minigrad
 cannot honour (``out=``, ``dtype=``, an ``ord`` without a rule) falls through to NumPy on
 the raw data, which :mod:`minigrad.tensor` allows only when no argument needs a gradient,
 or when the result is not floating point (``np.isnan``, ``np.argmax``) and so cannot
@@ -11,11 +13,12 @@ carry one. Nothing leaves the graph silently.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from minigrad import ops
+from minigrad.ops import registry
 from minigrad.tensor import Tensor
 
 
@@ -37,6 +40,19 @@ def _flag(value: Any) -> bool:
     return False if value is NO_VALUE else bool(value)
 
 
+# --- signature adapters: NumPy's parameters onto an op's (named by the op's `signature`)
+
+
+def _same(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """NumPy's function takes the op's parameters (and ``out=``, honoured only at None)."""
+
+    def call(*args: Any, out: Any = None, **kwargs: Any) -> Any:
+        _plain(out=out)
+        return fn(*args, **kwargs)
+
+    return call
+
+
 def _reduction(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(
         a: Any,
@@ -52,100 +68,7 @@ def _reduction(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _np_reshape(a: Any, shape: Any = None, order: str = "C", **rest: Any) -> Any:
-    _plain(order=None if order == "C" else order, **rest)
-    shape = tuple(shape) if isinstance(shape, list | tuple | np.ndarray) else (shape,)
-    return a.reshape(shape) if isinstance(a, Tensor) else ops.reshape(a, shape)
-
-
-def _np_clip(
-    a: Any,
-    a_min: Any = NO_VALUE,
-    a_max: Any = NO_VALUE,
-    out: Any = None,
-    *,
-    min: Any = NO_VALUE,
-    max: Any = NO_VALUE,
-    **rest: Any,
-) -> Any:
-    _plain(out=out, **rest)
-    lo = a_min if min is NO_VALUE else min
-    hi = a_max if max is NO_VALUE else max
-    return ops.clip(a, None if lo is NO_VALUE else lo, None if hi is NO_VALUE else hi)
-
-
-def _np_expand_dims(a: Any, axis: Any) -> Any:
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
-    ndim = len(ops._shape(a)) + len(axes)
-    for ax in sorted(ax % ndim for ax in axes):  # NumPy places each in the result's axes
-        a = ops.expand_dims(a, ax)
-    return a
-
-
-def _np_squeeze(a: Any, axis: Any = None) -> Any:
-    shape = ops._shape(a)
-    for ax in () if axis is None else np.atleast_1d(axis):
-        if shape[ax] != 1:
-            raise ValueError(f"np.squeeze: axis {ax} of shape {shape} does not have size one")
-    return ops.squeeze(a, axis)
-
-
-def _np_where(condition: Any, x: Any = NO_VALUE, y: Any = NO_VALUE) -> Any:
-    if x is NO_VALUE and y is NO_VALUE:
-        raise Unsupported("where(condition)")  # the indices of nonzero entries
-    if x is NO_VALUE or y is NO_VALUE:  # NumPy's own error (not an array of NO_VALUE)
-        raise ValueError("np.where: either both or neither of x and y should be given")
-    return ops.where(condition, x, y)
-
-
-def _np_dot(a: Any, b: Any, out: Any = None) -> Any:
-    _plain(out=out)
-    if len(ops._shape(a)) == 0 or len(ops._shape(b)) == 0:
-        return ops.mul(a, b)
-    if len(ops._shape(b)) > 2:
-        raise Unsupported("a second argument with more than 2 dimensions (use @ or mg.einsum)")
-    return ops.matmul(a, b)
-
-
-def _np_outer(a: Any, b: Any, out: Any = None) -> Any:
-    _plain(out=out)
-    return ops.reshape(a, (-1, 1)) * ops.reshape(b, (1, -1))
-
-
-def _np_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    vector = len(ops._shape(x)) == 1 or isinstance(axis, int | np.integer)
-    if ord in (None, "fro") or (ord == 2 and vector):
-        return ops.norm(x, axis, keepdims)
-    if vector and ord == 1:
-        return ops.sum(ops.abs(x), axis, keepdims)
-    if vector and ord == np.inf:
-        return ops.max(ops.abs(x), axis, keepdims)
-    raise Unsupported(f"ord={ord!r}")
-
-
-def _stacker(ndmin: int, axis_of: Callable[[list[Any]], int]) -> Callable[..., Any]:
-    def call(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
-        _plain(dtype=dtype)
-        xs = [x if isinstance(x, Tensor) else np.asarray(x) for x in tup]
-        xs = [
-            ops.reshape(x, (1,) * (ndmin - x.ndim) + x.shape) if x.ndim < ndmin else x for x in xs
-        ]
-        return ops.concatenate(xs, axis=axis_of(xs))
-
-    return call
-
-
-def _np_concatenate(arrays: Any, axis: Any = 0, out: Any = None, **rest: Any) -> Any:
-    _plain(out=out, **{k: v for k, v in rest.items() if k != "casting"})
-    return ops.concatenate(arrays, axis)
-
-
-def _np_stack(arrays: Any, axis: int = 0, out: Any = None, **rest: Any) -> Any:
-    _plain(out=out, **{k: v for k, v in rest.items() if k != "casting"})
-    return ops.stack(arrays, axis)
-
-
-def _np_var(fn: Callable[..., Any]) -> Callable[..., Any]:
+def _variance(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(
         a: Any,
         axis: Any = None,
@@ -161,81 +84,170 @@ def _np_var(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _np_einsum(subscripts: Any, *operands: Any, out: Any = None, **rest: Any) -> Any:
-    _plain(out=out, **{k: v for k, v in rest.items() if k != "optimize"})
-    if not isinstance(subscripts, str):
-        raise Unsupported("einsum in sublist form")
-    return ops.einsum(subscripts, *operands)
+def _arg(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, axis: Any = None, out: Any = None, *, keepdims: Any = False) -> Any:
+        _plain(out=out)
+        return fn(a, axis, _flag(keepdims))
+
+    return call
 
 
-def _np_arg(fn: Callable[..., Any], a: Any, axis: Any, out: Any, keepdims: Any) -> Any:
-    _plain(out=out)
-    return fn(a, axis, _flag(keepdims))
+def _reshape(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, shape: Any = None, order: str = "C", **rest: Any) -> Any:
+        _plain(order=None if order == "C" else order, **rest)
+        shape = tuple(shape) if isinstance(shape, list | tuple | np.ndarray) else (shape,)
+        return a.reshape(shape) if isinstance(a, Tensor) else fn(a, shape)
+
+    return call
 
 
-UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
-    np.add: ops.add,
-    np.subtract: ops.sub,
-    np.multiply: ops.mul,
-    np.true_divide: ops.div,
-    np.negative: ops.neg,
-    np.positive: lambda x: x,
-    np.power: ops.pow,
-    np.square: lambda x: ops.mul(x, x),
-    np.matmul: ops.matmul,
-    np.exp: ops.exp,
-    np.log: ops.log,
-    np.log1p: ops.log1p,
-    np.sqrt: ops.sqrt,
-    np.absolute: ops.abs,
-    np.sin: ops.sin,
-    np.cos: ops.cos,
-    np.tanh: ops.tanh,
-    np.maximum: ops.maximum,
-    np.minimum: ops.minimum,
-    np.sign: ops.sign,
-    np.isnan: ops.isnan,
-    np.isfinite: ops.isfinite,
-    np.logical_and: ops.logical_and,
-    np.logical_or: ops.logical_or,
-    np.logical_not: ops.logical_not,
-    **ops.COMPARISONS,
+def _transpose(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda a, axes=None: fn(a, None if axes is None else tuple(axes))
+
+
+def _clip(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(
+        a: Any,
+        a_min: Any = NO_VALUE,
+        a_max: Any = NO_VALUE,
+        out: Any = None,
+        *,
+        min: Any = NO_VALUE,
+        max: Any = NO_VALUE,
+        **rest: Any,
+    ) -> Any:
+        _plain(out=out, **rest)
+        lo = a_min if min is NO_VALUE else min
+        hi = a_max if max is NO_VALUE else max
+        return fn(a, None if lo is NO_VALUE else lo, None if hi is NO_VALUE else hi)
+
+    return call
+
+
+def _expand_dims(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, axis: Any) -> Any:
+        axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+        ndim = len(ops._shape(a)) + len(axes)
+        for ax in sorted(ax % ndim for ax in axes):  # NumPy places each in the result's axes
+            a = fn(a, ax)
+        return a
+
+    return call
+
+
+def _squeeze(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, axis: Any = None) -> Any:
+        shape = ops._shape(a)
+        for ax in () if axis is None else np.atleast_1d(axis):
+            if shape[ax] != 1:
+                raise ValueError(f"np.squeeze: axis {ax} of shape {shape} does not have size one")
+        return fn(a, axis)
+
+    return call
+
+
+def _where(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(condition: Any, x: Any = NO_VALUE, y: Any = NO_VALUE) -> Any:
+        if x is NO_VALUE and y is NO_VALUE:
+            raise Unsupported("where(condition)")  # the indices of nonzero entries
+        if x is NO_VALUE or y is NO_VALUE:  # NumPy's own error (not an array of NO_VALUE)
+            raise ValueError("np.where: either both or neither of x and y should be given")
+        return fn(condition, x, y)
+
+    return call
+
+
+def _broadcast_to(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda array, shape, subok=False: fn(array, tuple(np.atleast_1d(shape)))
+
+
+def _join(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(
+        arrays: Any, *args: Any, out: Any = None, dtype: Any = None, casting: Any = None, **kw: Any
+    ) -> Any:
+        _plain(out=out, dtype=dtype)
+        return fn(arrays, *args, **kw)  # axis, where the join takes one
+
+    return call
+
+
+def _dot(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, b: Any, out: Any = None) -> Any:
+        _plain(out=out)
+        scalar = len(ops._shape(a)) == 0 or len(ops._shape(b)) == 0
+        if len(ops._shape(b)) > 2 and not scalar:
+            raise Unsupported("a second argument with more than 2 dimensions (use @ or mg.einsum)")
+        return fn(a, b)
+
+    return call
+
+
+def _einsum(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(subscripts: Any, *operands: Any, out: Any = None, **rest: Any) -> Any:
+        _plain(out=out, **{k: v for k, v in rest.items() if k != "optimize"})
+        if not isinstance(subscripts, str):
+            raise Unsupported("einsum in sublist form")
+        return fn(subscripts, *operands)
+
+    return call
+
+
+def _norm(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+        vector = len(ops._shape(x)) == 1 or isinstance(axis, int | np.integer)
+        if ord in (None, "fro") or (ord == 2 and vector):
+            return fn(x, axis, keepdims)
+        if vector and ord == 1:
+            return ops.sum(ops.abs(x), axis, keepdims)
+        if vector and ord == np.inf:
+            return ops.max(ops.abs(x), axis, keepdims)
+        raise Unsupported(f"ord={ord!r}")
+
+    return call
+
+
+SIGNATURES: dict[str | None, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    None: _same,
+    "reduction": _reduction,
+    "variance": _variance,
+    "arg": _arg,
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "clip": _clip,
+    "expand_dims": _expand_dims,
+    "squeeze": _squeeze,
+    "where": _where,
+    "broadcast_to": _broadcast_to,
+    "join": _join,
+    "dot": _dot,
+    "einsum": _einsum,
+    "norm": _norm,
 }
-FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
-    np.sum: _reduction(ops.sum),
-    np.mean: _reduction(ops.mean),
-    np.max: _reduction(ops.max),
-    np.amax: _reduction(ops.max),
-    np.min: _reduction(ops.min),
-    np.amin: _reduction(ops.min),
-    np.prod: _reduction(ops.prod),
-    np.var: _np_var(ops.var),
-    np.std: _np_var(ops.std),
-    np.reshape: _np_reshape,
-    np.transpose: lambda a, axes=None: ops.transpose(a, None if axes is None else tuple(axes)),
-    np.swapaxes: ops.swapaxes,
-    np.expand_dims: _np_expand_dims,
-    np.squeeze: _np_squeeze,
-    np.where: _np_where,
-    np.clip: _np_clip,
-    np.broadcast_to: lambda array, shape, subok=False: ops.broadcast_to(
-        array, tuple(np.atleast_1d(shape))
-    ),
-    np.concatenate: _np_concatenate,
-    np.stack: _np_stack,
-    np.hstack: _stacker(1, lambda xs: 0 if all(x.ndim == 1 for x in xs) else 1),
-    np.vstack: _stacker(2, lambda xs: 0),
-    np.dot: _np_dot,
-    np.outer: _np_outer,
-    np.einsum: _np_einsum,
-    np.argmax: lambda a, axis=None, out=None, *, keepdims=False: _np_arg(
-        ops.argmax, a, axis, out, keepdims
-    ),
-    np.argmin: lambda a, axis=None, out=None, *, keepdims=False: _np_arg(
-        ops.argmin, a, axis, out, keepdims
-    ),
-    np.linalg.norm: _np_norm,
-}
+"""How a NumPy function's call maps onto an op's, by the name an op gives as its
+``signature`` in the registry (:func:`minigrad.ops.registry.public`)."""
+
+
+class _Tables:
+    """NumPy's dispatch tables, derived from the registry (rebuilt when it grows):
+    ``ufuncs`` maps a ufunc to the op, ``functions`` a NumPy function to an adapter."""
+
+    version: ClassVar[int] = -1
+    ufuncs: ClassVar[dict[np.ufunc, Callable[..., Any]]] = {}
+    functions: ClassVar[dict[Callable[..., Any], Callable[..., Any]]] = {}
+
+    @classmethod
+    def current(cls) -> type[_Tables]:
+        if cls.version != registry.version[0]:
+            ufuncs, functions = {}, {}
+            for entry in registry.REGISTRY.values():
+                for numpy_function in entry.numpy:
+                    if isinstance(numpy_function, np.ufunc):
+                        ufuncs[numpy_function] = entry.function
+                    else:
+                        adapter = SIGNATURES[entry.signature]
+                        functions[numpy_function] = adapter(entry.function)
+            cls.ufuncs, cls.functions, cls.version = ufuncs, functions, registry.version[0]
+        return cls
 
 
 def to_data(obj: Any) -> Any:
@@ -296,7 +308,7 @@ def _dropped(name: str, why: str) -> TypeError:
 
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
     """Tensor.__array_ufunc__: our op for the plain call of a known ufunc, else NumPy."""
-    fn = UFUNCS.get(ufunc)
+    fn = _Tables.current().ufuncs.get(ufunc)
     if method == "__call__" and fn is not None and not kwargs:
         return fn(*inputs)
     name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
@@ -309,7 +321,7 @@ def array_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     name = f"np.{getattr(func, '__qualname__', func.__name__)}"
     if "linalg" in getattr(func, "__module__", ""):
         name = f"np.linalg.{func.__name__}"
-    fn = FUNCTIONS.get(func)
+    fn = _Tables.current().functions.get(func)
     if fn is None:
         return on_data(func, name, args, kwargs, "minigrad has no rule for it")
     try:

@@ -27,6 +27,7 @@ class OpCase:
     values: dict = field(default_factory=dict)  # options for minigrad.testing.arrays
     torch_fn: Callable[..., Any] | None = None  # None: `fn` also works on torch tensors
     second_order: bool = True  # gradgradcheck too (off where the gradient has jumps)
+    op: str | tuple[str, ...] = ""  # the registered op(s) it checks (default: by its name)
 
     def __str__(self) -> str:
         return self.name
@@ -46,15 +47,15 @@ OPS = [
     OpCase("mul", lambda a, b: a * b, 2, "broadcast"),
     OpCase("div", lambda a, b: a / b, 2, "broadcast", {"avoid": (0.0,), "margin": 0.3}),
     OpCase("pow_tensor", lambda a, b: a**b, 2, "broadcast", POSITIVE),
-    OpCase("radd_scalar", lambda x: 1.5 + x),
-    OpCase("rsub_scalar", lambda x: 1.5 - x),
-    OpCase("rmul_scalar", lambda x: 1.5 * x),
-    OpCase("rdiv_scalar", lambda x: 1.5 / x, values={"avoid": (0.0,), "margin": 0.3}),
+    OpCase("radd_scalar", lambda x: 1.5 + x, op="add"),
+    OpCase("rsub_scalar", lambda x: 1.5 - x, op="sub"),
+    OpCase("rmul_scalar", lambda x: 1.5 * x, op="mul"),
+    OpCase("rdiv_scalar", lambda x: 1.5 / x, values={"avoid": (0.0,), "margin": 0.3}, op="div"),
     OpCase("pow_2", lambda x: x**2),
     OpCase("pow_3", lambda x: x**3),
     OpCase("pow_half", lambda x: x**0.5, values=POSITIVE),
     OpCase("pow_minus_1", lambda x: x**-1, values={"avoid": (0.0,), "margin": 0.3}),
-    OpCase("rpow", lambda x: 2.0**x),
+    OpCase("rpow", lambda x: 2.0**x, op="pow"),
     OpCase("neg", lambda x: -x),
     OpCase("matmul", lambda a, b: a @ b, 2, "matmul"),
     OpCase("sum", lambda x: x.sum()),
@@ -238,7 +239,11 @@ OPS = [
         shapes="nonscalar",
         torch_fn=lambda x: torch_().log_softmax(x, 0),
     ),
-    OpCase("squeeze_unsqueeze", lambda x: x.unsqueeze(0).unsqueeze(-1).squeeze()),
+    OpCase(
+        "squeeze_unsqueeze",
+        lambda x: x.unsqueeze(0).unsqueeze(-1).squeeze(),
+        op=("squeeze", "unsqueeze"),
+    ),
     OpCase("flatten", lambda x: x.flatten()),
     OpCase(
         "flatten_from_1",
@@ -316,5 +321,44 @@ OPS = [
         2,
         "matrices",
         torch_fn=lambda a, b: torch_().einsum("ij,kl->ik", a, b),
+    ),
+    OpCase(
+        "broadcast_to",
+        lambda x: mg.ops.broadcast_to(x, (2, *x.shape)),
+        torch_fn=lambda x: x.broadcast_to((2, *x.shape)),
+    ),
+    OpCase(
+        "expand_dims",
+        lambda x: mg.ops.expand_dims(x, 0),
+        torch_fn=lambda x: x.unsqueeze(0),
+    ),
+    OpCase(
+        "swapaxes",
+        lambda x: mg.ops.swapaxes(x, 0, 1),
+        shapes="matrix",
+        torch_fn=lambda x: x.swapaxes(0, 1),
+    ),
+    OpCase("square", lambda x: mg.ops.square(x), torch_fn=lambda x: torch_().square(x)),
+    OpCase("positive", lambda x: mg.ops.positive(x) * 1.5, torch_fn=lambda x: x * 1.5),
+    OpCase("dot", lambda a, b: mg.ops.dot(a, b.T), 2, "matrices", torch_fn=lambda a, b: a @ b.T),
+    OpCase(
+        "outer",
+        lambda a, b: mg.ops.outer(a, b),
+        2,
+        torch_fn=lambda a, b: torch_().outer(a.flatten(), b.flatten()),
+    ),
+    OpCase(
+        "hstack",
+        lambda a, b: mg.ops.hstack([a, b]),
+        2,
+        "same",
+        torch_fn=lambda a, b: torch_().hstack([a, b]),
+    ),
+    OpCase(
+        "vstack",
+        lambda a, b: mg.ops.vstack([a, b]),
+        2,
+        "same",
+        torch_fn=lambda a, b: torch_().vstack([a, b]),
     ),
 ]

@@ -33,15 +33,6 @@ from minigrad import ops
 from minigrad.jit.passes import effect, owners
 from minigrad.jit.program import ARG, CONST, LIVE, TEMP, Instr, Program, Value
 
-# pow is not here: ndarray's ** takes shortcuts for scalar exponents (x ** 0.5 is sqrt,
-# which keeps −0.0; False ** 2 is int8) where the op, np.power, does not
-INFIX = {
-    ops.add: "+", ops.sub: "-", ops.mul: "*", ops.div: "/", ops.matmul: "@",
-    **{op: sym for op, sym in zip(
-        ops.COMPARISONS.values(), ("==", "!=", "<", "<=", ">", ">="), strict=True
-    )},
-}  # fmt: skip
-REDUCTIONS = {ops._sum: "sum", ops._mean: "mean", ops._max: "max", ops._min: "min"}
 INLINE_MAX_SIZE = 8
 """Constant arrays with at most this many elements are written out in the source."""
 
@@ -416,69 +407,40 @@ def _numpy_name(fn: Any) -> str | None:
     return None
 
 
+class _Render:
+    """What an op's ``source`` gets to write its arguments: ``r(x)`` renders one (a name,
+    a constant, a tuple), ``r.operand(x)`` one that an operator or a method applies to
+    (parenthesised where needed), ``r.index(i)`` an index (``1:3, ::2``)."""
+
+    def __init__(self, ins: Instr, w: _Writer) -> None:
+        self.args, self.w = ins.args, w
+        self.compact, self.weak = _broadcasting_args(ins), _weak_constants(ins)
+
+    def __call__(self, x: Any) -> str:
+        k = next((j for j, y in enumerate(self.args) if y is x), -1)
+        return self.w.arg(x, k in self.compact, k in self.weak)
+
+    def operand(self, x: Any) -> str:
+        return _operand(self(x))
+
+    def index(self, index: Any) -> str:
+        return self.w.index(index)
+
+
 def _expression(ins: Instr, w: _Writer, into: Value | None, storage: str | None) -> str:
-    """The right-hand side of ``out = ...`` for one instruction."""
-    op, a = ins.op, ins.args
-    compact = _broadcasting_args(ins)
-    weak = _weak_constants(ins)
-
-    def r(x: Any) -> str:
-        k = next((j for j, y in enumerate(a) if y is x), -1)
-        return w.arg(x, k in compact, k in weak)
-
+    """The right-hand side of ``out = ...`` for one instruction: the op's own ``source``
+    (a template or a function of a renderer), else its NumPy function's name, else its
+    forward, defined in the source."""
+    op, a, r = ins.op, ins.args, _Render(ins, w)
     if into is not None or storage is not None:
         target = w.name[into] if into is not None else f"buf.{storage}"
         return f"{_numpy_name(op.forward)}({', '.join(r(x) for x in a)}, out={target})"
-    if op in INFIX:
-        return f"{_operand(r(a[0]))} {INFIX[op]} {_operand(r(a[1]))}"
-    if op is ops.neg:
-        return f"-{_operand(r(a[0]))}"
-    if op in REDUCTIONS:
-        axis, keepdims = a[1], a[2]
-        options = ", ".join(
-            ([f"axis={r(axis)}"] if axis is not None else [])
-            + (["keepdims=True"] if keepdims else [])
-        )
-        return f"{_operand(r(a[0]))}.{REDUCTIONS[op]}({options})"
-    if op is ops.reshape:
-        return f"{_operand(r(a[0]))}.reshape({r(tuple(a[1]))})"
-    if op is ops.transpose:
-        reverse = a[1] is None or tuple(a[1]) == tuple(range(len(a[1])))[::-1]
-        x = _operand(r(a[0]))
-        return f"{x}.T" if reverse else f"{x}.transpose({r(tuple(a[1]))})"
-    if op is ops.broadcast_to:
-        return f"np.broadcast_to({r(a[0])}, {r(tuple(a[1]))})"
-    if op is ops.sum_to:
-        return _sum_to(ins, w)
-    if op in (ops.astype, ops._convert):
-        return f"{_operand(r(a[0]))}.astype({r(np.dtype(a[1]))})"
-    if op is ops._getitem:
-        return f"{_operand(r(a[0]))}[{w.index(a[1])}]"
-    if op is ops._concatenate:
-        return f"np.concatenate([{', '.join(r(x) for x in a[2:])}], axis={r(a[0])})"
-    if op is ops._stack:
-        return f"np.stack([{', '.join(r(x) for x in a[1:])}], axis={r(a[0])})"
-    if op is ops._einsum:
-        return f"np.einsum({', '.join(r(x) for x in a)})"
+    if callable(op.source):
+        return op.source(r, *a)
     if op.source is not None:
-        return op.source.format(*(r(x) for x in a))
+        return op.source.format(*(r.operand(x) if isinstance(x, Value) else r(x) for x in a))
     fn = _numpy_name(op.forward) or w.helper(op.forward, op.name)
     return f"{fn}({', '.join(r(x) for x in a)})"
-
-
-def _sum_to(ins: Instr, w: _Writer) -> str:
-    """sum_to as the sum it is, its axes worked out from the known shapes."""
-    x, shape = ins.args[0], tuple(ins.args[1])
-    lead = len(x.shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
-    )
-    if shape == ():
-        return f"{w.arg(x)}.sum()"
-    if tuple(n for i, n in enumerate(x.shape) if i not in axes) == shape:
-        return f"{w.arg(x)}.sum(axis={axes if len(axes) > 1 else axes[0]!r})"
-    summed = f"{w.arg(x)}.sum(axis={axes!r}, keepdims=True)" if axes else w.arg(x)
-    return f"{summed}.reshape({shape!r})"
 
 
 def _buffers(storage: dict[Value, str]) -> Callable[[], SimpleNamespace] | None:

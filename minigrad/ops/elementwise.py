@@ -20,23 +20,43 @@ import numpy as np
 
 from minigrad.autograd import OUT, Op
 from minigrad.ops.base import _float_of, _integral, _no_gradient
+from minigrad.ops.registry import public
 from minigrad.tensor import Tensor
 
 # --- non-differentiable ops: no gradient, but still ops, so a trace records them --------
 
 
 COMPARISONS = {
-    u: _no_gradient(u.__name__, u, 2, elementwise=True)
-    for u in (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)
+    u: public(
+        _no_gradient(u.__name__, u, 2, elementwise=True, source=f"{{0}} {sym} {{1}}"), numpy=u
+    )
+    for u, sym in zip(
+        (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal),
+        ("==", "!=", "<", "<=", ">", ">="),
+        strict=True,
+    )
 }
-logical_and = _no_gradient("logical_and", np.logical_and, 2, elementwise=True)
-logical_or = _no_gradient("logical_or", np.logical_or, 2, elementwise=True)
-logical_not = _no_gradient("logical_not", np.logical_not, 1, elementwise=True)
-isnan = _no_gradient("isnan", np.isnan, 1, elementwise=True)
-isfinite = _no_gradient("isfinite", np.isfinite, 1, elementwise=True)
-sign = _no_gradient("sign", np.sign, 1, elementwise=True)
+logical_and = public(
+    _no_gradient("logical_and", np.logical_and, 2, elementwise=True), numpy=np.logical_and
+)
+logical_or = public(
+    _no_gradient("logical_or", np.logical_or, 2, elementwise=True), numpy=np.logical_or
+)
+logical_not = public(
+    _no_gradient("logical_not", np.logical_not, 1, elementwise=True), numpy=np.logical_not
+)
+isnan = public(_no_gradient("isnan", np.isnan, 1, elementwise=True), numpy=np.isnan)
+isfinite = public(_no_gradient("isfinite", np.isfinite, 1, elementwise=True), numpy=np.isfinite)
+sign = public(_no_gradient("sign", np.sign, 1, elementwise=True), numpy=np.sign)
 """Elementwise sign (−1, 0 or 1); not differentiable (its derivative is 0 where it has one)."""
-_convert = _no_gradient("convert", lambda x, dtype: x.astype(dtype), 2)
+
+
+def _astype_source(r: Any, x: Any, dtype: Any) -> str:
+    """How compiled code writes a cast: ``x.astype(np.float32)``."""
+    return f"{r.operand(x)}.astype({r(np.dtype(dtype))})"
+
+
+_convert = _no_gradient("convert", lambda x, dtype: x.astype(dtype), 2, source=_astype_source)
 _stop_gradient = Op("detach", lambda x: x, (None,), ("no gradient",), saves=(), view=True)
 
 
@@ -69,7 +89,9 @@ add = Op(
     ("∂(a+b)/∂a = 1", "∂(a+b)/∂b = 1"),
     saves=((), ()),
     elementwise=True,
+    source="{0} + {1}",
 )
+public(add, numpy=np.add)
 sub = Op(
     "sub",
     np.subtract,
@@ -77,7 +99,9 @@ sub = Op(
     ("∂(a−b)/∂a = 1", "∂(a−b)/∂b = −1"),
     saves=((), ()),
     elementwise=True,
+    source="{0} - {1}",
 )
+public(sub, numpy=np.subtract)
 mul = Op(
     "mul",
     np.multiply,
@@ -85,7 +109,9 @@ mul = Op(
     ("∂(a·b)/∂a = b", "∂(a·b)/∂b = a"),
     saves=((1,), (0,)),
     elementwise=True,
+    source="{0} * {1}",
 )
+public(mul, numpy=np.multiply)
 div = Op(
     "div",
     np.divide,
@@ -93,10 +119,19 @@ div = Op(
     ("∂(a/b)/∂a = 1/b", "∂(a/b)/∂b = −a/b² = −out/b"),
     saves=((1,), (1, OUT)),
     elementwise=True,
+    source="{0} / {1}",
 )
+public(div, numpy=np.true_divide)
 neg = Op(
-    "neg", np.negative, (lambda g, out, x: -g,), ("∂(−x)/∂x = −1",), saves=((),), elementwise=True
+    "neg",
+    np.negative,
+    (lambda g, out, x: -g,),
+    ("∂(−x)/∂x = −1",),
+    saves=((),),
+    elementwise=True,
+    source="-{0}",
 )
+public(neg, numpy=np.negative)
 
 
 def _log_base(a: Any) -> Any:
@@ -128,6 +163,7 @@ pow = Op(
     elementwise=True,
     effect=lambda a, b: _integral(a) and _integral(b),  # NumPy refuses int ** negative int
 )
+public(pow, numpy=np.power)
 
 
 # --- elementwise functions --------------------------------------------------------------
@@ -154,9 +190,11 @@ exp = Op(
     saves=((OUT,),),
     elementwise=True,
 )
+public(exp, numpy=np.exp)
 log = Op(
     "log", np.log, (lambda g, out, x: g / x,), ("∂ln x/∂x = 1/x",), saves=((0,),), elementwise=True
 )
+public(log, numpy=np.log)
 log1p = Op(
     "log1p",
     np.log1p,
@@ -165,6 +203,7 @@ log1p = Op(
     saves=((0,),),
     elementwise=True,
 )
+public(log1p, numpy=np.log1p)
 sqrt = Op(
     "sqrt",
     np.sqrt,
@@ -173,6 +212,7 @@ sqrt = Op(
     saves=((OUT,),),
     elementwise=True,
 )
+public(sqrt, numpy=np.sqrt)
 abs = Op(
     "abs",
     np.abs,
@@ -181,6 +221,7 @@ abs = Op(
     saves=((0,),),
     elementwise=True,
 )
+public(abs, numpy=np.absolute)
 sin = Op(
     "sin",
     np.sin,
@@ -189,6 +230,7 @@ sin = Op(
     saves=((0,),),
     elementwise=True,
 )
+public(sin, numpy=np.sin)
 cos = Op(
     "cos",
     np.cos,
@@ -197,6 +239,7 @@ cos = Op(
     saves=((0,),),
     elementwise=True,
 )
+public(cos, numpy=np.cos)
 tanh = Op(
     "tanh",
     np.tanh,
@@ -205,6 +248,7 @@ tanh = Op(
     saves=((OUT,),),
     elementwise=True,
 )
+public(tanh, numpy=np.tanh)
 
 
 def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
@@ -226,6 +270,7 @@ sigmoid = Op(
     saves=((OUT, 0),),
     elementwise=True,
 )
+public(sigmoid)
 softplus = Op(
     "softplus",
     lambda x: np.logaddexp(0, x),  # ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|): no overflow
@@ -233,7 +278,9 @@ softplus = Op(
     ("∂ln(1+eˣ)/∂x = σ(x)",),
     saves=((0,),),
     elementwise=True,
+    source="np.logaddexp(0, {0})",
 )
+public(softplus)
 log_sigmoid = Op(
     "log_sigmoid",
     lambda x: -np.logaddexp(0, -x),  # ln σ(x) = −softplus(−x): finite for any finite x
@@ -241,7 +288,9 @@ log_sigmoid = Op(
     ("∂ln σ(x)/∂x = 1 − σ(x) = σ(−x)",),
     saves=((0,),),
     elementwise=True,
+    source="-np.logaddexp(0, -{0})",
 )
+public(log_sigmoid)
 relu = Op(
     "relu",
     lambda x: np.maximum(x, 0),
@@ -249,7 +298,9 @@ relu = Op(
     ("∂relu(x)/∂x = 1 if x > 0 else 0  (0 at x = 0)",),
     saves=((0,),),
     elementwise=True,
+    source="np.maximum({0}, 0)",
 )
+public(relu)
 
 
 def _clip_masks(x: Any, lo: Any, hi: Any) -> tuple[Any, Any, Any]:
@@ -280,6 +331,7 @@ _clip = Op(
 )
 
 
+@public(numpy=np.clip, signature="clip")
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Any:
     """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (inclusive).
 
@@ -311,6 +363,7 @@ maximum = Op(
     saves=((0, 1, OUT), (0, 1, OUT)),
     elementwise=True,
 )
+public(maximum, numpy=np.maximum)
 minimum = Op(
     "minimum",
     np.minimum,
@@ -322,6 +375,7 @@ minimum = Op(
     saves=((0, 1, OUT), (0, 1, OUT)),
     elementwise=True,
 )
+public(minimum, numpy=np.minimum)
 
 
 _where = Op(
@@ -338,6 +392,7 @@ _where = Op(
 )
 
 
+@public(numpy=np.where, signature="where")
 def where(cond: Any, a: Any, b: Any) -> Any:
     """Elementwise ``a if cond else b``; the condition carries no gradient.
 
@@ -353,6 +408,7 @@ astype = Op(
     ("the gradient is cast back to the input's dtype",),
     saves=((), ()),
     elementwise=True,
+    source=_astype_source,
 )
 """Cast to another float dtype; the gradient is cast back (float32 stays float32)."""
 

@@ -10,6 +10,7 @@ import numpy as np
 from minigrad.autograd import EveryInput, Op, TraceError, is_tracing
 from minigrad.ops.base import _no_gradient, _shape
 from minigrad.ops.elementwise import cast
+from minigrad.ops.registry import public
 from minigrad.ops.shape import reshape
 from minigrad.tensor import Tensor
 
@@ -46,7 +47,8 @@ _getitem = Op(
     (lambda g, out, x, index: scatter_add(g, index, x.shape), None),
     ("1 at each selected position (repeats add up)",),
     saves=((), ()),
-    view=lambda x, index: _is_basic(index),  # slices and integers: a view
+    view=lambda x, index: _is_basic(index),  # slices and integers: a view,
+    source=lambda r, x, index: f"{r.operand(x)}[{r.index(index)}]",
 )
 
 
@@ -94,6 +96,9 @@ _concatenate = Op(
     EveryInput(_concat_grad),
     ("each input gets its slice of the gradient",),
     saves=(),
+    source=lambda r, axis, offsets, *xs: (
+        f"np.concatenate([{', '.join(map(r, xs))}], axis={r(axis)})"
+    ),
 )
 _stack = Op(
     "stack",
@@ -101,6 +106,7 @@ _stack = Op(
     EveryInput(_stack_grad),
     ("each input gets its slice of the gradient",),
     saves=(),
+    source=lambda r, axis, *xs: f"np.stack([{', '.join(map(r, xs))}], axis={r(axis)})",
 )
 
 
@@ -122,6 +128,7 @@ def sequence_operand(v: list | tuple) -> Any:
     return np.asarray(v)
 
 
+@public(numpy=np.concatenate, signature="join")
 def concatenate(tensors: Any, axis: int | None = 0) -> Any:
     """Join tensors along an existing axis (``axis=None``: flatten them first)."""
     xs = _join_inputs("concatenate", tensors)
@@ -132,6 +139,7 @@ def concatenate(tensors: Any, axis: int | None = 0) -> Any:
     return _concatenate(axis, (0, *(int(e) for e in ends)), *xs)
 
 
+@public(numpy=np.stack, signature="join")
 def stack(tensors: Any, axis: int = 0) -> Any:
     """Join tensors along a new axis."""
     return _stack(axis, *_join_inputs("stack", tensors))

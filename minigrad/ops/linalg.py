@@ -10,6 +10,7 @@ from minigrad.autograd import OUT, EveryInput, Op
 from minigrad.ops.base import Axis
 from minigrad.ops.elementwise import add, where
 from minigrad.ops.reductions import _reduction, _unreduce
+from minigrad.ops.registry import public
 from minigrad.ops.shape import broadcast_to, expand_dims, reshape, sum_to, swapaxes, transpose
 
 
@@ -39,7 +40,9 @@ matmul = Op(
     (_matmul_grad_a, _matmul_grad_b),
     ("∂(A@B)/∂A: g @ Bᵀ", "∂(A@B)/∂B: Aᵀ @ g"),
     saves=((1,), (0,)),
+    source="{0} @ {1}",
 )
+public(matmul, numpy=np.matmul)
 
 
 def _linear_forward(x: Any, weight: Any, bias: Any) -> Any:
@@ -140,10 +143,12 @@ _einsum = Op(
     lambda spec, *xs: np.einsum(spec, *xs),
     EveryInput(_einsum_grad),
     ("operand k gets the einsum of the gradient with the other operands",),
-    view=lambda spec, *xs: len(xs) == 1,  # one operand (a transpose): maybe a view
+    view=lambda spec, *xs: len(xs) == 1,  # one operand (a transpose): maybe a view,
+    source=lambda r, *args: f"np.einsum({', '.join(map(r, args))})",
 )
 
 
+@public(numpy=np.einsum, signature="einsum")
 def einsum(subscripts: str, *operands: Any) -> Any:
     """Einstein summation with explicit or implicit output (no ``...``, no diagonals).
 
@@ -170,6 +175,7 @@ _l2norm = Op(
 )
 
 
+@public(numpy=np.linalg.norm, signature="norm", linalg=True)
 def norm(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """The Euclidean (Frobenius) norm √Σx² over ``axis``; its gradient is 0 at x = 0."""
     return _reduction(_l2norm, x, axis, keepdims)

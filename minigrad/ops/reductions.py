@@ -14,6 +14,7 @@ import numpy as np
 from minigrad.autograd import OUT, Op, ShapeError
 from minigrad.ops.base import Axis, _no_gradient, _normalize_axis, _shape
 from minigrad.ops.elementwise import cast, exp, isnan, logical_or, where
+from minigrad.ops.registry import public
 from minigrad.ops.shape import broadcast_to
 from minigrad.tensor import Tensor
 
@@ -38,12 +39,24 @@ def _count(x: Any, axis: Any) -> int:
     return int(np.prod([x.shape[a] for a in axis]))
 
 
+def _method_source(method: str) -> Any:
+    """How compiled code writes a reduction: ``x.sum(axis=0, keepdims=True)``."""
+
+    def source(r: Any, x: Any, axis: Any, keepdims: Any) -> str:
+        options = [f"axis={r(axis)}"] if axis is not None else []
+        options += ["keepdims=True"] if keepdims else []
+        return f"{r.operand(x)}.{method}({', '.join(options)})"
+
+    return source
+
+
 _sum = Op(
     "sum",
     lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
     (lambda g, out, x, axis, keepdims: broadcast_to(_unreduce(g, x, axis), x.shape), None, None),
     ("∂(Σx)/∂xᵢ = 1",),
     saves=((), (), ()),
+    source=_method_source("sum"),
 )
 _mean = Op(
     "mean",
@@ -57,6 +70,7 @@ _mean = Op(
     ),
     ("∂(mean x)/∂xᵢ = 1/n",),
     saves=((), (), ()),
+    source=_method_source("mean"),
 )
 
 
@@ -73,6 +87,7 @@ _max = Op(
     (_extremum_grad, None, None),
     ("1/k at each of the k positions holding the maximum, else 0",),
     saves=((0, OUT), (), ()),
+    source=_method_source("max"),
 )
 _min = Op(
     "min",
@@ -80,6 +95,7 @@ _min = Op(
     (_extremum_grad, None, None),
     ("1/k at each of the k positions holding the minimum, else 0",),
     saves=((0, OUT), (), ()),
+    source=_method_source("min"),
 )
 
 
@@ -125,21 +141,25 @@ def _reduction(op: Op, x: Any, axis: Axis, keepdims: bool) -> Any:
     return op(x, axes, bool(keepdims))
 
 
+@public(numpy=np.sum, signature="reduction")
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Σ over ``axis`` (all axes when None)."""
     return _reduction(_sum, x, axis, keepdims)
 
 
+@public(numpy=np.mean, signature="reduction")
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Mean over ``axis`` (all axes when None)."""
     return _reduction(_mean, x, axis, keepdims)
 
 
+@public(numpy=(np.max, np.amax), signature="reduction")
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Maximum over ``axis``; tied maxima share the gradient equally."""
     return _reduction(_max, x, axis, keepdims)
 
 
+@public(numpy=(np.min, np.amin), signature="reduction")
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """Minimum over ``axis``; tied minima share the gradient equally."""
     return _reduction(_min, x, axis, keepdims)
@@ -171,6 +191,7 @@ _logsumexp_op = Op(
 )
 
 
+@public
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
     """ln Σ exp(x) over ``axis``, computed without overflow (finite at ±1000)."""
     return _reduction(_logsumexp_op, x, axis, keepdims)
@@ -208,11 +229,13 @@ def _one_axis(name: str, x: Any, axis: int) -> int:
     return _normalize_axis(axis, ndim)[0]
 
 
+@public
 def softmax(x: Any, axis: int = -1) -> Any:
     """e^xᵢ / Σⱼ e^xⱼ along ``axis``: positive, sums to 1 (shifted by the max: no overflow)."""
     return _softmax(x, _one_axis("softmax", x, axis))
 
 
+@public
 def log_softmax(x: Any, axis: int = -1) -> Any:
     """ln softmax(x) = x − logsumexp(x) along ``axis``: finite for any finite logits."""
     return _log_softmax(x, _one_axis("log_softmax", x, axis))
@@ -239,5 +262,5 @@ def _arg_extremum(name: str, fn: Any) -> Any:
     return arg
 
 
-argmax = _arg_extremum("argmax", np.argmax)
-argmin = _arg_extremum("argmin", np.argmin)
+argmax = public(_arg_extremum("argmax", np.argmax), numpy=np.argmax, signature="arg")
+argmin = public(_arg_extremum("argmin", np.argmin), numpy=np.argmin, signature="arg")

@@ -8,6 +8,7 @@ import numpy as np
 
 from minigrad.autograd import Op, ShapeError
 from minigrad.ops.base import Axis, _normalize_axis, _shape
+from minigrad.ops.registry import public
 
 # --- shape ------------------------------------------------------------------------------
 
@@ -18,11 +19,18 @@ reshape = Op(
     ("the gradient is reshaped back",),
     saves=((), ()),
     view=True,
+    source=lambda r, x, shape: f"{r.operand(x)}.reshape({r(tuple(shape))})",
 )
+public(reshape, numpy=np.reshape, signature="reshape")
 
 
 def _inverse_axes(axes: Any, ndim: int) -> Any:
     return None if axes is None else tuple(np.argsort([a % ndim for a in axes]))
+
+
+def _transpose_source(r: Any, x: Any, axes: Any) -> str:
+    reverse = axes is None or tuple(axes) == tuple(range(len(axes)))[::-1]
+    return f"{r.operand(x)}.T" if reverse else f"{r.operand(x)}.transpose({r(tuple(axes))})"
 
 
 transpose = Op(
@@ -32,16 +40,20 @@ transpose = Op(
     ("the gradient is transposed back",),
     saves=((), ()),
     view=True,
+    source=_transpose_source,
 )
+public(transpose, numpy=np.transpose, signature="transpose")
 
 
-def swapaxes(x: Any, a: int = -1, b: int = -2) -> Any:
+@public(numpy=np.swapaxes)
+def swapaxes(x: Any, axis1: int = -1, axis2: int = -2) -> Any:
     """Exchange two axes (by default the last two, a batched matrix transpose)."""
-    axes = list(range(x.ndim))
-    axes[a], axes[b] = axes[b], axes[a]
+    axes = list(range(len(_shape(x))))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, tuple(axes))
 
 
+@public(numpy=np.expand_dims, signature="expand_dims")
 def expand_dims(x: Any, axis: int) -> Any:
     """Insert a size-1 axis at ``axis`` (PyTorch's ``unsqueeze``)."""
     shape = list(_shape(x))
@@ -51,9 +63,10 @@ def expand_dims(x: Any, axis: int) -> Any:
     return reshape(x, tuple(shape))
 
 
-unsqueeze = expand_dims
+unsqueeze = public(expand_dims, name="unsqueeze")
 
 
+@public(numpy=np.squeeze, signature="squeeze")
 def squeeze(x: Any, axis: Axis = None) -> Any:
     """Drop size-1 axes (all of them, or those in ``axis``; others are left, as in PyTorch)."""
     shape = _shape(x)
@@ -62,6 +75,7 @@ def squeeze(x: Any, axis: Axis = None) -> Any:
     return reshape(x, tuple(n for i, n in enumerate(shape) if i not in drop))
 
 
+@public
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
     """Merge axes ``start_dim`` … ``end_dim`` into one (PyTorch's ``flatten``); a 0-d
     tensor counts as one axis of length 1."""
@@ -128,12 +142,32 @@ broadcast_to = Op(
     ("the gradient is summed over the broadcast axes",),
     saves=((), ()),
     view=True,
+    source="np.broadcast_to({0}, {1})",
 )
+public(broadcast_to, numpy=np.broadcast_to, signature="broadcast_to")
+
+
+def _sum_to_source(r: Any, x: Any, shape: Any) -> str:
+    """sum_to as the sum it is, its axes worked out from the known shapes."""
+    shape = tuple(shape)
+    lead = len(x.shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1
+    )
+    if shape == ():
+        return f"{r.operand(x)}.sum()"
+    if tuple(n for i, n in enumerate(x.shape) if i not in axes) == shape:
+        return f"{r.operand(x)}.sum(axis={axes if len(axes) > 1 else axes[0]!r})"
+    summed = f"{r.operand(x)}.sum(axis={axes!r}, keepdims=True)" if axes else r(x)
+    return f"{summed}.reshape({shape!r})"
+
+
 sum_to = Op(
     "sum_to",
     sum_to_shape,
     (lambda g, out, x, shape: broadcast_to(g, x.shape), None),
     ("the gradient is broadcast back",),
     saves=((), ()),
-    view=lambda x, shape: tuple(x.shape) == tuple(shape),  # nothing summed: a reshape
+    view=lambda x, shape: tuple(x.shape) == tuple(shape),  # nothing summed: a reshape,
+    source=_sum_to_source,
 )

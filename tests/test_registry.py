@@ -1,0 +1,172 @@
+"""The op registry: every public op reaches every surface, and adding one is one place.
+
+An op's definition registers it (``public(...)`` in :mod:`minigrad.ops`): its name, the
+NumPy function it implements. From that alone it must be ``mg.NAME``, what ``np.NAME``
+dispatches to on a Tensor, compiled by ``mg.jit`` to eager's answer, written in the
+generated source under names a reader can see, and checked by an op-table row (which
+holds it to finite differences and PyTorch). This file walks the registry and checks
+each; a new op that misses a surface fails here, not silently in a user's hands.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.autograd import Op
+from minigrad.ops import registry
+from minigrad.ops.registry import REGISTRY, public
+from tests.op_table import OPS, OpCase
+
+rng = np.random.default_rng(7)
+V, W = rng.uniform(0.5, 2.0, 4), rng.uniform(0.5, 2.0, 4)  # positive, no ties (max, log)
+M = rng.uniform(0.5, 2.0, (3, 4))
+
+NO_GRADIENT = {
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
+    "logical_or", "logical_not", "isnan", "isfinite", "sign", "argmax", "argmin",
+}  # fmt: skip
+"""Ops without a gradient: nothing for an op-table row (finite differences) to check."""
+
+CALLS = {
+    "logical_and": lambda f, v, w, m: f(v > 1, w > 1),
+    "logical_or": lambda f, v, w, m: f(v > 1, w > 1),
+    "logical_not": lambda f, v, w, m: f(v > 1),
+    "argmax": lambda f, v, w, m: f(m, 1),
+    "argmin": lambda f, v, w, m: f(m, 1),
+    "clip": lambda f, v, w, m: f(m, 0.8, 1.5),
+    "where": lambda f, v, w, m: f(m > 1, m, 2 * m),
+    "reshape": lambda f, v, w, m: f(m, (4, 3)),
+    "transpose": lambda f, v, w, m: f(m, None),
+    "expand_dims": lambda f, v, w, m: f(v, 0),
+    "unsqueeze": lambda f, v, w, m: f(v, 0),
+    "broadcast_to": lambda f, v, w, m: f(v, (3, 4)),
+    "concatenate": lambda f, v, w, m: f([m, m], 0),
+    "stack": lambda f, v, w, m: f([v, w], 0),
+    "hstack": lambda f, v, w, m: f([v, w]),
+    "vstack": lambda f, v, w, m: f([v, w]),
+    "einsum": lambda f, v, w, m: f("ij->j", m),
+    "matmul": lambda f, v, w, m: f(m, v),
+    "dot": lambda f, v, w, m: f(m, v),
+    "outer": lambda f, v, w, m: f(v, w),
+    "swapaxes": lambda f, v, w, m: f(m, 0, 1),
+    "squeeze": lambda f, v, w, m: f(m.reshape(3, 1, 4)),
+    "flatten": lambda f, v, w, m: f(m.reshape(3, 2, 2), 1),
+    "pow": lambda f, v, w, m: f(v, w),
+}
+"""How to call an op on the sample arrays v, w (vectors) and m (a matrix), where it is
+not "like NumPy on v, or on v and w"."""
+
+
+def call(entry: registry.Entry, f, v=V, w=W, m=M):
+    """Call f (the op, or NumPy's function) on the entry's sample inputs."""
+    if entry.name in CALLS:
+        return CALLS[entry.name](f, v, w, m)
+    binary = isinstance(entry.function, Op) and len(entry.function.vjps) == 2
+    return f(v, w) if binary else f(v)
+
+
+def rows_of(case: OpCase) -> set[str]:
+    """The registered ops an op-table row checks: its ``op``, else the longest registered
+    name its own name starts with (``log_softmax_axis0`` checks ``log_softmax``)."""
+    if case.op:
+        return {case.op} if isinstance(case.op, str) else set(case.op)
+    names = [n for n in REGISTRY if case.name == n or case.name.startswith(n + "_")]
+    return {max(names, key=len)} if names else set()
+
+
+def test_every_op_with_a_gradient_has_an_op_table_row():
+    checked = set().union(*(rows_of(case) for case in OPS))
+    missing = sorted(set(REGISTRY) - checked - NO_GRADIENT)
+    assert not missing, f"no row in tests/op_table.py for {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_op_is_mg_name_or_mg_linalg_name(name):
+    entry = REGISTRY[name]
+    namespace = mg.linalg if entry.linalg else mg
+    assert getattr(namespace, name) is entry.function
+
+
+@pytest.mark.parametrize(
+    ("name", "numpy_function"),
+    [(n, f) for n in sorted(REGISTRY) for f in REGISTRY[n].numpy],
+    ids=lambda x: x if isinstance(x, str) else getattr(x, "__name__", str(x)),
+)
+def test_numpy_dispatches_to_the_op_on_tensors(name, numpy_function):
+    """np.NAME(tensor) is the op's result, a Tensor with the gradient where it has one."""
+    entry = REGISTRY[name]
+    differentiable = name not in NO_GRADIENT
+    tensors = [mg.tensor(a, requires_grad=differentiable) for a in (V, W, M)]
+    got = call(entry, numpy_function, *tensors)
+    expected = call(entry, numpy_function)  # NumPy itself, on the arrays
+    assert isinstance(got, mg.Tensor), f"np.{numpy_function.__name__} left the graph"
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    assert got.requires_grad == differentiable
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_op_compiles_to_eager_and_reads_in_the_source(name):
+    """mg.jit gives eager's bits, and the source names nothing it does not define."""
+    entry = REGISTRY[name]
+    eager = call(entry, entry.function, *(mg.tensor(a) for a in (V, W, M)))
+    fast = mg.jit(lambda v, w, m: call(entry, entry.function, v, w, m))
+    got = fast(V, W, M)
+    assert got.dtype == eager.dtype and got.shape == eager.shape
+    np.testing.assert_array_equal(got.numpy(), eager.numpy())
+    assert not undefined_names(fast.source), fast.source
+    assert "the forward of" not in fast.source  # a helper passed in, not shown
+
+
+def undefined_names(source: str) -> set[str]:
+    """Names the source reads but neither defines, imports, takes as a parameter, nor
+    gets from builtins or ``np``."""
+    tree = ast.parse(source)
+    defined = {"np", *dir(builtins)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            defined.add(node.name)
+            defined |= {a.arg for a in node.args.args}
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined.add(node.id)
+        elif isinstance(node, ast.Import):
+            defined |= {a.asname or a.name for a in node.names}
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return read - defined
+
+
+def test_adding_an_op_is_one_definition_and_every_surface_follows():
+    """The README's promise: an op defined in one place (its forward, its rule, the
+    derivative in words, the NumPy function it implements) is mg.NAME, what np.NAME
+    dispatches to, differentiable, and compiled under a name a reader can see."""
+    tan = public(
+        Op(
+            "tan",
+            np.tan,
+            (lambda g, out, x: g * (1 + out * out),),
+            ("∂tan x/∂x = 1 + tan²x = 1 + out²",),
+            elementwise=True,
+        ),
+        numpy=np.tan,
+    )
+    try:
+        assert mg.tan is tan
+        x = mg.tensor([0.1, -0.4, 0.7], requires_grad=True)
+        y = np.tan(x)  # NumPy's own function, on a Tensor
+        assert isinstance(y, mg.Tensor) and y.requires_grad
+        y.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), 1 / np.cos(x.numpy()) ** 2, rtol=1e-12)
+        assert mg.gradcheck(lambda t: mg.tan(t), mg.tensor([0.3, -0.2], requires_grad=True))
+        fast = mg.jit(mg.grad(lambda t: np.tan(t).sum()))
+        np.testing.assert_array_equal(fast(x.numpy()).numpy(), x.grad.numpy())
+        assert "np.tan(" in fast.source and "∂tan x/∂x" in fast.source
+        assert not undefined_names(fast.source)
+    finally:
+        del REGISTRY["tan"]
+        registry.version[0] += 1
+    with pytest.raises(AttributeError):
+        mg.tan  # noqa: B018  (gone with its registration)
