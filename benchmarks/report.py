@@ -31,8 +31,11 @@ BUDGETS = (
     ("W2", "time", "minigrad.jit-pow", "numpy", 1.05),
     ("W4", "time", "minigrad.jit", "numpy", 3.0),
     ("W5", "time", "minigrad.jit", "numpy", 3.0),
+    # mg.jit's first call (trace, check, compile, run) at W6's largest N against one
+    # eager update of the same problem
+    ("W6", "first call", "minigrad.jit", "minigrad", 3.0),
 )
-PEER_NAMES = {"torch": "PyTorch", "numpy": "NumPy"}
+PEER_NAMES = {"torch": "PyTorch", "numpy": "NumPy", "minigrad": "eager minigrad"}
 LIBRARY_NAMES = {"minigrad.jit": "mg.jit", "minigrad.jit-pow": "mg.jit, ** 2 mean"}
 UNIT_PER = {"call": "per call", "update": "per update"}
 
@@ -79,7 +82,9 @@ def evaluate_budgets(results: dict) -> list[dict]:
     records = _ok(results["records"])
     out = []
     for workload, kind, library, peer, limit in BUDGETS:
-        if kind == "time":
+        if kind == "first call":
+            out += _first_call_budgets(results, records, workload, library, peer, limit)
+        elif kind == "time":
             for t in results["settings"]["threads"]:
                 mine = _find(records, workload=workload, library=library, threads=t)
                 theirs = _find(records, workload=workload, library=peer, threads=t)
@@ -117,6 +122,30 @@ def evaluate_budgets(results: dict) -> list[dict]:
                 row["result"] = "not run"
             out.append(row)
     return out
+
+
+def _first_call_budgets(
+    results: dict, records: list[dict], workload: str, library: str, peer: str, limit: float
+) -> list[dict]:
+    """The library's first call (``trace_seconds``) over the peer's median update, at the
+    workload's largest N, per thread count."""
+    rows = []
+    for t in results["settings"]["threads"]:
+        mine = [
+            r
+            for r in records
+            if (r["workload"], r["library"], r["threads"]) == (workload, library, t)
+        ]
+        row = {"workload": workload, "kind": "first call", "library": library, "peer": peer,
+               "limit": limit, "threads": t, "result": "not run"}  # fmt: skip
+        first = max(mine, key=lambda r: r["n"], default=None)
+        theirs = first and _find(records, workload=workload, library=peer, threads=t, n=first["n"])
+        if first and theirs and first.get("trace_seconds"):
+            row["ratio"] = first["trace_seconds"] / theirs["median"]
+            row["result"] = "PASS" if row["ratio"] <= limit else "FAIL"
+            row["n"] = first["n"]
+        rows.append(row)
+    return rows
 
 
 def _round_ratio_quartiles(mine: dict, theirs: dict) -> tuple[float, float] | None:
@@ -457,7 +486,7 @@ def markdown(results: dict) -> str:
         if key in seen:
             continue
         seen.append(key)
-        what = "peak memory" if b["kind"] == "memory" else "time"
+        what = {"memory": "peak memory", "first call": "first call"}.get(b["kind"], "time")
         who = (
             ""
             if b["library"] == "minigrad"

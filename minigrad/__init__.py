@@ -3,11 +3,12 @@
 import builtins as _builtins
 
 from minigrad import data, formulas, graph, linalg, losses, metrics, nn, ops, optim
-from minigrad.autograd import ShapeError, enable_grad, is_grad_enabled, no_grad
 from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from minigrad.functional import grad, hessian, jacobian, value_and_grad
+from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.jit import jit
+from minigrad.op import ShapeError
 from minigrad.ops.registry import REGISTRY as _REGISTRY
 from minigrad.random import initial_seed, manual_seed
 from minigrad.tensor import Tensor

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import random
-from minigrad.autograd import Op
+from minigrad.op import Op
 from minigrad.tensor import Tensor
 
 Size = int | tuple[int, ...] | list[int]

@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd import backprop, enable_grad, is_grad_enabled, is_tracing, toposort
+from minigrad.autograd import backprop, toposort
+from minigrad.grad_mode import enable_grad, is_grad_enabled
+from minigrad.op import is_tracing
 from minigrad.tensor import Tensor
 from minigrad.tracing import constant
 

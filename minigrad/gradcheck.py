@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import backprop, enable_grad
+from minigrad.autograd import backprop
+from minigrad.grad_mode import enable_grad
 from minigrad.tensor import Tensor
 
 

@@ -43,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import EveryInput, Op, input_grads, toposort
+from minigrad.autograd import input_grads, toposort
+from minigrad.op import EveryInput, Op
 from minigrad.tensor import Tensor
 
 __all__ = [

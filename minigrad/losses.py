@@ -32,6 +32,7 @@ cross_entropy    −(1/N) Σₙ ln softmax(zₙ)[yₙ]         (softmax(zₙ) �
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -39,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops
-from minigrad.autograd import Op, ShapeError
+from minigrad.op import Op, ShapeError
 from minigrad.tensor import Tensor
 
 Loss = Callable[[Any, Any], Tensor]
@@ -96,47 +97,52 @@ def l2_loss(pred: Any, target: Any) -> Tensor:
     return (r * r).sum()
 
 
-def _mse_grad(g: Any, out: Any, pred: Any, target: Any, grad_pred: Any = None) -> Any:
-    if grad_pred is None:  # nothing saved: recompute 2r/N (create_graph, a second backward)
-        return (pred - target) * (2 * g / pred.size)
-    return grad_pred if g == 1 else grad_pred * g
-
-
-class _SpareBuffer(threading.local):
-    """Per thread: the last N-sized buffer a backward finished with, for the next mse.
+class _Scratch(threading.local):
+    """Per thread: the array mse's last backward formed 2r/N in, reused by the next one
+    once nobody else holds it.
 
     A full-batch update would otherwise make two fresh N-sized arrays (the prediction
     and 2r/N); glibc gives that much freed memory back to the OS between updates, and
-    touching it again costs a page fault per 4 KiB — more than the arithmetic. Reusing
-    this one buffer leaves the prediction as the only fresh array, as in a hand-written
-    NumPy update. It holds one array of the last batch's size.
+    touching it again costs a page fault per 4 KiB, more than the arithmetic. The array
+    is reused only when its one reference is this holder's (counted the way
+    :data:`_FREE` was): a gradient the caller kept, or a view of it, keeps its memory.
     """
 
     array: np.ndarray | None = None
 
     def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        spare, self.array = self.array, None
-        if spare is not None and spare.shape == shape and spare.dtype == dtype:
-            return spare
-        return np.empty(shape, dtype)
-
-    def give_back(self, array: np.ndarray) -> None:
-        self.array = array
-
-
-_spare = _SpareBuffer()
+        spare = self.array
+        if spare is not None and (spare.shape, spare.dtype) == (shape, dtype):
+            del spare  # not counted among the array's references
+            if _references(self) == _FREE:
+                return self.array
+        self.array = np.empty(shape, dtype)
+        return self.array
 
 
-def _mse_saving_grad(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The recorded forward: (mse, 2r/N), both from one residual array r = pred − target.
+def _references(holder: _Scratch) -> int:
+    array = holder.array
+    return sys.getrefcount(array)
 
-    The backward's ∂mse/∂pred is then ready-made: no second pass over pred and target,
-    and no N-sized array allocated in backward.
-    """
-    r = np.subtract(pred, target, out=_spare.take(pred.shape, np.result_type(pred, target)))
-    loss = np.asarray(ops.sum_of_squares(r) / r.size)
-    r *= 2 / r.size
-    return loss, r
+
+def _count_when_free() -> int:
+    holder = _Scratch()
+    holder.array = np.empty(1)
+    return _references(holder)
+
+
+_scratch = _Scratch()
+_FREE = _count_when_free()
+
+
+def _mse_grad(g: Any, out: Any, pred: Any, target: Any) -> Any:
+    """∂mse/∂pred = 2r/N·g with r = pred − target. On arrays it is formed in place in
+    one buffer, reused from update to update (see :class:`_Scratch`)."""
+    if isinstance(pred, Tensor) or isinstance(target, Tensor) or isinstance(g, Tensor):
+        return (pred - target) * (2 * g / pred.size)
+    r = np.subtract(pred, target, out=_scratch.take(pred.shape, np.result_type(pred, target)))
+    r *= 2 * g / pred.size
+    return r
 
 
 def _mean_squared_difference(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -153,13 +159,8 @@ def _mean_squared_difference(pred: np.ndarray, target: np.ndarray) -> np.ndarray
 _mse = Op(
     "mse",
     _mean_squared_difference,
-    (
-        _mse_grad,
-        lambda g, out, pred, target, grad_pred=None: -_mse_grad(g, out, pred, target, grad_pred),
-    ),
+    (_mse_grad, lambda g, out, pred, target: -_mse_grad(g, out, pred, target)),
     ("∂mse/∂predᵢ = 2rᵢ/N", "∂mse/∂targetᵢ = −2rᵢ/N"),
-    save=_mse_saving_grad,
-    release=_spare.give_back,
     lowering=lambda pred, target: ops.div(ops.sumsq(ops.sub(pred, target)), pred.size),
 )
 
@@ -167,9 +168,9 @@ _mse = Op(
 def mse(pred: Any, target: Any) -> Tensor:
     """Mean squared error, (1/N)·Σ(pred − target)²: the default loss of linear regression.
 
-    One fused op: when recorded, its forward keeps ∂mse/∂pred = 2r/N (one array, reused
-    from update to update) for the backward; under ``no_grad`` it allocates nothing of
-    the batch's size. Tested against ``(r * r).mean()``.
+    One fused op: its forward allocates nothing of the batch's size (the residual is
+    summed a block at a time), and its backward forms 2r/N in one buffer. Tested
+    against ``(r * r).mean()``.
 
     >>> mse(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()
     2.5

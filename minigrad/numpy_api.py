@@ -330,5 +330,6 @@ def array_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
         return on_data(func, name, args, kwargs, f"minigrad has no rule for {what}")
 
 
-from minigrad.autograd import is_grad_enabled, is_tracing  # noqa: E402
+from minigrad.grad_mode import is_grad_enabled  # noqa: E402
+from minigrad.op import is_tracing  # noqa: E402
 from minigrad.tracing import METADATA, read_error  # noqa: E402

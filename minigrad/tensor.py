@@ -72,7 +72,6 @@ class Tensor:
         "_op",
         "_parents",
         "_recorded_at",
-        "_saved",
         "_values",
         "_version",
         "data",
@@ -88,14 +87,13 @@ class Tensor:
         self._op: Any = None
         self._parents: tuple[Any, ...] = ()
         self._values: list[Any] | tuple = ()  # a leaf has no inputs
-        self._saved: Any = None
         # Tensor(t) wraps t's own array: the two are aliases and share one counter
         if isinstance(data, Tensor):
             data._value("Tensor(t) or mg.tensor(t)")  # refused while tracing
         shares = isinstance(data, Tensor) and self.data is data.data
         self._version: list[int] | None = data._shared_counter() if shares else None
-        if _autograd.tracing is not None and _autograd.is_tracing():
-            _autograd.tracing.created(self)
+        if _recording.is_tracing():
+            _recording.tracing.created(self)
 
     @classmethod
     def _make(
@@ -105,15 +103,14 @@ class Tensor:
         op: Any,
         parents: tuple,
         values: list | None = None,
-        saved: Any = None,
         recorded_at: int = 0,
     ) -> Tensor:
         """Fast internal constructor: no conversion or checks (ops already made ``data``).
 
         ``parents`` are the op's inputs (Tensors and constants); ``values`` the same
         inputs as the raw arrays the forward saw, which an ordinary backward hands to
-        the gradient rules; ``saved`` what the op's forward kept for its backward, and
-        ``recorded_at`` the in-place clock when it was recorded (autograd.changes).
+        the gradient rules; ``recorded_at`` the in-place clock when it was recorded
+        (:data:`minigrad.op.changes`).
         """
         t = object.__new__(cls)
         t.data = data
@@ -122,7 +119,6 @@ class Tensor:
         t._op = op
         t._parents = parents
         t._values = values
-        t._saved = saved
         t._version = None
         t._recorded_at = recorded_at
         return t
@@ -136,7 +132,7 @@ class Tensor:
         tensor whose data is the same memory (``detach()``, views made by indexing or
         reshaping): an in-place change through any of them updates it for all. Until
         something needs it, it is None (version 0, never changed), so ordinary tensors
-        pay nothing for it. The time is :data:`minigrad.autograd.changes`.
+        pay nothing for it. The time is :data:`minigrad.op.changes`.
         """
         if self._version is None:
             self._version = [0, 0]
@@ -144,7 +140,7 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Record one in-place change of this tensor's data."""
-        clock = _autograd.changes
+        clock = _recording.changes
         clock[0] += 1
         if self._version is None:
             self._version = [1, clock[0]]
@@ -195,7 +191,7 @@ class Tensor:
     def _value(self, what: str) -> np.ndarray:
         """The data, read as a value: refused while a jit trace is recording, where it
         would freeze this call's value into the compiled function."""
-        if _autograd.tracing is not None and _autograd.is_tracing():
+        if _recording.is_tracing():
             raise TraceError(
                 f"{what} of a Tensor inside a function being traced by mg.jit: the compiled "
                 "function would keep this call's value forever. Move the Python logic out "
@@ -266,7 +262,7 @@ class Tensor:
         ``create_graph=True`` the backward pass itself is recorded, so the gradients can
         be differentiated again (Hessians, gradgradcheck, Newton's method).
         """
-        if _autograd.tracing is not None and _autograd.is_tracing():
+        if _recording.is_tracing():
             raise TraceError(
                 "backward() inside a function being traced by mg.jit: its .grad side "
                 "effects would happen once, at tracing time. Return gradients instead: "
@@ -311,7 +307,7 @@ class Tensor:
         The two share their data and their version counter (as in PyTorch): changing
         the detached tensor in place is seen by any graph that saved this one.
         """
-        if _autograd.tracing is not None and _autograd.is_tracing():
+        if _recording.is_tracing():
             return _ops.stop_gradient(self)  # recorded, so the replay sees the new value
         t = Tensor._make(self.data, False, None, ())
         t._version = self._shared_counter()
@@ -322,7 +318,7 @@ class Tensor:
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a non-leaf: use detach() instead")
         if requires_grad and self.data.dtype.kind != "f":
-            if _autograd.tracing is not None and _autograd.is_tracing():
+            if _recording.is_tracing():
                 raise TraceError(
                     "requires_grad_() on an integer tensor inside a function being traced "
                     "by mg.jit: it converts the data outside the recorded ops. Cast first: "
@@ -387,12 +383,12 @@ class Tensor:
     # Each one bumps the version counter, so a graph that saved the old value refuses to
     # backpropagate with the new one.
     def _check_inplace(self, name: str, other: Any) -> None:
-        if _autograd.tracing is not None and _autograd.is_tracing():
+        if _recording.is_tracing():
             raise TraceError(
                 f"in-place {name} inside a function being traced by mg.jit: the compiled "
                 "function would not repeat it. Return the new value instead (x = x + y)."
             )
-        if not _autograd._mode.enabled:
+        if not _grad_mode._mode.enabled:
             return
         if self.requires_grad:
             raise RuntimeError(
@@ -406,7 +402,7 @@ class Tensor:
             )
 
     def _inplace(self, other: Operand, name: str, ufunc: np.ufunc) -> Tensor:
-        if _autograd._mode.enabled or _autograd.tracing is not None:
+        if _grad_mode._mode.enabled or _recording.tracing is not None:
             self._check_inplace(name, other)
         value = other.data if isinstance(other, Tensor) else other
         try:
@@ -627,7 +623,9 @@ class Tensor:
 
 # ops.py builds Tensors, so it is imported once the class exists
 from minigrad import autograd as _autograd  # noqa: E402
+from minigrad import grad_mode as _grad_mode  # noqa: E402
 from minigrad import numpy_api as _numpy_api  # noqa: E402
+from minigrad import op as _recording  # noqa: E402
 from minigrad import ops as _ops  # noqa: E402
-from minigrad.autograd import ShapeError  # noqa: E402
+from minigrad.op import ShapeError  # noqa: E402
 from minigrad.tracing import TracedArray, TraceError, read_error, refusing  # noqa: E402

@@ -31,11 +31,12 @@ import numpy as np
 
 from minigrad import autograd, formulas, losses, metrics, optim
 from minigrad import data as data_utils
-from minigrad.autograd import ShapeError, no_grad
 from minigrad.convergence import StepRule
+from minigrad.grad_mode import no_grad
 from minigrad.jit import Jitted
 from minigrad.jit import jit as compile_fn
 from minigrad.nn import Linear, Module
+from minigrad.op import ShapeError
 from minigrad.tensor import Tensor
 
 Callback = Callable[[int, int, float, Module], Any]

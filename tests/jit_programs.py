@@ -493,7 +493,10 @@ class _Gen:
                     "np.dot({0}, {0})" if nd == 1 else "np.dot({0}, {0}.T)",
                     "np.outer({0}, {0})",
                 ]  # fmt: skip
-            return Step(draw(st.sampled_from(options)), (v,)), 0, 0
+            chosen = draw(st.sampled_from(options))
+            # np.var is Σr²/n inside: reassociated like a sum of squares written out
+            varied = chosen == "np.var({0})" and x.size > 0
+            return Step(chosen, (v,)), 0, (x.size if varied else 0)
         if name == "module":
             if nd == 0 or shape[-1] == 0:
                 return None

@@ -109,6 +109,11 @@ def test_quick_run_writes_json_and_markdown(quick_run: tuple[dict, str, Path]) -
     for workload in ("W1", "W2", "W4", "W5"):  # the compiled update's budgets: vs NumPy
         assert budgets[(workload, "time", "minigrad.jit")]["result"] in ("PASS", "FAIL")
     assert budgets[("W2", "time", "minigrad.jit-pow")]["result"] == "not run"
+    first = budgets[("W6", "first call", "minigrad.jit")]
+    assert first["result"] in ("PASS", "FAIL") and first["n"] == max(
+        r["n"] for r in results["records"] if r["workload"] == "W6"
+    )
+    assert "W6 (mg.jit) first call ≤ 3× eager minigrad" in md
     jit = [r for r in results["records"] if r["library"] == "minigrad.jit"]
     assert all(r["trace_seconds"] > 0 for r in jit)  # tracing is timed on its own
     assert "traced once, in" in md
@@ -210,6 +215,25 @@ def test_round_ratios_pair_each_round_and_give_quartiles() -> None:
     assert _round_ratio_quartiles(mine, peer) == pytest.approx((1.25, 3.75))
     assert _round_ratio_quartiles({"times": [1.0] * 3}, {"times": [1.0] * 3}) is None
     assert _round_ratio_quartiles({"times": [1.0] * 5}, {"times": [1.0] * 4}) is None
+
+
+def test_first_call_budget_is_the_trace_over_the_eager_update_at_the_largest_n() -> None:
+    from benchmarks.report import evaluate_budgets
+
+    def rec(library: str, n: int, median: float, trace: float | None = None) -> dict:
+        return {"workload": "W6", "library": library, "threads": 1, "n": n, "status": "ok",
+                "median": median, "trace_seconds": trace}  # fmt: skip
+
+    records = [
+        rec("minigrad", 10, 1.0), rec("minigrad.jit", 10, 0.5, trace=100.0),
+        rec("minigrad", 1000, 2.0), rec("minigrad.jit", 1000, 1.0, trace=5.0),
+    ]  # fmt: skip
+    results = {"records": records, "settings": {"threads": [1]}, "memory": []}
+    (row,) = [b for b in evaluate_budgets(results) if b["kind"] == "first call"]
+    assert (row["n"], row["ratio"], row["result"]) == (1000, 2.5, "PASS")
+    records[3]["trace_seconds"] = 7.0  # 3.5× the eager update
+    (row,) = [b for b in evaluate_budgets(results) if b["kind"] == "first call"]
+    assert row["result"] == "FAIL"
 
 
 @pytest.mark.parametrize("batch_size", [None, 7])

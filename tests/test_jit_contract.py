@@ -35,7 +35,6 @@ import contextlib
 import math
 import operator
 import re
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -1319,32 +1318,5 @@ def test_7_a_gradient_name_means_the_full_gradient(fn, args):
             assert f"d_{arg}" in returned, f"d_{arg} is not what is returned:\n{source}"
 
 
-# --------------------------------------------------------------------------- 8. trace cost
-
-
-@pytest.mark.slow
-def test_8_first_call_costs_at_most_three_eager_steps():
-    """8: the first call of jit(value_and_grad(mse)) at N = 10⁶, d = 10 costs ≤ 3× eager."""
-    # one eager value_and_grad step; best of 3 each, measured in the same test
-    rng = np.random.default_rng(0)
-    X, y, w = rng.standard_normal((10**6, 10)), rng.standard_normal(10**6), np.zeros(10)
-
-    def make():
-        return mg.value_and_grad(lambda w, X, y: mg.losses.mse(X @ w, y))
-
-    step = make()
-    step(w, X, y)  # warm up
-    eager, first = [], []
-    for _ in range(3):
-        start = time.perf_counter()
-        step(w, X, y)
-        eager.append(time.perf_counter() - start)
-        fast = mg.jit(make())
-        start = time.perf_counter()
-        fast(w, X, y)
-        first.append(time.perf_counter() - start)
-    ratio = min(first) / min(eager)
-    assert ratio <= 3.0, (
-        f"the first call costs {min(first) * 1e3:.0f} ms, {ratio:.1f}× one eager step "
-        f"({min(eager) * 1e3:.0f} ms)"
-    )
+# 8. the first call's cost (≤ 3× one eager step) is a benchmark budget, not a unit
+# test: benchmarks/report.py, ("W6", "first call", ...)

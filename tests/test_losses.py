@@ -139,7 +139,7 @@ def _pred_and_target(n: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
 
 
 def test_second_backward_recomputes_what_the_first_used() -> None:
-    # the first backward uses (and lets go of) the saved 2r/N; the second recomputes it
+    # each backward forms 2r/N afresh (the first one's buffer may be reused by the second)
     a, t = _pred_and_target()
     pred = mg.tensor(a, requires_grad=True)
     loss = mg.losses.mse(pred, t)
@@ -156,10 +156,10 @@ def test_a_reused_buffer_does_not_change_earlier_gradients_or_graphs() -> None:
     p1 = mg.tensor(a, requires_grad=True)
     loss1 = mg.losses.mse(p1, t)
     explanation = mg.graph.explain(loss1)
-    loss1.backward()  # its buffer goes back to the spare...
+    loss1.backward()  # nobody holds its 2r/N buffer afterwards...
     grad1 = p1.grad.data.copy()
     p2 = mg.tensor(b, requires_grad=True)
-    mg.losses.mse(p2, u).backward()  # ...and this forward writes into it
+    mg.losses.mse(p2, u).backward()  # ...so this backward writes into it
     np.testing.assert_array_equal(p1.grad.data, grad1)
     np.testing.assert_allclose(p2.grad.data, 2 * (b - u) / b.size, rtol=1e-14)
     recorded = explanation.steps[0].inputs[0].contribution  # ∂L/∂pred, as mse gave it
@@ -170,7 +170,7 @@ def test_a_reused_buffer_does_not_change_earlier_gradients_or_graphs() -> None:
 
 
 @pytest.mark.parametrize("scale", [1.0, 3.0, -0.5])
-def test_saved_gradient_scales_with_the_upstream_gradient_and_serves_the_target(
+def test_mse_gradient_scales_with_the_upstream_gradient_and_serves_the_target(
     scale: float,
 ) -> None:
     a, t = _pred_and_target()
@@ -182,10 +182,10 @@ def test_saved_gradient_scales_with_the_upstream_gradient_and_serves_the_target(
 
 
 def test_two_mse_nodes_of_one_shape_in_one_graph() -> None:
-    # both forwards run before either backward: each needs a buffer of its own
+    # one backward forms both gradients: the second must not reuse the first's buffer
     a, t = _pred_and_target()
     b, _ = _pred_and_target(seed=2)
-    for _ in range(3):  # later rounds start with a spare buffer
+    for _ in range(3):  # later rounds start with a free buffer
         x = mg.tensor(a, requires_grad=True)
         z = mg.tensor(b, requires_grad=True)
         (mg.losses.mse(x, t) + mg.losses.mse(z, t)).backward()
@@ -194,7 +194,7 @@ def test_two_mse_nodes_of_one_shape_in_one_graph() -> None:
 
 
 def test_functional_gradient_of_mse_is_the_callers_to_keep() -> None:
-    # the functional API returns the saved array itself; the engine must not reuse it
+    # the functional API returns mse's own array; a later backward must not reuse it
     a, t = _pred_and_target()
     g = mg.grad(lambda p: mg.losses.mse(p, t))(a)
     kept = g.data.copy()
@@ -203,7 +203,7 @@ def test_functional_gradient_of_mse_is_the_callers_to_keep() -> None:
 
 
 def test_a_full_batch_update_allocates_one_fresh_batch_sized_array() -> None:
-    # the prediction; 2r/N reuses the buffer of the previous update (see _SpareBuffer)
+    # the prediction; 2r/N reuses the buffer of the previous update (see _Scratch)
     tracemalloc = pytest.importorskip("tracemalloc")
     n, d = 50_000, 3
     rng = np.random.default_rng(0)
@@ -227,17 +227,34 @@ def test_a_full_batch_update_allocates_one_fresh_batch_sized_array() -> None:
     assert array_bytes <= peak < 1.5 * array_bytes
 
 
-def test_the_spare_buffer_is_per_thread() -> None:
+def test_the_scratch_buffer_is_per_thread() -> None:
     import threading
 
     a, t = _pred_and_target()
     mg.losses.mse(mg.tensor(a, requires_grad=True), t).backward()
-    mine = mg.losses._spare.array
+    mine = mg.losses._scratch.array
     seen = []
-    thread = threading.Thread(target=lambda: seen.append(mg.losses._spare.array))
+    thread = threading.Thread(target=lambda: seen.append(mg.losses._scratch.array))
     thread.start()
     thread.join()
     assert mine is not None and seen == [None]
+
+
+def test_the_scratch_buffer_is_reused_only_when_nobody_holds_it() -> None:
+    import weakref
+
+    a, t = _pred_and_target()
+    p = mg.tensor(a, requires_grad=True)
+    (g,) = mg.autograd.grad(mg.losses.mse(p, t), [p])  # ∂L/∂p is mse's own array
+    view = g.data[1:]  # the caller keeps a view of it
+    del g
+    (h,) = mg.autograd.grad(mg.losses.mse(p, 2 * t), [p])
+    assert not np.shares_memory(h.data, view)  # a fresh buffer: the view still reads g
+    np.testing.assert_allclose(view, (2 * (a - t) / a.size)[1:], rtol=1e-14)
+    del view, h
+    last = weakref.ref(mg.losses._scratch.array)  # a weak reference does not hold it
+    mg.losses.mse(p * 3, t).backward()  # nobody holds the last one: reused
+    assert mg.losses._scratch.array is last()
 
 
 @settings(max_examples=30, deadline=None)
@@ -252,7 +269,7 @@ def test_the_spare_buffer_is_per_thread() -> None:
     )
 )
 def test_any_interleaving_of_forwards_and_backwards_gives_exact_gradients(actions) -> None:
-    # graphs share one spare buffer per size: whatever the order of forwards and
+    # graphs share one scratch buffer per thread: whatever the order of forwards and
     # (repeated) backwards, every backward must add exactly 2(a − t)/N to a's gradient
     rng = np.random.default_rng(len(actions))
     graphs = []

@@ -110,57 +110,6 @@ def test_results_record_only_under_grad_mode_and_only_from_inputs_that_require_g
 
 
 # =========================================================================================
-# save / release: the value an op's forward keeps for its backward
-# =========================================================================================
-
-
-def saving_square(log: list) -> Op:
-    """x² whose recorded forward saves 2x; the rule logs whether it got the saved value."""
-
-    def save(x):
-        return x * x, 2 * x
-
-    def rule(g, out, x, saved=None):
-        log.append("saved" if saved is not None else "recomputed")
-        return g * (2 * x if saved is None else saved)
-
-    return Op("saving_square", np.square, (rule,), save=save, release=log.append)
-
-
-def test_a_plain_backward_uses_the_saved_value_once_then_releases_it():
-    log: list = []
-    op = saving_square(log)
-    x = mg.tensor([1.5, -2.0], requires_grad=True)
-    y = op(x)
-    y.sum().backward()
-    assert log[0] == "saved"
-    np.testing.assert_array_equal(log[1], [3.0, -4.0])  # release got the saved 2x
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, -4.0])  # ∂Σx²/∂x = 2x
-    del log[:]
-    y.sum().backward()  # a second backward: nothing is saved any more
-    assert log == ["recomputed"]
-    np.testing.assert_array_equal(x.grad.numpy(), [6.0, -8.0])
-
-
-@pytest.mark.parametrize("how", ["create_graph", "grad", "no_grad_forward"])
-def test_only_a_plain_backward_takes_the_saved_value(how):
-    log: list = []
-    op = saving_square(log)
-    x = mg.tensor([1.5, -2.0], requires_grad=True)
-    if how == "create_graph":
-        op(x).sum().backward(create_graph=True)
-        np.testing.assert_array_equal(x.grad.numpy(), [3.0, -4.0])
-    elif how == "grad":
-        g = mg.grad(lambda t: op(t).sum())(x)
-        np.testing.assert_array_equal(g.numpy(), [3.0, -4.0])
-    else:
-        with mg.no_grad():
-            y = op(x)
-        assert not y.requires_grad
-    assert log in (["recomputed"], [])
-
-
-# =========================================================================================
 # version counters
 # =========================================================================================
 
@@ -296,7 +245,6 @@ def test_op_keeps_its_parts():
     assert (op.name, op.forward, op.vjps) == ("plus", forward, rules)
     assert op.derivatives == ("d/da = 1", "d/db = 1")
     assert op.saves == ((), (0, OUT))
-    assert op.save is None and op.release is None
     assert Op("p", forward, rules).saves is None
     assert repr(op) == "<op plus>"
 

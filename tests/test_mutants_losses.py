@@ -1,7 +1,7 @@
-"""The losses (minigrad/losses.py): the shape check's hint, the fused mse (its saved
-gradient scaled by the upstream gradient, targets that are numbers or tensors that
-require grad, the spare buffer across shapes and dtypes, no batch-sized allocation when
-nothing is recorded) — pinned down where mutants survived.
+"""The losses (minigrad/losses.py): the shape check's hint, the fused mse (its gradient
+scaled by the upstream gradient, targets that are numbers or tensors that require grad,
+the scratch buffer across shapes and dtypes, no batch-sized allocation when nothing is
+recorded) — pinned down where mutants survived.
 
 Expected values are the hand-derived ∂mse/∂pred = 2r/N and ∂mse/∂target = −2r/N.
 """
@@ -91,7 +91,7 @@ def test_a_shape_error_starts_with_the_loss_name(name):
 
 
 def test_a_second_backward_recomputes_the_scaled_mse_gradient():
-    # the saved 2r/N is used once; the second backward recomputes (pred − target)·2g/N
+    # each backward forms (pred − target)·2g/N again, scaled by the upstream g = 2
     pred = mg.tensor(PRED, requires_grad=True)
     loss = mg.losses.mse(pred, TARGET) * 2.0
     loss.backward()

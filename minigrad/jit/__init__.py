@@ -37,10 +37,12 @@ from typing import Any
 import numpy as np
 
 from minigrad import autograd
-from minigrad.autograd import EveryInput, Op, _mode, is_tracing
+from minigrad import op as recording
+from minigrad.grad_mode import _mode
 from minigrad.jit import codegen, environment, passes, trace
 from minigrad.jit.program import Program, Value
 from minigrad.jit.weak import is_number
+from minigrad.op import EveryInput, Op, is_tracing
 from minigrad.tensor import Tensor
 from minigrad.tracing import TraceError
 
@@ -229,7 +231,7 @@ class Jitted:
         return key
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs or self.static_argnums or autograd.tracing is not None:
+        if kwargs or self.static_argnums or recording.tracing is not None:
             return self._call(args, kwargs)
         # the common case, arguments and no keywords: a few attribute reads per argument
         key = ((), _mode.enabled, tuple(map(_fast_spec, args)))
@@ -339,7 +341,7 @@ class Jitted:
             if needs:
                 op = self._output_op(compiled, k, len(args), wanted)
                 data = np.asarray(outs[k])
-                outs[k] = Tensor._make(data, True, op, parents, raw, None, autograd.changes[0])
+                outs[k] = Tensor._make(data, True, op, parents, raw, recording.changes[0])
         return outs
 
     def _output_op(self, compiled: _Compiled, k: int, n_args: int, wanted: tuple) -> Op:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from minigrad.autograd import Op
 from minigrad.jit.environment import Environment
 from minigrad.jit.program import ARG, CONST, LIVE, TEMP, Instr, Program, Value, constant
 from minigrad.jit.weak import WeakScalar
+from minigrad.op import Op
 from minigrad.tensor import Tensor
 from minigrad.tracing import TracedArray, TraceError, plain, read_error
 

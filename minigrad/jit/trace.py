@@ -31,12 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd, tracing
-from minigrad.autograd import Op, _SetGradMode, no_grad
+from minigrad import op as recording
+from minigrad import tracing
+from minigrad.grad_mode import _SetGradMode, is_grad_enabled, no_grad
 from minigrad.jit.build import Builder
 from minigrad.jit.environment import Environment
 from minigrad.jit.program import ARG, Program, Value
 from minigrad.jit.weak import WeakScalar, is_number
+from minigrad.op import Op
 from minigrad.tensor import Tensor
 from minigrad.tracing import TraceError, Tracing, plain, traced
 
@@ -192,9 +194,9 @@ def run(
     legacy = np.random.get_state()
     with _one_trace_at_a_time, env.traced_views() as views:
         recorder.outside = views
-        autograd.tracing, tracing._active[0] = recorder, recorder.thread
+        recording.tracing, tracing._active[0] = recorder, recorder.thread
         try:
-            with _SetGradMode(autograd.is_grad_enabled()):
+            with _SetGradMode(is_grad_enabled()):
                 result = fn(*call_args)
         except BaseException as err:  # eager's error: where eager's draws would have left
             err.generator_states = [(g, _state(g)) for g in generators]  # type: ignore[attr-defined]
@@ -202,7 +204,7 @@ def run(
                 g.bit_generator.state = before[id(g)]
             raise
         finally:
-            autograd.tracing, tracing._active[0] = None, None
+            recording.tracing, tracing._active[0] = None, None
     for g in generators:  # the first call must draw what eager draws: as if not traced
         after = _state(g)
         g.bit_generator.state = before[id(g)]

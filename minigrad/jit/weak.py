@@ -118,7 +118,7 @@ class WeakScalar(Tensor):
 
 _LEAF = {
     "grad": None, "requires_grad": False, "_op": None, "_parents": (), "_values": (),
-    "_saved": None, "_version": None, "_recorded_at": 0,
+    "_version": None, "_recorded_at": 0,
 }  # fmt: skip
 _ENGINE_NAMES = frozenset({"data", "requires_grad", "grad", "number", "is_leaf"})
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops, random
-from minigrad.autograd import Op
 from minigrad.nn.module import Module
+from minigrad.op import Op
 from minigrad.tensor import Tensor
 
 

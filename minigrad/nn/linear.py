@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from minigrad import ops, random
-from minigrad.autograd import ShapeError, no_grad
 from minigrad.creation import as_dtype
+from minigrad.grad_mode import no_grad
 from minigrad.nn.module import Module, Parameter
+from minigrad.op import ShapeError
 from minigrad.tensor import Tensor
 
 Init = str | Callable[[tuple[int, ...], np.random.Generator], Any]

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import ShapeError, no_grad
+from minigrad.grad_mode import no_grad
+from minigrad.op import ShapeError
 from minigrad.tensor import Tensor
 
 

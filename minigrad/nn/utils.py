@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from minigrad.autograd import no_grad
+from minigrad.grad_mode import no_grad
 from minigrad.tensor import Tensor
 
 

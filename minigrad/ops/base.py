@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import Op, ShapeError
+from minigrad.op import Op, ShapeError
 from minigrad.tensor import Tensor
 
 Axis = int | tuple[int, ...] | None

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import OUT, Op
+from minigrad.op import OUT, Op
 from minigrad.ops.base import _float_of, _integral, _no_gradient
 from minigrad.ops.registry import public
 from minigrad.tensor import Tensor

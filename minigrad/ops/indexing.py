@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import EveryInput, Op, TraceError, is_tracing
+from minigrad.op import EveryInput, Op, is_tracing
 from minigrad.ops.base import _no_gradient, _shape
 from minigrad.ops.elementwise import cast
 from minigrad.ops.registry import public
 from minigrad.ops.shape import reshape
 from minigrad.tensor import Tensor
+from minigrad.tracing import TraceError
 
 # --- indexing and joining ---------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import OUT, EveryInput, Op
+from minigrad.op import OUT, EveryInput, Op
 from minigrad.ops.base import Axis
 from minigrad.ops.elementwise import add, where
 from minigrad.ops.reductions import _reduction, _unreduce

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import OUT, Op, ShapeError
+from minigrad.op import OUT, Op, ShapeError
 from minigrad.ops.base import Axis, _no_gradient, _normalize_axis, _shape
 from minigrad.ops.elementwise import cast, exp, isnan, logical_or, where
 from minigrad.ops.registry import public

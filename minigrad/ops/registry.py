@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from minigrad.autograd import Op
+from minigrad.op import Op
 
 
 @dataclass(frozen=True)

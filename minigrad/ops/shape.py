@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import Op, ShapeError
+from minigrad.op import Op, ShapeError
 from minigrad.ops.base import Axis, _normalize_axis, _shape
 from minigrad.ops.registry import public
 
