@@ -25,7 +25,7 @@ import numpy as np
 
 from minigrad import op as _recording
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad
-from minigrad.op import OUT, EveryInput, Op, ShapeError, apply, is_tracing
+from minigrad.op import OUT, EveryInput, Op, ShapeError, apply, check_unchanged, is_tracing
 from minigrad.tracing import TraceError, constant
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def backprop(
         # a jit trace records the backward pass: the rules run on Tensors, as under
         # create_graph, but (as in an ordinary backward) their results require no grad
         with no_grad():
-            return backprop(root, _as_tensor(gradient), True, targets)
+            return backprop(root, as_tensor(gradient), True, targets)
     found = {}
     for t, g, _ in chain_rule(root, gradient, create_graph, targets):
         if targets is not None:
@@ -160,9 +160,9 @@ def input_grads(
         if not variadic and op.vjps[i] is None:
             continue  # an input the op does not differentiate (where's condition)
         if check:
-            _check_saved(t, i)
+            check_unchanged(t, i)
         if trace is not None:
-            trace.begin_rule(_rule_note(op, i))
+            trace.begin_rule(f"{op.name}: {op.derivative(i)}" if op.derivative(i) else op.name)
         # a variadic op's one rule gets every input as one sequence (and may give None:
         # input i has no share); any other op has a rule per input
         gi = op.vjps.rule(i, g, out, values) if variadic else op.vjps[i](g, out, *values)
@@ -173,32 +173,6 @@ def input_grads(
         if gi is not None:
             sent.append((i, p, gi))
     return sent
-
-
-def _check_saved(t: Tensor, i: int) -> None:
-    """Raise if a value rule ``i`` of ``t``'s op reads was changed in place after the op
-    was recorded (its last change is later than the node)."""
-    op, parents = t._op, t._parents
-    reads = (OUT, *range(len(parents))) if op.saves is None else op.saves[i]
-    for j in reads:
-        x = t if j == OUT else parents[j]
-        counter = getattr(x, "_version", None)
-        if counter is not None and counter[1] > t._recorded_at:
-            what = "its output" if j == OUT else f"its input {j}"
-            raise RuntimeError(
-                f"one of the values needed for backward was modified in place: {op.name} "
-                f"saved {what}, a tensor of shape {x.shape}, which has been changed since "
-                f"(it is now at version {counter[0]}). Compute the graph again after "
-                "changing it (e.g. the loss after optimizer.step()), or change a copy "
-                "(mg.tensor(x) copies)."
-            )
-
-
-def _rule_note(op: Op, i: int) -> str:
-    """``op``'s derivative text for input ``i`` (a variadic op has one for all)."""
-    texts = op.derivatives
-    text = texts[i] if i < len(texts) else texts[0] if len(texts) == 1 else ""
-    return f"{op.name}: {text}" if text else op.name
 
 
 _leaf_lock = threading.Lock()
@@ -228,13 +202,42 @@ def vjp(output: Tensor, inputs: Sequence[Tensor], v: Any, create_graph: bool = F
     in the rules' dtype), or None for an input ``output`` does not depend on."""
     if not output.requires_grad:
         return [None] * len(inputs)
-    if create_graph or (is_tracing() and isinstance(v, Tensor)):
-        v = _as_tensor(v)  # the tensor itself: its graph (or trace) counts
-    else:
-        v = np.asarray(v.data if isinstance(v, Tensor) else v)
-    with enable_grad():
-        found = backprop(output, v, create_graph, inputs)
+    found = _propagate(output, v, create_graph, inputs)
     return [found.get(x) for x in inputs]
+
+
+def backward(output: Tensor, gradient: Any = None, create_graph: bool = False) -> None:
+    """:meth:`Tensor.backward`: vᵀ·∂output/∂leaf added into each leaf's ``.grad``."""
+    _propagate(output, seed(output, gradient, "backward()", "gradient"), create_graph, None)
+
+
+def _propagate(output: Tensor, v: Any, create_graph: bool, targets: Any) -> dict:
+    if create_graph or (is_tracing() and isinstance(v, Tensor)):
+        v = as_tensor(v)  # the tensor itself: its graph (or trace) counts
+    else:
+        v = np.asarray(_data_of(v))
+    with enable_grad():
+        return backprop(output, v, create_graph, targets)
+
+
+def seed(output: Tensor, v: Any, caller: str, name: str) -> Any:
+    """The v of vᵀ·J that a backward pass from ``output`` starts with: ``v`` itself,
+    which must have the output's shape, or 1 when omitted for a one-element output."""
+    if v is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"{caller}: an output of shape {output.shape} needs {name} (the v of vᵀ·J; "
+                "for a loss, reduce it with .sum() or .mean() first)"
+            )
+        v = np.ones(output.shape, output.dtype)
+        if is_tracing():
+            constant(v)  # the seed: a compiled program may fold it
+    elif np.shape(_data_of(v)) != output.shape:
+        raise ShapeError(
+            f"{caller}: {name} has shape {np.shape(_data_of(v))}, the output has "
+            f"{output.shape}; they must match"
+        )
+    return v
 
 
 def grad(
@@ -262,19 +265,7 @@ def grad(
     for x in inputs:
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise TypeError("grad: every input must be a Tensor with requires_grad=True")
-    if grad_output is None:
-        if output.data.size != 1:
-            raise RuntimeError(
-                f"grad: an output of shape {output.shape} needs grad_output (the v of vᵀ·J)"
-            )
-        grad_output = np.ones(output.shape, output.dtype)
-        if is_tracing():
-            constant(grad_output)  # the seed: a compiled program may fold it
-    elif np.shape(_data_of(grad_output)) != output.shape:
-        raise ShapeError(
-            f"grad: grad_output has shape {np.shape(_data_of(grad_output))}, the output "
-            f"has {output.shape}; they must match"
-        )
+    grad_output = seed(output, grad_output, "grad", "grad_output")
     found = vjp(output, inputs, grad_output, create_graph)
     return tuple(_gradient_of(x, g) for x, g in zip(inputs, found, strict=True))
 
@@ -285,19 +276,16 @@ def _gradient_of(x: Tensor, g: Any) -> Tensor:
         g = np.zeros(x.shape, x.dtype)
     elif g.dtype != x.dtype and x.dtype.kind == "f":
         g = ops.astype(g, x.dtype)
-    return _as_tensor(g)
+    return as_tensor(g)
 
 
 def _data_of(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 __all__ = [
-    "OUT", "EveryInput", "Op", "ShapeError", "TraceError", "apply", "backprop", "chain_rule",
+    "OUT", "EveryInput", "Op", "ShapeError", "TraceError", "apply", "backprop", "backward",
+    "chain_rule",
     "enable_grad", "grad", "input_grads", "is_grad_enabled", "is_tracing", "no_grad",
     "toposort", "vjp",
 ]  # fmt: skip
@@ -305,4 +293,4 @@ __all__ = [
 # tensor.py imports this module; these names are only needed at call time
 from minigrad import ops  # noqa: E402
 from minigrad.ops import sum_to_shape  # noqa: E402
-from minigrad.tensor import Tensor  # noqa: E402
+from minigrad.tensor import Tensor, as_tensor  # noqa: E402

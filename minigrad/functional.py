@@ -17,13 +17,13 @@ inner backward pass is recorded (``create_graph``), so ``grad(grad(f))``,
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from minigrad import ops
-from minigrad.autograd import backprop, toposort
+from minigrad import autograd, ops
+from minigrad.autograd import toposort
 from minigrad.grad_mode import enable_grad, is_grad_enabled
 from minigrad.op import is_tracing
 from minigrad.tensor import Tensor
@@ -69,26 +69,6 @@ def _seed(v: np.ndarray) -> np.ndarray:
     """A cotangent the transform itself made: under mg.jit, a constant the compiler may
     fold (nobody else can change it)."""
     return constant(v) if is_tracing() else v
-
-
-def _vjp(out: Tensor, targets: Sequence[Tensor], v: Any, create_graph: bool) -> list[Tensor]:
-    """vᵀ·∂out/∂target for each target (zeros where out does not depend on it)."""
-    if not out.requires_grad:
-        found: dict[Tensor, Any] = {}
-    elif create_graph:
-        with enable_grad():
-            found = backprop(out, v if isinstance(v, Tensor) else Tensor(v), True, targets)
-    else:
-        found = backprop(out, v.data if isinstance(v, Tensor) else v, False, targets)
-    result = []
-    for t in targets:
-        g = found.get(t)
-        if g is None:
-            g = np.zeros(t.shape, t.dtype)
-        if g.dtype != t.dtype:  # a gradient has its input's dtype (float32 stays float32)
-            g = ops.astype(g, t.dtype)
-        result.append(g if isinstance(g, Tensor) else Tensor(g))
-    return result
 
 
 def _call(
@@ -143,7 +123,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
                 "use jacobian() for vector outputs"
             )
         create = _composes([out], tracked)
-        grads = _vjp(out, tracked, _seed(np.ones(out.shape, out.dtype)), create)
+        grads = autograd.grad(out, tracked, _seed(np.ones(out.shape, out.dtype)), create)
         value = out if create else out.detach()
         return value, grads[0] if single else tuple(grads)
 
@@ -188,19 +168,27 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
 
 def _jacobians(out: Any, tracked: list[Tensor], single: bool, create: bool) -> Any:
     out = out if isinstance(out, Tensor) else Tensor(out)
-    rows: list[list[Tensor]] = [[] for _ in tracked]
+    rows = list(zip(*jacobian_rows(out, tracked, create, seed=_seed), strict=True))
+    jacs = []
+    for k, t in enumerate(tracked):
+        shape = out.shape + t.shape
+        # rows are stacked by an op, never by reading their data (a trace records it)
+        jacs.append(ops.stack(rows[k]).reshape(shape) if rows else Tensor(np.zeros(shape)))
+    return jacs[0] if single else tuple(jacs)
+
+
+def jacobian_rows(
+    out: Tensor,
+    inputs: Sequence[Tensor],
+    create_graph: bool = False,
+    seed: Callable[[np.ndarray], Any] = lambda v: v,
+) -> Iterator[tuple[Tensor, ...]]:
+    """Row k of ∂out/∂input for each input: vᵀ·J for the k-th unit vector v of out's
+    (flattened) shape, one backward pass per element of ``out`` (reverse mode)."""
     for k in range(out.size):
         v = np.zeros(out.size, dtype=out.dtype)
         v[k] = 1
-        basis = _seed(v.reshape(out.shape))
-        for row, g in zip(rows, _vjp(out, tracked, basis, create), strict=True):
-            row.append(g)
-    jacs = []
-    for t, row in zip(tracked, rows, strict=True):
-        shape = out.shape + t.shape
-        # rows are stacked by an op, never by reading their data (a trace records it)
-        jacs.append(ops.stack(row).reshape(shape) if row else Tensor(np.zeros(shape)))
-    return jacs[0] if single else tuple(jacs)
+        yield autograd.grad(out, inputs, seed(v.reshape(out.shape)), create_graph)
 
 
 def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import backprop
+from minigrad import autograd
+from minigrad.functional import jacobian_rows
 from minigrad.grad_mode import enable_grad
 from minigrad.tensor import Tensor
 
@@ -79,12 +80,8 @@ def numerical_jacobians(
     return jac
 
 
-def _vjps(out: Tensor, targets: list[Tensor], v: np.ndarray) -> list[np.ndarray]:
-    found = backprop(out, v.reshape(out.shape), False, targets) if out.requires_grad else {}
-    return [
-        np.asarray(found[t], dtype=np.float64).ravel() if t in found else np.zeros(t.size)
-        for t in targets
-    ]
+def _flat(g: Tensor) -> np.ndarray:
+    return np.asarray(g.data, dtype=np.float64).ravel()
 
 
 def analytical_jacobians(
@@ -96,11 +93,7 @@ def analytical_jacobians(
     targets = [inputs[i] for i in checked]
     jac = []
     for out in outs:
-        rows = []
-        for m in range(out.size):
-            v = np.zeros(out.size, dtype=out.dtype)
-            v[m] = 1
-            rows.append(_vjps(out, targets, v))
+        rows = [[_flat(g) for g in row] for row in jacobian_rows(out, targets)]
         jac.append(
             [
                 np.stack([r[j] for r in rows]) if rows else np.zeros((0, t.size))
@@ -178,7 +171,7 @@ def _fast_check(
     for o, out in enumerate(outs):
         v = rng.standard_normal(out.size)
         v /= np.linalg.norm(v) or 1.0
-        vjp = _vjps(out, targets, v)
+        vjp = [_flat(g) for g in autograd.grad(out, targets, v.reshape(out.shape))]
         for j, i in enumerate(checked):
             x = inputs[i].data
             u = rng.standard_normal(x.size)
@@ -270,8 +263,7 @@ def gradgradcheck(
             outs = _outputs(f(*xs))
             total = sum(((o * w).sum() for o, w in zip(outs, v, strict=True)), Tensor(0.0))
             targets = [xs[i] for i in checked]
-            found = backprop(total, Tensor(1.0), True, targets) if total.requires_grad else {}
-        return tuple(found.get(t, Tensor(np.zeros_like(t.data))) for t in targets)
+            return autograd.grad(total, targets, create_graph=True)
 
     return gradcheck(
         first_derivatives, *prepared, *vs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode

@@ -7,10 +7,9 @@ Two views of the graph a loss was computed with:
   or saves the text itself as a ``.dot`` file (always).
 - :func:`explain` traces the backward pass without running it: for every node, in the
   order the engine visits them, the gradient arriving from above, each input's local
-  derivative in words, and the chain-rule product sent down to that input. It calls the
-  engine's own :func:`~minigrad.autograd.toposort` and
-  :func:`~minigrad.autograd.input_grads`, so the order and the numbers are the engine's,
-  and it leaves every ``.grad`` as it was.
+  derivative in words, and the chain-rule product sent down to that input. It runs the
+  engine's own loop, :func:`~minigrad.autograd.chain_rule`, so the order and the numbers
+  are the engine's, and it leaves every ``.grad`` as it was.
 
 >>> import minigrad as mg
 >>> from minigrad.graph import explain, to_dot
@@ -43,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import input_grads, toposort
+from minigrad.autograd import chain_rule, toposort
 from minigrad.op import EveryInput, Op
 from minigrad.tensor import Tensor
 
@@ -185,16 +184,6 @@ def _op_inputs(op: Op, n: int) -> tuple[tuple[str, ...], tuple[bool, ...]]:
     settings = tuple(i < n_settings or _rule(op, i) is None for i in range(n))
     _OP_INPUTS[key] = (names, settings)
     return names, settings
-
-
-def _derivative_text(op: Op, i: int) -> str:
-    """``op.derivatives[i]``; a variadic op's single description serves every input."""
-    texts = op.derivatives
-    if i < len(texts) and texts[i]:
-        return texts[i]
-    if len(texts) == 1:
-        return texts[0]
-    return "(no description)"
 
 
 # ---------------------------------------------------------------------------------------
@@ -565,12 +554,11 @@ class Explanation:
 def explain(loss: Tensor, params: Params | None = None) -> Explanation:
     """Trace the backward pass of a scalar ``loss`` step by step, without running it.
 
-    Visits the graph exactly as ``loss.backward()`` does — the engine's own
-    :func:`~minigrad.autograd.toposort`, and its :func:`~minigrad.autograd.input_grads`
-    for every chain-rule product — but records each step instead of storing gradients:
-    no ``.grad`` anywhere is read or changed. Nodes are named from ``params`` (e.g.
-    ``dict(model.named_parameters())``), otherwise ``"<op>#<step>"`` / ``"input#<step>"``.
-    ``Explanation.gradients`` holds, for each leaf that requires grad, what
+    Visits the graph exactly as ``loss.backward()`` does — it runs the engine's own
+    loop, :func:`~minigrad.autograd.chain_rule` — but records each step instead of
+    storing gradients: no ``.grad`` anywhere is read or changed. Nodes are named from
+    ``params`` (e.g. ``dict(model.named_parameters())``), otherwise ``"<op>#<step>"`` /
+    ``"input#<step>"``. ``Explanation.gradients`` holds, for each leaf that requires grad, what
     ``backward()`` would add to its ``.grad`` (same values, same dtype).
 
     >>> import minigrad as mg
@@ -594,42 +582,33 @@ def explain(loss: Tensor, params: Params | None = None) -> Explanation:
             "reduce it with .sum() or .mean() first"
         )
     names = _names_by_id(params)
-    visit = list(reversed(toposort(loss)))  # the order of minigrad.autograd.backprop
+    visit = list(reversed(toposort(loss)))  # the order of minigrad.autograd.chain_rule
     label: dict[int, str] = {}
+    index: dict[int, int] = {}
     for k, t in enumerate(visit):
         default = f"input#{k}" if t._op is None else f"{t._op.name}#{k}"
-        label[id(t)] = names.get(id(t)) or default
+        label[id(t)], index[id(t)] = names.get(id(t)) or default, k
 
     # the seed, as Tensor.backward() makes it
     seed = np.ones(loss.shape, loss.dtype) if loss.ndim else np.array(1, loss.dtype)
-    grads: dict[int, Any] = {id(loss): seed}
     received: dict[int, list[Contribution]] = {}
     steps: list[Step] = []
     gradients: dict[str, np.ndarray] = {}
-    for k, t in enumerate(visit):
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
+    for t, g, sent in chain_rule(loss, seed):  # the engine's own loop, step by step
         inputs: list[InputGradient] = []
         if t._op is None:
             g = np.array(g, dtype=t.data.dtype)  # what backward() stores in .grad
             gradients[label[id(t)]] = g
         else:
-            op, parents = t._op, t._parents
-            arg_names = _op_inputs(op, len(parents))[0]
-            for i, p, gp in input_grads(t, g, create_graph=False):
-                gp = np.array(gp)  # a copy: gp may be a buffer an op saved and will reuse
-                inputs.append(
-                    InputGradient(
-                        i, arg_names[i], label[id(p)], p.shape, _derivative_text(op, i), gp
-                    )
-                )
+            op = t._op
+            arg_names = _op_inputs(op, len(t._parents))[0]
+            for i, p, gp in sent:
+                text = op.derivative(i) or "(no description)"
+                inputs.append(InputGradient(i, arg_names[i], label[id(p)], p.shape, text, gp))
                 received.setdefault(id(p), []).append(Contribution(label[id(t)], arg_names[i], gp))
-                previous = grads.get(id(p))  # accumulate exactly as the engine does
-                grads[id(p)] = gp if previous is None else previous + gp
         steps.append(
             Step(
-                index=k,
+                index=index[id(t)],
                 node=label[id(t)],
                 op=None if t._op is None else t._op.name,
                 shape=t.shape,

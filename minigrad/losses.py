@@ -41,7 +41,7 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.op import Op, ShapeError
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_tensor
 
 Loss = Callable[[Any, Any], Tensor]
 
@@ -238,7 +238,7 @@ def bce(prob: Any, target: Any, eps: float = BCE_EPS) -> Tensor:
     0.164252
     """
     _check_shapes("bce", prob, target)
-    p, y = _as_tensor(prob), _as_tensor(target)
+    p, y = as_tensor(prob), as_tensor(target)
     _check_range("bce", "probabilities", p, "pass raw scores to bce_with_logits instead")
     _check_range("bce", "targets", y, "targets are 0/1 labels or probabilities")
     p = p.clip(eps, 1 - eps)
@@ -255,7 +255,7 @@ def bce_with_logits(logits: Any, target: Any) -> Tensor:
     0.220095
     """
     _check_shapes("bce_with_logits", logits, target)
-    z, y = _as_tensor(logits), _as_tensor(target)
+    z, y = as_tensor(logits), as_tensor(target)
     _check_range("bce_with_logits", "targets", y, "targets are 0/1 labels or probabilities")
     return (ops.softplus(z) - y * z).mean()
 
@@ -270,7 +270,7 @@ def cross_entropy(logits: Any, target: Any) -> Tensor:
     >>> round(cross_entropy(Tensor([[2.0, 0.0, 1.0], [0.0, 1.0, 0.0]]), [0, 1]).item(), 6)
     0.479525
     """
-    z = _as_tensor(logits)
+    z = as_tensor(logits)
     if z.ndim != 2 or 0 in z.shape:
         raise ShapeError(
             f"cross_entropy: logits must have shape (N, C) with N, C ≥ 1, got {z.shape}"
@@ -278,7 +278,7 @@ def cross_entropy(logits: Any, target: Any) -> Tensor:
     log_p = ops.log_softmax(z, axis=1)
     labels = target if isinstance(target, Tensor) else np.asarray(target)
     if labels.shape == z.shape and labels.dtype.kind == "f":  # class probabilities
-        _check_range("cross_entropy", "target probabilities", _as_tensor(target), "")
+        _check_range("cross_entropy", "target probabilities", as_tensor(target), "")
         return -(log_p * target).sum(axis=1).mean()
     if labels.shape != z.shape[:1]:
         raise ShapeError(
@@ -287,10 +287,6 @@ def cross_entropy(logits: Any, target: Any) -> Tensor:
             f"{z.shape}), got shape {labels.shape}"
         )
     return -ops.pick(log_p, labels).mean()
-
-
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _unit_interval(x: np.ndarray, name: str, what: str, hint: str) -> np.ndarray:

@@ -126,6 +126,25 @@ def _share_counter_with_source(out: Tensor, inputs: tuple) -> None:
             return
 
 
+def check_unchanged(t: Tensor, i: int) -> None:
+    """Raise if a value rule ``i`` of ``t``'s op reads was changed in place after the op
+    was recorded (its last change is later than the node)."""
+    op, parents = t._op, t._parents
+    reads = (OUT, *range(len(parents))) if op.saves is None else op.saves[i]
+    for j in reads:
+        x = t if j == OUT else parents[j]
+        counter = getattr(x, "_version", None)
+        if counter is not None and counter[1] > t._recorded_at:
+            what = "its output" if j == OUT else f"its input {j}"
+            raise RuntimeError(
+                f"one of the values needed for backward was modified in place: {op.name} "
+                f"saved {what}, a tensor of shape {x.shape}, which has been changed since "
+                f"(it is now at version {counter[0]}). Compute the graph again after "
+                "changing it (e.g. the loss after optimizer.step()), or change a copy "
+                "(mg.tensor(x) copies)."
+            )
+
+
 tracing: Tracing | None = None
 """The trace being recorded, if any (set by :mod:`minigrad.jit` around a traced call)."""
 
@@ -216,6 +235,12 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+    def derivative(self, i: int) -> str:
+        """Input ``i``'s local derivative in words ("" if undescribed); a variadic op's
+        one description serves every input."""
+        texts = self.derivatives
+        return texts[i] if i < len(texts) else texts[0] if len(texts) == 1 else ""
 
     __call__ = apply  # mul(a, b) is apply(mul, a, b), without an extra Python frame
 

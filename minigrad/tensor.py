@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-Scalar = int | float | bool | np.number
+from minigrad import methods as _methods
+
 Operand = Any  # a Tensor, an ndarray or a Python/NumPy number
-Axis = int | tuple[int, ...] | None
 
 
 def _as_data(data: Any, dtype: Any, requires_grad: bool) -> np.ndarray:
@@ -43,6 +43,11 @@ def _as_data(data: Any, dtype: Any, requires_grad: bool) -> np.ndarray:
     return arr
 
 
+def as_tensor(x: Any) -> Tensor:
+    """``x`` itself if it is a Tensor, else a Tensor wrapping it (no copy of an ndarray)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
 def _inplace_error(name: str, t: Tensor, value: Any, err: Exception) -> Exception:
     kind = ShapeError if "broadcast" in str(err) or "shape" in str(err) else TypeError
     return kind(
@@ -51,7 +56,7 @@ def _inplace_error(name: str, t: Tensor, value: Any, err: Exception) -> Exceptio
     )
 
 
-class Tensor:
+class Tensor(_methods.TensorMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     >>> import minigrad as mg
@@ -273,29 +278,7 @@ class Tensor:
                 "backward() on a tensor that does not require grad: no input of the "
                 "computation had requires_grad=True (or it ran under no_grad())"
             )
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() on a non-scalar tensor of shape {self.shape} needs "
-                    "`gradient`, the vector v in vᵀ·J (for a loss, reduce it with "
-                    ".sum() or .mean() first)"
-                )
-            g: Any = np.ones(self.shape, self.dtype) if self.ndim else np.array(1, self.dtype)
-        else:
-            g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-            if g.shape != self.shape:
-                raise ShapeError(
-                    f"backward(): gradient has shape {g.shape}, the tensor has {self.shape}"
-                )
-            if create_graph and isinstance(gradient, Tensor):
-                g = gradient
-        if create_graph:
-            if not isinstance(g, Tensor):
-                g = Tensor(g)
-            with _autograd.enable_grad():
-                _autograd.backprop(self, g, create_graph=True)
-        else:
-            _autograd.backprop(self, g)
+        _autograd.backward(self, gradient, create_graph)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (set ``.grad`` to None)."""
@@ -327,56 +310,6 @@ class Tensor:
             self.data = self.data.astype(np.float64)
         self.requires_grad = bool(requires_grad)
         return self
-
-    # --- arithmetic ---------------------------------------------------------------------
-
-    def __add__(self, other: Operand) -> Tensor:
-        return _ops.add(self, other)
-
-    def __radd__(self, other: Operand) -> Tensor:
-        return _ops.add(other, self)
-
-    def __sub__(self, other: Operand) -> Tensor:
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other: Operand) -> Tensor:
-        return _ops.sub(other, self)
-
-    def __mul__(self, other: Operand) -> Tensor:
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other: Operand) -> Tensor:
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other: Operand) -> Tensor:
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other: Operand) -> Tensor:
-        return _ops.div(other, self)
-
-    def __pow__(self, other: Operand) -> Tensor:
-        return _ops.pow(self, other)
-
-    def __rpow__(self, other: Operand) -> Tensor:
-        return _ops.pow(other, self)
-
-    def __matmul__(self, other: Operand) -> Tensor:
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Operand) -> Tensor:
-        return _ops.matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        return _ops.neg(self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __abs__(self) -> Tensor:
-        return _ops.abs(self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return _ops.getitem(self, index)
 
     # In-place updates are for parameters under no_grad() (optimizer steps): they change
     # .data and keep the tensor's identity, so optimizers and modules keep their handles.
@@ -452,176 +385,8 @@ class Tensor:
         self.data[index] = value.data if isinstance(value, Tensor) else value
         self._bump_version()
 
-    # logical operators on boolean tensors (masks); like comparisons, no gradient
-    def __and__(self, other: Operand) -> Tensor:
-        return _ops.logical_and(self, other)
 
-    def __rand__(self, other: Operand) -> Tensor:
-        return _ops.logical_and(other, self)
-
-    def __or__(self, other: Operand) -> Tensor:
-        return _ops.logical_or(self, other)
-
-    def __ror__(self, other: Operand) -> Tensor:
-        return _ops.logical_or(other, self)
-
-    def __invert__(self) -> Tensor:
-        return _ops.logical_not(self)
-
-    # comparisons are not differentiable: they give boolean tensors without a graph
-    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
-        return _ops.compare(np.equal, self, other)
-
-    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
-        return _ops.compare(np.not_equal, self, other)
-
-    def __lt__(self, other: Operand) -> Tensor:
-        return _ops.compare(np.less, self, other)
-
-    def __le__(self, other: Operand) -> Tensor:
-        return _ops.compare(np.less_equal, self, other)
-
-    def __gt__(self, other: Operand) -> Tensor:
-        return _ops.compare(np.greater, self, other)
-
-    def __ge__(self, other: Operand) -> Tensor:
-        return _ops.compare(np.greater_equal, self, other)
-
-    # --- NumPy interoperability: np.exp(t), ndarray * t, np.where(..., t, ...) -----------
-
-    # Nothing leaves the graph silently: a NumPy function minigrad has no rule for runs on
-    # the raw data only when that drops no gradient (see minigrad.numpy_api).
-
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        return _numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        return _numpy_api.array_function(func, args, kwargs)
-
-    # --- reductions, shape and elementwise methods ----------------------------------------
-
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (all axes by default)."""
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Arithmetic mean over ``axis``; its gradient is the sum's divided by the count."""
-        return _ops.mean(self, axis, keepdims)
-
-    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; tied maxima share the gradient equally."""
-        return _ops.max(self, axis, keepdims)
-
-    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Product over ``axis``; its gradient is exact with zeros (a tree of products)."""
-        return _ops.prod(self, axis, keepdims)
-
-    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis``; tied minima share the gradient equally."""
-        return _ops.min(self, axis, keepdims)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """Same data, new shape (``-1`` infers one axis); accepts a tuple or ints."""
-        if len(shape) == 1 and isinstance(shape[0], tuple | list):
-            shape = tuple(shape[0])
-        if shape == self.data.shape:
-            return self
-        return _ops.reshape(self, shape)
-
-    def transpose(self, *axes: int) -> Tensor:
-        """Permute axes (reverse them when none are given)."""
-        if len(axes) == 1 and isinstance(axes[0], tuple | list):
-            axes = tuple(axes[0])
-        return _ops.transpose(self, axes or None)
-
-    def astype(self, dtype: Any) -> Tensor:
-        """The values as another dtype (e.g. np.float32); gradients flow back cast.
-
-        A cast to an integer or bool dtype is not differentiable: like PyTorch, it
-        returns a tensor cut off from the graph.
-        """
-        return _ops.cast(self, dtype)
-
-    def abs(self) -> Tensor:
-        return _ops.abs(self)
-
-    def sqrt(self) -> Tensor:
-        return _ops.sqrt(self)
-
-    def exp(self) -> Tensor:
-        return _ops.exp(self)
-
-    def log(self) -> Tensor:
-        return _ops.log(self)
-
-    def relu(self) -> Tensor:
-        return _ops.relu(self)
-
-    def tanh(self) -> Tensor:
-        return _ops.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return _ops.sigmoid(self)
-
-    def clip(self, lo: Operand = None, hi: Operand = None) -> Tensor:
-        """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (bounds may be
-        tensors that require grad: each gets the gradient where the output is it)."""
-        return _ops.clip(self, lo, hi)
-
-    def log1p(self) -> Tensor:
-        """ln(1 + x), accurate for tiny x."""
-        return _ops.log1p(self)
-
-    def sin(self) -> Tensor:
-        return _ops.sin(self)
-
-    def cos(self) -> Tensor:
-        return _ops.cos(self)
-
-    def softplus(self) -> Tensor:
-        """ln(1 + eˣ), a smooth relu; finite for any finite x."""
-        return _ops.softplus(self)
-
-    def log_sigmoid(self) -> Tensor:
-        """ln σ(x) = −softplus(−x), finite for any finite x (ln of a rounded 0 is not)."""
-        return _ops.log_sigmoid(self)
-
-    def logsumexp(
-        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
-    ) -> Tensor:
-        """ln Σ exp(x) over ``axis`` without overflow."""
-        return _ops.logsumexp(self, axis, keepdims)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        """exp(x) / Σ exp(x) along ``axis``."""
-        return _ops.softmax(self, axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """x − logsumexp(x) along ``axis``: the log-probabilities of a classifier."""
-        return _ops.log_softmax(self, axis)
-
-    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
-        """Drop size-1 axes (all, or those of ``axis`` that have size 1)."""
-        return _ops.squeeze(self, axis)
-
-    def unsqueeze(self, axis: int) -> Tensor:
-        """Insert a size-1 axis at ``axis``."""
-        return _ops.unsqueeze(self, axis)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge axes ``start_dim`` … ``end_dim`` into one."""
-        return _ops.flatten(self, start_dim, end_dim)
-
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """Index of the maximum (flat when ``axis`` is None); an integer tensor, no graph."""
-        return _ops.argmax(self, axis, keepdims)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """Index of the minimum (flat when ``axis`` is None); an integer tensor, no graph."""
-        return _ops.argmin(self, axis, keepdims)
-
-
-# ops.py builds Tensors, so it is imported once the class exists
+# the ops build Tensors, so they are imported once the class exists
 from minigrad import autograd as _autograd  # noqa: E402
 from minigrad import grad_mode as _grad_mode  # noqa: E402
 from minigrad import numpy_api as _numpy_api  # noqa: E402
@@ -629,3 +394,5 @@ from minigrad import op as _recording  # noqa: E402
 from minigrad import ops as _ops  # noqa: E402
 from minigrad.op import ShapeError  # noqa: E402
 from minigrad.tracing import TracedArray, TraceError, read_error, refusing  # noqa: E402
+
+_methods.ops, _methods.numpy_api = _ops, _numpy_api  # the methods' callees, now importable

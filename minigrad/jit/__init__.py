@@ -470,10 +470,8 @@ def _output_vjp(
                 args[i] = _track(args[i])
         with autograd.enable_grad():
             out = _flat_tensors(fn(*args))[k]
-            targets = [args[i] if i < n_args else lives[i - n_args] for i in wanted]
-            seed = g if create else (g.data if isinstance(g, Tensor) else g)
-            found = autograd.backprop(out, seed, create, targets) if out.requires_grad else {}
-        return tuple(found.get(t) for t in targets)
+        targets = [args[i] if i < n_args else lives[i - n_args] for i in wanted]
+        return tuple(autograd.vjp(out, targets, g, create))
 
     vjp.__name__ = f"vjp_{getattr(fn, '__name__', 'fn')}_{k}"
     return vjp

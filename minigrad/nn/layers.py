@@ -14,11 +14,7 @@ import numpy as np
 from minigrad import ops, random
 from minigrad.nn.module import Module
 from minigrad.op import Op
-from minigrad.tensor import Tensor
-
-
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+from minigrad.tensor import Tensor, as_tensor
 
 
 class ReLU(Module):
@@ -30,7 +26,7 @@ class ReLU(Module):
     """
 
     def forward(self, x: Any) -> Tensor:
-        return _as_tensor(x).relu()
+        return as_tensor(x).relu()
 
 
 class Tanh(Module):
@@ -42,7 +38,7 @@ class Tanh(Module):
     """
 
     def forward(self, x: Any) -> Tensor:
-        return _as_tensor(x).tanh()
+        return as_tensor(x).tanh()
 
 
 class Sigmoid(Module):
@@ -54,7 +50,7 @@ class Sigmoid(Module):
     """
 
     def forward(self, x: Any) -> Tensor:
-        return _as_tensor(x).sigmoid()
+        return as_tensor(x).sigmoid()
 
 
 class Softmax(Module):
@@ -71,7 +67,7 @@ class Softmax(Module):
         self.axis = int(axis)
 
     def forward(self, x: Any) -> Tensor:
-        return ops.softmax(_as_tensor(x), self.axis)
+        return ops.softmax(as_tensor(x), self.axis)
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
@@ -86,7 +82,7 @@ class LogSoftmax(Softmax):
     """
 
     def forward(self, x: Any) -> Tensor:
-        return ops.log_softmax(_as_tensor(x), self.axis)
+        return ops.log_softmax(as_tensor(x), self.axis)
 
 
 def _check_axis(name: str, axis: Any) -> None:
@@ -127,7 +123,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def forward(self, x: Any) -> Tensor:
-        return ops.flatten(_as_tensor(x), self.start_dim, self.end_dim)
+        return ops.flatten(as_tensor(x), self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -171,7 +167,7 @@ class Dropout(Module):
         self._rng = random.generator(seed, rng)
 
     def forward(self, x: Any) -> Tensor:
-        x = _as_tensor(x)
+        x = as_tensor(x)
         if not self.training or self.p == 0:
             return x
         return x * _dropout_mask(x, self.p, self._rng)

@@ -1,0 +1,250 @@
+"""The Tensor's operators and methods: each one line that calls its op.
+
+Every rule lives in the op's definition (:mod:`minigrad.ops`); these methods only give
+it the spelling users expect (``a + b``, ``t.sum(axis=0)``, ``t.relu()``). They sit in a
+mixin so :mod:`minigrad.tensor` holds only what a Tensor *is*: its data, its place in
+the graph, its version counter and in-place writes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from minigrad import numpy_api, ops
+    from minigrad.tensor import Tensor
+
+Operand = Any  # a Tensor, an ndarray or a Python/NumPy number
+Axis = int | tuple[int, ...] | None
+
+
+class TensorMethods:
+    """Operators and methods of :class:`~minigrad.tensor.Tensor`, delegated to ops."""
+
+    __slots__ = ()
+
+    # --- arithmetic ---------------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Operand) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Operand) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Operand) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Operand) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Operand) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Operand) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Operand) -> Tensor:
+        return ops.div(other, self)
+
+    def __pow__(self, other: Operand) -> Tensor:
+        return ops.pow(self, other)
+
+    def __rpow__(self, other: Operand) -> Tensor:
+        return ops.pow(other, self)
+
+    def __matmul__(self, other: Operand) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Operand) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    # --- NumPy interoperability: np.exp(t), ndarray * t, np.where(..., t, ...) -----------
+
+    # Nothing leaves the graph silently: a NumPy function minigrad has no rule for runs on
+    # the raw data only when that drops no gradient (see minigrad.numpy_api).
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return numpy_api.array_function(func, args, kwargs)
+
+    # logical operators on boolean tensors (masks); like comparisons, no gradient
+    def __and__(self, other: Operand) -> Tensor:
+        return ops.logical_and(self, other)
+
+    def __rand__(self, other: Operand) -> Tensor:
+        return ops.logical_and(other, self)
+
+    def __or__(self, other: Operand) -> Tensor:
+        return ops.logical_or(self, other)
+
+    def __ror__(self, other: Operand) -> Tensor:
+        return ops.logical_or(other, self)
+
+    def __invert__(self) -> Tensor:
+        return ops.logical_not(self)
+
+    # comparisons are not differentiable: they give boolean tensors without a graph
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.equal, self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.not_equal, self, other)
+
+    def __lt__(self, other: Operand) -> Tensor:
+        return ops.compare(np.less, self, other)
+
+    def __le__(self, other: Operand) -> Tensor:
+        return ops.compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Operand) -> Tensor:
+        return ops.compare(np.greater, self, other)
+
+    def __ge__(self, other: Operand) -> Tensor:
+        return ops.compare(np.greater_equal, self, other)
+
+    # --- reductions, shape and elementwise methods ----------------------------------------
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (all axes by default)."""
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Arithmetic mean over ``axis``; its gradient is the sum's divided by the count."""
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; tied maxima share the gradient equally."""
+        return ops.max(self, axis, keepdims)
+
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Product over ``axis``; its gradient is exact with zeros (a tree of products)."""
+        return ops.prod(self, axis, keepdims)
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axis``; tied minima share the gradient equally."""
+        return ops.min(self, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same data, new shape (``-1`` infers one axis); accepts a tuple or ints."""
+        if len(shape) == 1 and isinstance(shape[0], tuple | list):
+            shape = tuple(shape[0])
+        if shape == self.data.shape:
+            return self
+        return ops.reshape(self, shape)
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Permute axes (reverse them when none are given)."""
+        if len(axes) == 1 and isinstance(axes[0], tuple | list):
+            axes = tuple(axes[0])
+        return ops.transpose(self, axes or None)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The values as another dtype (e.g. np.float32); gradients flow back cast.
+
+        A cast to an integer or bool dtype is not differentiable: like PyTorch, it
+        returns a tensor cut off from the graph.
+        """
+        return ops.cast(self, dtype)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def clip(self, lo: Operand = None, hi: Operand = None) -> Tensor:
+        """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (bounds may be
+        tensors that require grad: each gets the gradient where the output is it)."""
+        return ops.clip(self, lo, hi)
+
+    def log1p(self) -> Tensor:
+        """ln(1 + x), accurate for tiny x."""
+        return ops.log1p(self)
+
+    def sin(self) -> Tensor:
+        return ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return ops.cos(self)
+
+    def softplus(self) -> Tensor:
+        """ln(1 + eˣ), a smooth relu; finite for any finite x."""
+        return ops.softplus(self)
+
+    def log_sigmoid(self) -> Tensor:
+        """ln σ(x) = −softplus(−x), finite for any finite x (ln of a rounded 0 is not)."""
+        return ops.log_sigmoid(self)
+
+    def logsumexp(
+        self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+    ) -> Tensor:
+        """ln Σ exp(x) over ``axis`` without overflow."""
+        return ops.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / Σ exp(x) along ``axis``."""
+        return ops.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x − logsumexp(x) along ``axis``: the log-probabilities of a classifier."""
+        return ops.log_softmax(self, axis)
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        """Drop size-1 axes (all, or those of ``axis`` that have size 1)."""
+        return ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert a size-1 axis at ``axis``."""
+        return ops.unsqueeze(self, axis)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge axes ``start_dim`` … ``end_dim`` into one."""
+        return ops.flatten(self, start_dim, end_dim)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the maximum (flat when ``axis`` is None); an integer tensor, no graph."""
+        return ops.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the minimum (flat when ``axis`` is None); an integer tensor, no graph."""
+        return ops.argmin(self, axis, keepdims)
+
+
+# The ops (and NumPy dispatch) build Tensors, so they can only be imported once the
+# Tensor class, which inherits these methods, exists: minigrad.tensor binds them then.
+ops: Any = None
+numpy_api: Any = None
