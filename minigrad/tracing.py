@@ -106,7 +106,11 @@ class TracedArray(np.ndarray):
             raise read_error(
                 f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
             )
-        return getattr(ufunc, method)(*plain(inputs), **_plain_kwargs(kwargs))
+        result = getattr(ufunc, method)(*plain(inputs), **_plain_kwargs(kwargs))
+        out = kwargs.get("out")  # NumPy passes it as a tuple, and returns the out arrays
+        if out is None:
+            return result
+        return out[0] if len(out) == 1 else out
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in METADATA or not refusing():
@@ -129,7 +133,10 @@ class TracedArray(np.ndarray):
             return f"<traced {self.dtype} array of shape {self.shape}>"
         return repr(plain(self))
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        if refusing():
+            return repr(self)
+        return str(plain(self))
 
 
 def _guarded(name: str) -> Any:
