@@ -25,12 +25,19 @@ How
      of ``mg.grad``'s ``argnums``, and the gradient is packed back into the same
      structure), and at the top level a gradient comes back as an ndarray, as in HIPS
      (inside an outer transform it stays a Tensor, so that transforms nest).
+   - ``make_vjp``, ``grad_and_aux``, ``make_hvp``, ``make_ggnvp``,
+     ``hessian_tensor_product`` and ``tensor_jacobian_product`` are written, as HIPS
+     writes them, on vector-Jacobian products, here ``mg.grad`` of Σ f(x)·v.
+     ``checkpoint`` is the identity (it only saves memory); ``isinstance`` sees a Tensor
+     as an ndarray; ``autograd.list/tuple/dict`` are the builtins.
    - ``test_util.check_grads(fun, argnum, modes, order)`` follows the semantics of HIPS's
      own (reimplemented, not copied): for random u, v compare vᵀ·J·u from a reverse-mode
      vector-Jacobian product with v·(f(x + εu/2) − f(x − εu/2))/ε, with HIPS's tolerances
      (ε = 1e-6, absolute or relative 1e-6); for ``order`` > 1 check (x, v) ↦ vᵀ·∂f/∂x the
      same way, recursively. The vjp is ``mg.grad`` of Σ f(x)·v, so the higher orders test
      that minigrad's transforms compose. ``combo_check`` tries every combination.
+   - A few tests check autograd.numpy's own wrappers and fail with plain NumPy and no
+     differentiation at all (``NOT_ABOUT_MINIGRAD``): skipped as out of scope, by name.
    - Beyond minigrad's reach, a test is *skipped* with a reason that starts "out of
      scope": complex arguments, forward mode (``modes=["fwd"]``; with "rev" among the
      modes only rev is checked), ``deriv``/``make_jvp``/``holomorphic_grad``,
@@ -41,11 +48,14 @@ How
    (``-p hips_suite``) that records every test's outcome and exception in JSON, and a
    per-test time limit (SIGALRM). Each test is classified:
 
-   - PASS
-   - REFUSED-CLEARLY: raised a TypeError/ValueError/NotImplementedError from inside
-     minigrad whose message says it has no rule ("would silently drop its gradient",
-     "no rule", "not supported"): what issue 18 calls refusing clearly. The NumPy function
-     it names (``np.cumsum``) is tallied as *missing*.
+   - PASS (a test whose true gradient is 0 can pass although the gradient was dropped:
+     see test_numpy's test_std_list_of_boxes)
+   - REFUSED-CLEARLY: the exception was raised inside minigrad's package (the innermost
+     frame), is a TypeError, ValueError, NotImplementedError or RuntimeError, and its
+     message says minigrad has no rule (``REFUSAL``: "would silently drop its gradient",
+     "no rule", "not supported", "would hide the change", ...): what issue 18 calls
+     refusing clearly. The NumPy function it names (``np.cumsum``, with the argument
+     refused if any) is tallied as *missing*.
    - WRONG: an assertion failed, in check_grads (a gradient disagrees with finite
      differences) or in the test itself: the worst kind, a silently wrong gradient
      (read the detail; an assertion on something else is possible).
@@ -54,7 +64,9 @@ How
      (e.g. a missing optional library); not counted.
 
    The summary gives the % of in-scope tests passing, the missing functions by how many
-   tests they block, and every WRONG and OTHER-ERROR test with a one-line reason.
+   tests they block, and every WRONG and OTHER-ERROR test with a one-line reason;
+   ``--json`` saves it all, and ``--compare`` an earlier JSON shows what moved (every
+   test that left PASS or reached WRONG or OTHER-ERROR by name).
 
 The selection (``DEFAULT_FILES``): the files that test real-valued differentiation
 through the public API — NumPy functions (test_numpy, test_systematic, test_scalar_ops,
@@ -69,6 +81,7 @@ Run (from the repository root)::
 
     python tools/hips_suite.py                        # this checkout's minigrad
     python tools/hips_suite.py --minigrad /tmp/other-worktree --json after.json
+    python tools/hips_suite.py --compare before.json  # what a branch changed
     python tools/hips_suite.py -k test_cumsum --files test_numpy.py   # a few tests
 """
 
@@ -820,7 +833,12 @@ def missing_function(record: dict[str, Any]) -> str:
     else the start of its message ("einsum: '...' is not supported by minigrad")."""
     message = record.get("exception", {}).get("message", "")
     found = NUMPY_NAME.search(message)
-    return found.group(0) if found else re.split(r";| on a tensor", message)[0][:60]
+    if not found:
+        return re.split(r";| on a tensor", message)[0][:60]
+    detail = re.search(r"no rule for (.+?)\)\. ", message)
+    if detail and detail.group(1) != "it":
+        return f"{found.group(0)} ({detail.group(1)[:50]})"
+    return found.group(0)
 
 
 def summarize(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -828,7 +846,7 @@ def summarize(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     tests = {}
     for nodeid, record in sorted(records.items()):
         category, reason = classify(record)
-        tests[nodeid] = {"category": category, "reason": reason}
+        tests[nodeid] = {"category": category, "reason": reason, "checks": record.get("checks")}
         if category == "REFUSED-CLEARLY":
             tests[nodeid]["missing"] = missing_function(record)
     counts = collections.Counter(t["category"] for t in tests.values())
@@ -861,6 +879,13 @@ def print_report(summary: dict[str, Any], verbose_out_of_scope: bool = False) ->
         f"\nin scope: {summary['in_scope']} tests; passing: {summary['counts']['PASS']} "
         f"({summary['pass_percent']} %)"
     )
+    counts = summary["counts"]
+    clear = counts["PASS"] + counts["REFUSED-CLEARLY"]
+    if summary["in_scope"]:
+        print(
+            f"passing or refusing clearly: {clear} ({100 * clear / summary['in_scope']:.1f} %);"
+            f" silently wrong: {counts['WRONG']}"
+        )
     if summary["missing_functions"]:
         print("\nmissing (NumPy functions minigrad refuses, by number of tests refused):")
         for name, n in summary["missing_functions"].items():
@@ -872,6 +897,25 @@ def print_report(summary: dict[str, Any], verbose_out_of_scope: bool = False) ->
             print(f"\n{category} ({len(items)}):")
             for nodeid, t in items:
                 print(f"  {nodeid}\n      {t['reason']}")
+
+
+def print_comparison(before: dict[str, Any], after: dict[str, Any]) -> None:
+    """What changed since an earlier ``--json``: counts, and every test that moved."""
+    print("\ncompared with the earlier run:")
+    for c in CATEGORIES:
+        old, new = before["counts"].get(c, 0), after["counts"][c]
+        print(f"  {c:<16}{old:>5} -> {new:<5}" + (f" ({new - old:+d})" if new != old else ""))
+    print(f"  pass %          {before['pass_percent']} -> {after['pass_percent']}")
+    moves = collections.defaultdict(list)
+    for nodeid, t in after["tests"].items():
+        was = before["tests"].get(nodeid, {}).get("category", "(new)")
+        if was != t["category"]:
+            moves[(was, t["category"])].append(nodeid)
+    for (was, now), nodeids in sorted(moves.items()):
+        print(f"  {was} -> {now}: {len(nodeids)}")
+        if now in ("WRONG", "OTHER-ERROR") or was == "PASS":  # regressions, in full
+            for nodeid in nodeids:
+                print(f"      {nodeid}: {after['tests'][nodeid]['reason']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -888,6 +932,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", dest="keyword", help="pytest -k expression")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per test")
     parser.add_argument("--json", type=Path, help="write the per-test results here")
+    parser.add_argument("--compare", type=Path, help="an earlier --json: show what changed")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--show-out-of-scope", action="store_true")
     args = parser.parse_args(argv)
@@ -900,6 +945,8 @@ def main(argv: list[str] | None = None) -> int:
     summary["minigrad"] = str(args.minigrad.resolve())
     summary["files"] = args.files
     print_report(summary, args.show_out_of_scope)
+    if args.compare:
+        print_comparison(json.loads(args.compare.read_text()), summary)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=1))
     if args.keep:
