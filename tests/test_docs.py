@@ -32,6 +32,7 @@ MODULES = [
     "minigrad.optim.optimizer",
     "minigrad.optim.lr_scheduler",
     "minigrad.train",
+    "minigrad.train.fit",
     "minigrad.metrics",
     "minigrad.convergence",
     "minigrad.regression",
