@@ -1,9 +1,9 @@
-"""What fit and evaluate check before a run: the data's shapes and values, the targets
-against the loss and the model's output, and the model's train/eval modes kept."""
+"""What fit and evaluate check before a run: the data's shapes and values, and the
+model's train/eval modes kept (the targets are checked as their loss declares:
+:class:`minigrad.losses.LossSpec`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -78,74 +78,3 @@ def _output_shape(model: Module, X: Any) -> tuple[int, ...]:
     """What the model outputs for one example (the shape of its output for X's first row)."""
     with _evaluating(model):
         return model(Tensor(np.asarray(X[:1]))).shape[1:]
-
-
-def _outputs(shape: tuple[int, ...]) -> str:
-    """'3 values per example (output shape (N, 3))', for error messages."""
-    n = math.prod(shape)
-    return f"{n} value{'s' * (n != 1)} per example (output shape {('N', *shape)})".replace(
-        "'N'", "N"
-    )
-
-
-def _prepare_targets(loss: str, y: Any, out: tuple[int, ...]) -> tuple[np.ndarray, bool]:
-    """y checked against the loss and the model's output ``out`` (one example's shape):
-    ``(targets, class_indices)``. Class indices (cross_entropy) become int64, everything
-    else float64."""
-    y = np.asarray(y)
-    if loss == "cross_entropy":
-        if len(out) != 1 or out[0] < 2:
-            raise ShapeError(
-                f"cross_entropy needs one output per class, shape (N, C) with C ≥ 2, but the "
-                f"model outputs {_outputs(out)}; for two classes and one output use "
-                "bce_with_logits"
-            )
-        if y.ndim == 1:
-            return _class_indices(y, out[0]), True
-        if y.shape[1:] != out:
-            raise ShapeError(
-                f"cross_entropy needs y of class indices, shape (N,), or class probabilities "
-                f"of shape (N, {out[0]}); got y of shape {y.shape}"
-            )
-        _check_unit_interval(loss, y, "class probabilities")
-        return y.astype(np.float64, copy=False), False
-    per_example = math.prod(y.shape[1:])
-    if per_example != math.prod(out):
-        hint = ""
-        if loss in ("bce", "bce_with_logits") and per_example == 1:
-            hint = f"; for {math.prod(out)} classes use cross_entropy with class indices"
-        raise ShapeError(
-            f"{loss}: the model outputs {_outputs(out)} but y has {per_example} per example "
-            f"(y shape {y.shape}); they must match{hint}"
-        )
-    if loss in ("bce", "bce_with_logits"):
-        _check_unit_interval(loss, y, "targets (0/1 labels or probabilities)")
-    return y.astype(np.float64, copy=False), False
-
-
-def _class_indices(y: np.ndarray, n_classes: int) -> np.ndarray:
-    if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)):
-        row = int(np.flatnonzero(y != np.round(y))[0])
-        raise ValueError(
-            f"cross_entropy needs integer class indices in y; row {row} holds {y[row].item()!r}"
-        )
-    if y.dtype.kind not in "iuf" and y.dtype != bool:
-        raise TypeError(f"cross_entropy needs integer class indices in y, got dtype {y.dtype}")
-    labels = y.astype(np.int64)
-    bad = (labels < 0) | (labels >= n_classes)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"y row {row} is class {labels[row]}, but the model outputs {n_classes} classes "
-            f"(indices 0 … {n_classes - 1})"
-        )
-    return labels
-
-
-def _check_unit_interval(loss: str, y: np.ndarray, what: str) -> None:
-    bad = ~((y >= 0) & (y <= 1))
-    if bad.any():
-        index = np.argwhere(bad)[0]
-        raise ValueError(
-            f"{loss} needs {what} in [0, 1]; y row {index[0]} holds {y[tuple(index)].item()!r}"
-        )

@@ -8,17 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import metrics
+from minigrad import losses, metrics
 from minigrad.nn import Module
 from minigrad.tensor import Tensor
-from minigrad.train.checks import _evaluating, _output_shape, _prepare_targets
+from minigrad.train.checks import _evaluating, _output_shape
 
 MetricSpec = str | metrics.Metric
 
 
 @dataclass
 class _Task:
-    """What a run learns: the loss, how it reads the targets, and the metrics."""
+    """What a run learns: the loss, its targets read as the loss declares, and the metrics."""
 
     loss_fn: Callable
     y: np.ndarray  # the training targets, checked (class indices as int64)
@@ -29,28 +29,23 @@ class _Task:
     def of(
         cls, model: Module, loss_fn: Callable, X: Any, y: Any, specs: Sequence[MetricSpec]
     ) -> _Task:
+        declared = losses.spec(loss_fn)
         name = getattr(loss_fn, "__name__", "")
-        targets, class_indices = _prepare_targets(name, y, _output_shape(model, X))
+        targets, class_indices = declared.targets(name, np.asarray(y), _output_shape(model, X))
         found: dict[str, metrics.Metric] = {}
         for spec in (specs,) if isinstance(specs, str) else specs:
             label, metric = metrics.for_loss(spec, name)
             if label in found:
                 raise ValueError(f"metric {label!r} is listed twice")
             found[label] = metric
-        if "accuracy" in found and not class_indices and name != "cross_entropy":
-            not_labels = ~np.isin(targets, (0.0, 1.0))
-            if not_labels.any():
-                index = tuple(np.argwhere(not_labels)[0])
-                raise ValueError(
-                    f"accuracy needs 0/1 labels; y row {index[0]} holds "
-                    f"{targets[index].item()!r} "
-                    "(probabilities train fine, but are no classes to be right about)"
-                )
+        if "accuracy" in found and declared.accuracy_targets is not None:
+            declared.accuracy_targets(targets)
         return cls(loss_fn, targets, class_indices, found)
 
     def targets(self, y: Any, out: tuple[int, ...]) -> np.ndarray:
         """Other targets (validation data), checked the same way."""
-        return _prepare_targets(getattr(self.loss_fn, "__name__", ""), y, out)[0]
+        name = getattr(self.loss_fn, "__name__", "")
+        return losses.spec(self.loss_fn).targets(name, np.asarray(y), out)[0]
 
     def evaluate(self, model: Module, X: Any, y: np.ndarray) -> dict[str, float]:
         with _evaluating(model):
