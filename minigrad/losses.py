@@ -27,6 +27,12 @@ bce              −(1/N) Σ y ln p + (1−y) ln(1−p)      (p − y)/(N·p(1 �
 bce_with_logits  (1/N) Σ ln(1 + e^z) − y·z            (σ(zᵢ) − yᵢ)/N
 cross_entropy    −(1/N) Σₙ ln softmax(zₙ)[yₙ]         (softmax(zₙ) − onehot(yₙ))/N
 ===============  ===================================  ===============================
+
+Each loss is registered in :data:`LOSSES` with a :class:`LossSpec` saying what the rest
+of the stack needs to know about it: how :func:`~minigrad.fit` checks its targets, which
+accuracy fits its inputs, whether ``lr="auto"`` applies. The trainer,
+:func:`minigrad.metrics.for_loss` and :data:`minigrad.regression.AUTO_LR_LOSSES` read
+these declarations; none keeps its own table of loss names.
 """
 
 from __future__ import annotations
@@ -77,30 +83,27 @@ def _unit_targets(name: str, y: np.ndarray, what: str) -> None:
         )
 
 
-def _same_size(name: str, y: np.ndarray, out: tuple[int, ...]) -> tuple[np.ndarray, bool]:
+def _same_size(
+    name: str, y: np.ndarray, out: tuple[int, ...], hint: str = ""
+) -> tuple[np.ndarray, bool]:
     """Any number of values per example, as many as the model outputs: regression."""
     per_example = math.prod(y.shape[1:])
     if per_example != math.prod(out):
         raise ShapeError(
             f"{name}: the model outputs {_outputs(out)} but y has {per_example} per example "
-            f"(y shape {y.shape}); they must match"
+            f"(y shape {y.shape}); they must match{hint}"
         )
     return y.astype(np.float64, copy=False), False
 
 
 def _binary_targets(name: str, y: np.ndarray, out: tuple[int, ...]) -> tuple[np.ndarray, bool]:
     """One 0/1 label (or probability) per output: binary classification."""
-    per_example = math.prod(y.shape[1:])
-    if per_example != math.prod(out):
-        hint = ""
-        if per_example == 1:
-            hint = f"; for {math.prod(out)} classes use cross_entropy with class indices"
-        raise ShapeError(
-            f"{name}: the model outputs {_outputs(out)} but y has {per_example} per example "
-            f"(y shape {y.shape}); they must match{hint}"
-        )
+    hint = ""
+    if math.prod(y.shape[1:]) == 1:
+        hint = f"; for {math.prod(out)} classes use cross_entropy with class indices"
+    targets, _ = _same_size(name, y, out, hint)
     _unit_targets(name, y, "targets (0/1 labels or probabilities)")
-    return y.astype(np.float64, copy=False), False
+    return targets, False
 
 
 def _class_targets(name: str, y: np.ndarray, out: tuple[int, ...]) -> tuple[np.ndarray, bool]:
