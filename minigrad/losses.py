@@ -27,6 +27,12 @@ bce              −(1/N) Σ y ln p + (1−y) ln(1−p)      (p − y)/(N·p(1 �
 bce_with_logits  (1/N) Σ ln(1 + e^z) − y·z            (σ(zᵢ) − yᵢ)/N
 cross_entropy    −(1/N) Σₙ ln softmax(zₙ)[yₙ]         (softmax(zₙ) − onehot(yₙ))/N
 ===============  ===================================  ===============================
+
+Each loss is registered in :data:`LOSSES` with a :class:`LossSpec` saying what the rest
+of the stack needs to know about it: how :func:`~minigrad.fit` checks its targets, which
+accuracy fits its inputs, whether ``lr="auto"`` applies. The trainer,
+:func:`minigrad.metrics.for_loss` and :data:`minigrad.regression.AUTO_LR_LOSSES` read
+these declarations; none keeps its own table of loss names.
 """
 
 from __future__ import annotations
@@ -35,15 +41,162 @@ import math
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
-from minigrad import ops
+from minigrad import metrics, ops
 from minigrad.op import Op, ShapeError
+from minigrad.ops.indexing import check_class_indices
 from minigrad.tensor import Tensor, as_tensor
 
 Loss = Callable[[Any, Any], Tensor]
+TargetCheck = Callable[[str, np.ndarray, tuple[int, ...]], tuple[np.ndarray, bool]]
+"""``check(name, y, out) -> (targets, class_indices)``: a training set's targets ``y``
+checked against one example's model output shape ``out``; see :class:`LossSpec`."""
+
+
+# --- what fit needs to know about a loss, declared by the loss -------------------------
+
+
+def _outputs(shape: tuple[int, ...]) -> str:
+    """'3 values per example (output shape (N, 3))', for error messages."""
+    n = math.prod(shape)
+    return f"{n} value{'s' * (n != 1)} per example (output shape {('N', *shape)})".replace(
+        "'N'", "N"
+    )
+
+
+def _outside_unit_interval(x: np.ndarray) -> tuple[int, ...] | None:
+    """The index of the first value of ``x`` outside [0, 1] (NaN counts as outside), or
+    None: the one range check of probabilities and 0/1 targets."""
+    outside = ~((x >= 0) & (x <= 1))
+    return tuple(np.argwhere(outside)[0]) if outside.any() else None
+
+
+def _unit_targets(name: str, y: np.ndarray, what: str) -> None:
+    index = _outside_unit_interval(y)
+    if index is not None:
+        raise ValueError(
+            f"{name} needs {what} in [0, 1]; y row {index[0]} holds {y[index].item()!r}"
+        )
+
+
+def _same_size(
+    name: str, y: np.ndarray, out: tuple[int, ...], hint: str = ""
+) -> tuple[np.ndarray, bool]:
+    """Any number of values per example, as many as the model outputs: regression."""
+    per_example = math.prod(y.shape[1:])
+    if per_example != math.prod(out):
+        raise ShapeError(
+            f"{name}: the model outputs {_outputs(out)} but y has {per_example} per example "
+            f"(y shape {y.shape}); they must match{hint}"
+        )
+    return y.astype(np.float64, copy=False), False
+
+
+def _binary_targets(name: str, y: np.ndarray, out: tuple[int, ...]) -> tuple[np.ndarray, bool]:
+    """One 0/1 label (or probability) per output: binary classification."""
+    hint = ""
+    if math.prod(y.shape[1:]) == 1:
+        hint = f"; for {math.prod(out)} classes use cross_entropy with class indices"
+    targets, _ = _same_size(name, y, out, hint)
+    _unit_targets(name, y, "targets (0/1 labels or probabilities)")
+    return targets, False
+
+
+def _class_targets(name: str, y: np.ndarray, out: tuple[int, ...]) -> tuple[np.ndarray, bool]:
+    """Class indices (N,), which become int64, or class probabilities (N, C): one output
+    per class."""
+    if len(out) != 1 or out[0] < 2:
+        raise ShapeError(
+            f"cross_entropy needs one output per class, shape (N, C) with C ≥ 2, but the "
+            f"model outputs {_outputs(out)}; for two classes and one output use "
+            "bce_with_logits"
+        )
+    if y.ndim == 1:
+        if y.dtype.kind not in "iuf" and y.dtype != bool:
+            raise TypeError(f"cross_entropy needs integer class indices in y, got dtype {y.dtype}")
+        n_classes = out[0]
+        labels = check_class_indices(
+            y,
+            n_classes,
+            lambda y, row: ValueError(
+                f"cross_entropy needs integer class indices in y; row {row} holds {y[row].item()!r}"
+            ),
+            lambda labels, row: ValueError(
+                f"y row {row} is class {labels[row]}, but the model outputs {n_classes} "
+                f"classes (indices 0 … {n_classes - 1})"
+            ),
+        )
+        return labels.astype(np.int64), True
+    if y.shape[1:] != out:
+        raise ShapeError(
+            f"cross_entropy needs y of class indices, shape (N,), or class probabilities "
+            f"of shape (N, {out[0]}); got y of shape {y.shape}"
+        )
+    _unit_targets(name, y, "class probabilities")
+    return y.astype(np.float64, copy=False), False
+
+
+def _zero_one_labels(targets: np.ndarray) -> None:
+    """Binary accuracy counts classes: the targets must be labels, not probabilities."""
+    not_labels = ~np.isin(targets, (0.0, 1.0))
+    if not_labels.any():
+        index = tuple(np.argwhere(not_labels)[0])
+        raise ValueError(
+            f"accuracy needs 0/1 labels; y row {index[0]} holds {targets[index].item()!r} "
+            "(probabilities train fine, but are no classes to be right about)"
+        )
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """What the rest of the stack needs to know about a loss, declared beside it.
+
+    - ``targets``: how :func:`~minigrad.fit` checks a training set's targets against the
+      model's output (:data:`TargetCheck`);
+    - ``accuracy``: the accuracy that fits the loss's inputs (``metrics=("accuracy",)``):
+      logits, probabilities, one logit per class; None for a regression loss;
+    - ``accuracy_targets``: what an ``"accuracy"`` metric needs of the targets beyond
+      ``targets``: 0/1 labels, but for class indices or probabilities (cross_entropy);
+    - ``auto_lr``: how the loss's curvature compares with MSE's, for ``lr="auto"``
+      (:func:`minigrad.regression.auto_lr`): 1 when MSE's bounds it, ``"N"`` for a sum
+      over the batch (MSE's times N), None when squared error says nothing about it.
+    """
+
+    targets: TargetCheck = _same_size
+    accuracy: metrics.Metric | None = None
+    accuracy_targets: Callable[[np.ndarray], None] | None = _zero_one_labels
+    auto_lr: Literal[1, "N"] | None = None
+
+
+LOSSES: dict[str, Loss] = {}
+"""Every loss by name; each carries its :class:`LossSpec` as ``loss.spec``."""
+
+
+def _loss(**declared: Any) -> Callable[[Loss], Loss]:
+    """Register a loss under its name, with what it declares (:class:`LossSpec`)."""
+
+    def register(fn: Loss) -> Loss:
+        fn.spec = LossSpec(**declared)  # type: ignore[attr-defined]
+        LOSSES[fn.__name__] = fn
+        return fn
+
+    return register
+
+
+def spec(loss: str | Loss) -> LossSpec:
+    """The :class:`LossSpec` of a loss of :data:`LOSSES`, by name or by a callable's
+    ``__name__``; any other loss gets the defaults (same-size targets, no accuracy).
+
+    >>> spec("bce_with_logits").accuracy([-0.5, 0.2], [0, 1])   # logits: class 1 where z > 0
+    1.0
+    """
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", "")
+    registered = LOSSES.get(name)
+    return registered.spec if registered is not None else LossSpec()  # type: ignore[attr-defined]
 
 
 def _check_shapes(name: str, pred: Any, target: Any) -> None:
@@ -69,6 +222,7 @@ def _residual(name: str, pred: Any, target: Any) -> Tensor:
     return pred - target
 
 
+@_loss()
 def l1_loss(pred: Any, target: Any) -> Tensor:
     """Σ|pred − target|, the summed absolute error ("L1 loss" in the notes).
 
@@ -78,6 +232,7 @@ def l1_loss(pred: Any, target: Any) -> Tensor:
     return _residual("l1_loss", pred, target).abs().sum()
 
 
+@_loss()
 def mae(pred: Any, target: Any) -> Tensor:
     """Mean absolute error, (1/N)·Σ|pred − target|: pulled less by outliers than MSE.
 
@@ -87,6 +242,7 @@ def mae(pred: Any, target: Any) -> Tensor:
     return _residual("mae", pred, target).abs().mean()
 
 
+@_loss(auto_lr="N")
 def l2_loss(pred: Any, target: Any) -> Tensor:
     """Σ(pred − target)², the summed squared error ("L2 loss" in the notes).
 
@@ -165,6 +321,7 @@ _mse = Op(
 )
 
 
+@_loss(auto_lr=1)
 def mse(pred: Any, target: Any) -> Tensor:
     """Mean squared error, (1/N)·Σ(pred − target)²: the default loss of linear regression.
 
@@ -194,6 +351,7 @@ _rmse = Op(
 )
 
 
+@_loss()
 def rmse(pred: Any, target: Any) -> Tensor:
     """Root mean squared error, √mse: in the units of the target; gradient 0 at a perfect fit.
 
@@ -203,6 +361,7 @@ def rmse(pred: Any, target: Any) -> Tensor:
     return _rmse(_residual("rmse", pred, target))
 
 
+@_loss(auto_lr=1)
 def huber(pred: Any, target: Any, delta: float = 1.0) -> Tensor:
     """Huber loss: quadratic for |r| ≤ δ, linear beyond; between MSE and MAE on outliers.
 
@@ -228,6 +387,7 @@ BCE_EPS = 1e-7
 1 in float32). Keras uses the same eps; PyTorch clamps each log at −100 instead."""
 
 
+@_loss(targets=_binary_targets, accuracy=metrics.binary_accuracy)
 def bce(prob: Any, target: Any, eps: float = BCE_EPS) -> Tensor:
     """Binary cross-entropy (log loss) of probabilities: −mean(y·ln p + (1 − y)·ln(1 − p)).
 
@@ -245,6 +405,7 @@ def bce(prob: Any, target: Any, eps: float = BCE_EPS) -> Tensor:
     return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
 
 
+@_loss(targets=_binary_targets, accuracy=metrics._logit_accuracy)
 def bce_with_logits(logits: Any, target: Any) -> Tensor:
     """Binary cross-entropy of raw scores z (the logits, p = σ(z)), stable for any z.
 
@@ -260,6 +421,7 @@ def bce_with_logits(logits: Any, target: Any) -> Tensor:
     return (ops.softplus(z) - y * z).mean()
 
 
+@_loss(targets=_class_targets, accuracy=metrics.multiclass_accuracy, accuracy_targets=None)
 def cross_entropy(logits: Any, target: Any) -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,), PyTorch's
     ``F.cross_entropy``: −mean over examples of ln softmax(zₙ)[yₙ].
@@ -291,11 +453,11 @@ def cross_entropy(logits: Any, target: Any) -> Tensor:
 
 def _unit_interval(x: np.ndarray, name: str, what: str, hint: str) -> np.ndarray:
     """ValueError unless every value of ``x`` lies in [0, 1] (NaN included as bad)."""
-    inside = (x >= 0) & (x <= 1)
-    if x.size and not inside.all():
-        bad = x[~inside][0]
+    index = _outside_unit_interval(x)
+    if index is not None:
         raise ValueError(
-            f"{name}: {what} must lie in [0, 1], got {bad.item()!r}" + (f"; {hint}" if hint else "")
+            f"{name}: {what} must lie in [0, 1], got {x[index].item()!r}"
+            + (f"; {hint}" if hint else "")
         )
     return x
 
@@ -307,19 +469,6 @@ _in_unit_interval = Op("in_unit_interval", _unit_interval, (None,) * 4, saves=()
 def _check_range(name: str, what: str, x: Tensor, hint: str) -> None:
     """ValueError unless every value of ``x`` lies in [0, 1] (NaN included as bad)."""
     _in_unit_interval(x, name, what, hint)
-
-
-LOSSES: dict[str, Loss] = {
-    "l1_loss": l1_loss,
-    "mae": mae,
-    "l2_loss": l2_loss,
-    "mse": mse,
-    "rmse": rmse,
-    "huber": huber,
-    "bce": bce,
-    "bce_with_logits": bce_with_logits,
-    "cross_entropy": cross_entropy,
-}
 
 
 def get(name: str | Loss) -> Loss:

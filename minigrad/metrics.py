@@ -85,19 +85,12 @@ def _logit_accuracy(pred: Any, target: Any) -> float:
     return binary_accuracy(pred, target, threshold=0.0)
 
 
-# the loss decides what a model's scores are, and so which accuracy applies
-_ACCURACY_FOR_LOSS: dict[str, Metric] = {
-    "bce_with_logits": _logit_accuracy,  # logits: class 1 where z > 0, i.e. σ(z) > ½
-    "bce": binary_accuracy,  # probabilities: class 1 where p > ½
-    "cross_entropy": multiclass_accuracy,  # one logit per class: the argmax
-}
-
-
 def for_loss(name: str | Metric, loss: str) -> tuple[str, Metric]:
     """``(name, metric)`` for a ``metrics=`` entry of fit.
 
-    ``"accuracy"`` depends on the loss (its name in :data:`minigrad.losses.LOSSES`); a
-    callable is its own metric, named by its ``__name__``.
+    ``"accuracy"`` depends on the loss (its name in :data:`minigrad.losses.LOSSES`), which
+    declares it (:class:`minigrad.losses.LossSpec`); a callable is its own metric, named
+    by its ``__name__``.
 
     >>> label, metric = for_loss("accuracy", "bce_with_logits")
     >>> metric([-0.5, 0.2], [0, 1])          # logits: the threshold is z = 0
@@ -112,11 +105,14 @@ def for_loss(name: str | Metric, loss: str) -> tuple[str, Metric]:
             f"unknown metric {name!r}: metrics are 'accuracy' or callables "
             "metric(pred, target) -> float (e.g. minigrad.metrics.binary_accuracy)"
         )
-    if loss not in _ACCURACY_FOR_LOSS:
+    from minigrad import losses  # which declare their accuracy (and import this module)
+
+    accuracy = losses.spec(loss).accuracy
+    if accuracy is None:
         raise ValueError(
             f"metrics=('accuracy',) needs a classification loss to know what the model's "
             f"outputs are (bce_with_logits: logits, bce: probabilities, cross_entropy: one "
             f"logit per class), not {loss!r}; pass a callable instead, e.g. "
             "functools.partial(minigrad.metrics.binary_accuracy, threshold=0.0)"
         )
-    return "accuracy", _ACCURACY_FOR_LOSS[loss]
+    return "accuracy", accuracy

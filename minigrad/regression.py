@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import data, formulas
+from minigrad import data, formulas, losses
 from minigrad.nn import LinearRegression
 from minigrad.train import History, fit
 
@@ -54,9 +54,16 @@ needs about κ updates per digit of accuracy, so κ ≤ 10 trains fast as it is.
 AUTO_LR_FRACTION = 0.5
 """``lr="auto"`` is this fraction of the largest stable learning rate."""
 
-AUTO_LR_LOSSES = {"mse": 1, "huber": 1, "l2_loss": "N"}
+AUTO_LR_LOSSES = dict(
+    sorted(
+        ((name, loss.spec.auto_lr) for name, loss in losses.LOSSES.items() if loss.spec.auto_lr),
+        key=lambda item: item[1] == "N",  # the means first, then the sums
+    )
+)
 """The losses ``lr="auto"`` works for, whose curvature squared error bounds: Huber's is
-at most half of MSE's, and L2 (a sum) is MSE's times the number of examples in a batch."""
+at most half of MSE's, and L2 (a sum) is MSE's times the number of examples in a batch.
+Derived from what each loss declares (``auto_lr`` of :class:`minigrad.losses.LossSpec`):
+``{"mse": 1, "huber": 1, "l2_loss": "N"}``."""
 
 
 def condition_number(X: Any) -> float:

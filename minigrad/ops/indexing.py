@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -149,21 +150,42 @@ def stack(tensors: Any, axis: int = 0) -> Any:
 # --- class labels: gather one logit per example, and its gradient -----------------------
 
 
-def _check_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
+def check_class_indices(
+    labels: np.ndarray,
+    n_classes: int,
+    not_integer: Callable[[np.ndarray, int], Exception],
+    out_of_range: Callable[[np.ndarray, int], Exception],
+) -> np.ndarray:
+    """``labels`` as int64 class indices in 0 … n_classes − 1, or the caller's exception.
+
+    The one check of class labels: the op below and :func:`minigrad.fit`'s targets use
+    it, each wording its own message. The first label (flat index i) that is not a whole
+    number raises ``not_integer(labels, i)``; the first outside the range raises
+    ``out_of_range(labels, i)``, given the labels as int64.
+    """
     if labels.dtype.kind not in "iu":
         fractional = labels != np.round(labels)
         if fractional.any():
-            raise ValueError(
-                f"class indices must be integers, got {labels[fractional][0].item()!r}"
-            )
+            raise not_integer(labels, int(np.flatnonzero(fractional)[0]))
         labels = labels.astype(np.int64)
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
-        raise ValueError(
-            f"class index {labels[bad][0]} is outside 0 … {n_classes - 1} (the logits "
-            f"have {n_classes} classes)"
-        )
+        raise out_of_range(labels, int(np.flatnonzero(bad)[0]))
     return labels
+
+
+def _check_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    return check_class_indices(
+        labels,
+        n_classes,
+        lambda labels, i: ValueError(
+            f"class indices must be integers, got {labels.flat[i].item()!r}"
+        ),
+        lambda labels, i: ValueError(
+            f"class index {labels.flat[i]} is outside 0 … {n_classes - 1} (the logits "
+            f"have {n_classes} classes)"
+        ),
+    )
 
 
 onehot = _no_gradient(

@@ -13,7 +13,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from minigrad.plot._base import PathLike, finish, loss_label, new_axes, new_figure
-from minigrad.train import History
+from minigrad.train.history import History
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

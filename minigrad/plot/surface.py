@@ -11,7 +11,7 @@ from matplotlib.colors import BoundaryNorm
 
 from minigrad import formulas
 from minigrad.plot._base import LOSS_NAMES, PathLike, finish, loss_label, new_figure, num
-from minigrad.train import History
+from minigrad.train.history import History
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
