@@ -31,7 +31,7 @@ cross_entropy    −(1/N) Σₙ ln softmax(zₙ)[yₙ]         (softmax(zₙ) �
 Each loss is registered in :data:`LOSSES` with a :class:`LossSpec` saying what the rest
 of the stack needs to know about it: how :func:`~minigrad.fit` checks its targets, which
 accuracy fits its inputs, whether ``lr="auto"`` applies. The trainer,
-:func:`minigrad.metrics.for_loss` and :data:`minigrad.regression.AUTO_LR_LOSSES` read
+:func:`minigrad.train.task.for_loss` and :data:`minigrad.regression.AUTO_LR_LOSSES` read
 these declarations; none keeps its own table of loss names.
 """
 

@@ -11,9 +11,10 @@ arrays or Tensors.
 - :func:`multiclass_accuracy`: one score per class (N, C), the predicted class is the
   argmax of each row (of logits or probabilities alike: softmax keeps the order).
 
-``fit(..., metrics=("accuracy",))`` picks one from the loss, as Keras does
-(:func:`for_loss`): bce_with_logits scores are logits (threshold 0), bce scores are
-probabilities (threshold 0.5), cross_entropy scores are one logit per class (argmax).
+``fit(..., metrics=("accuracy",))`` picks one from the loss, as Keras does (each loss
+declares its accuracy, :class:`minigrad.losses.LossSpec`): bce_with_logits scores are
+logits (threshold 0), bce scores are probabilities (threshold 0.5), cross_entropy scores
+are one logit per class (argmax).
 
 >>> import numpy as np
 >>> binary_accuracy(np.array([0.9, 0.4, 0.6]), np.array([1, 0, 0]))   # 0.6 > 0.5: wrong
@@ -33,7 +34,7 @@ from minigrad.tensor import Tensor
 
 Metric = Callable[[Any, Any], float]
 
-__all__ = ["Metric", "binary_accuracy", "for_loss", "multiclass_accuracy"]
+__all__ = ["Metric", "binary_accuracy", "multiclass_accuracy"]
 
 
 def _array(x: Any) -> np.ndarray:
@@ -83,36 +84,3 @@ def multiclass_accuracy(pred: Any, target: Any) -> float:
 
 def _logit_accuracy(pred: Any, target: Any) -> float:
     return binary_accuracy(pred, target, threshold=0.0)
-
-
-def for_loss(name: str | Metric, loss: str) -> tuple[str, Metric]:
-    """``(name, metric)`` for a ``metrics=`` entry of fit.
-
-    ``"accuracy"`` depends on the loss (its name in :data:`minigrad.losses.LOSSES`), which
-    declares it (:class:`minigrad.losses.LossSpec`); a callable is its own metric, named
-    by its ``__name__``.
-
-    >>> label, metric = for_loss("accuracy", "bce_with_logits")
-    >>> metric([-0.5, 0.2], [0, 1])          # logits: the threshold is z = 0
-    1.0
-    """
-    if callable(name):
-        inner = getattr(name, "func", None)  # a functools.partial: its function's name
-        label = getattr(name, "__name__", None) or getattr(inner, "__name__", "metric")
-        return label, name
-    if name != "accuracy":
-        raise ValueError(
-            f"unknown metric {name!r}: metrics are 'accuracy' or callables "
-            "metric(pred, target) -> float (e.g. minigrad.metrics.binary_accuracy)"
-        )
-    from minigrad import losses  # which declare their accuracy (and import this module)
-
-    accuracy = losses.spec(loss).accuracy
-    if accuracy is None:
-        raise ValueError(
-            f"metrics=('accuracy',) needs a classification loss to know what the model's "
-            f"outputs are (bce_with_logits: logits, bce: probabilities, cross_entropy: one "
-            f"logit per class), not {loss!r}; pass a callable instead, e.g. "
-            "functools.partial(minigrad.metrics.binary_accuracy, threshold=0.0)"
-        )
-    return "accuracy", accuracy

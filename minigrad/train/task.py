@@ -34,7 +34,7 @@ class _Task:
         targets, class_indices = declared.targets(name, np.asarray(y), _output_shape(model, X))
         found: dict[str, metrics.Metric] = {}
         for spec in (specs,) if isinstance(specs, str) else specs:
-            label, metric = metrics.for_loss(spec, name)
+            label, metric = for_loss(spec, name)
             if label in found:
                 raise ValueError(f"metric {label!r} is listed twice")
             found[label] = metric
@@ -55,6 +55,38 @@ class _Task:
             for name, metric in self.metric_fns.items():
                 result[name] = float(metric(pred.data, y))
         return result
+
+
+def for_loss(name: str | metrics.Metric, loss: str) -> tuple[str, metrics.Metric]:
+    """``(name, metric)`` for a ``metrics=`` entry of fit.
+
+    ``"accuracy"`` depends on the loss (its name in :data:`minigrad.losses.LOSSES`), which
+    declares it (:class:`minigrad.losses.LossSpec`); a callable is its own metric, named
+    by its ``__name__``.
+
+    >>> from minigrad.train.task import for_loss
+    >>> label, metric = for_loss("accuracy", "bce_with_logits")
+    >>> metric([-0.5, 0.2], [0, 1])          # logits: the threshold is z = 0
+    1.0
+    """
+    if callable(name):
+        inner = getattr(name, "func", None)  # a functools.partial: its function's name
+        label = getattr(name, "__name__", None) or getattr(inner, "__name__", "metric")
+        return label, name
+    if name != "accuracy":
+        raise ValueError(
+            f"unknown metric {name!r}: metrics are 'accuracy' or callables "
+            "metric(pred, target) -> float (e.g. minigrad.metrics.binary_accuracy)"
+        )
+    accuracy = losses.spec(loss).accuracy
+    if accuracy is None:
+        raise ValueError(
+            f"metrics=('accuracy',) needs a classification loss to know what the model's "
+            f"outputs are (bce_with_logits: logits, bce: probabilities, cross_entropy: one "
+            f"logit per class), not {loss!r}; pass a callable instead, e.g. "
+            "functools.partial(minigrad.metrics.binary_accuracy, threshold=0.0)"
+        )
+    return "accuracy", accuracy
 
 
 def _batch_loss(
