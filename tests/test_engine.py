@@ -24,23 +24,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.autograd import Op
-
-
-def val(t) -> np.ndarray:
-    """The value of a Tensor (or array) as a float ndarray."""
-    return np.asarray(t.data if isinstance(t, mg.Tensor) else t)
-
-
-def central_diff(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """∂f/∂x of a scalar NumPy function f by central differences (independent of minigrad)."""
-    x = np.array(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    for k in range(x.size):
-        plus, minus = x.copy(), x.copy()
-        plus.flat[k] += eps
-        minus.flat[k] -= eps
-        out.flat[k] = (f(plus) - f(minus)) / (2 * eps)
-    return out
+from tests.helpers import central_diff, value
 
 
 def counting_identity() -> tuple[Op, list[np.ndarray]]:
@@ -48,7 +32,7 @@ def counting_identity() -> tuple[Op, list[np.ndarray]]:
     calls: list[np.ndarray] = []
 
     def rule(g, out, x):
-        calls.append(np.array(val(g), copy=True))
+        calls.append(np.array(value(g), copy=True))
         return g
 
     return Op("counted_identity", lambda x: x * 1.0, (rule,)), calls
@@ -63,13 +47,13 @@ def test_a_plus_a_gives_two():
     a = mg.tensor(3.0, requires_grad=True)
     b = a + a  # db/da = 1 + 1 = 2
     b.backward()
-    assert val(a.grad) == 2.0
+    assert value(a.grad) == 2.0
 
 
 def test_a_times_a_gives_two_a():
     a = mg.tensor([1.5, -2.0, 0.25], requires_grad=True)
     (a * a).sum().backward()  # d(a²)/da = 2a
-    np.testing.assert_array_equal(val(a.grad), [3.0, -4.0, 0.5])
+    np.testing.assert_array_equal(value(a.grad), [3.0, -4.0, 0.5])
 
 
 def test_diamond_accumulates_before_propagating():
@@ -84,7 +68,7 @@ def test_diamond_accumulates_before_propagating():
     expected = 2 * np.exp(xv) + 2 * xv * np.exp(xv)
     assert len(calls) == 1
     np.testing.assert_allclose(calls[0], expected, rtol=1e-12)
-    np.testing.assert_allclose(val(x.grad), expected, rtol=1e-12)
+    np.testing.assert_allclose(value(x.grad), expected, rtol=1e-12)
 
 
 def test_node_reused_by_many_consumers():
@@ -98,7 +82,7 @@ def test_node_reused_by_many_consumers():
     z.sum().backward()
     assert len(calls) == 1  # one propagation through h with the accumulated 5050
     np.testing.assert_array_equal(calls[0], [5050.0, 5050.0])
-    np.testing.assert_array_equal(val(x.grad), [10100.0, 10100.0])
+    np.testing.assert_array_equal(value(x.grad), [10100.0, 10100.0])
 
 
 def test_doubling_chain_of_diamonds_is_linear_not_exponential():
@@ -109,8 +93,8 @@ def test_doubling_chain_of_diamonds_is_linear_not_exponential():
     for _ in range(60):
         y = y + y
     y.backward()
-    assert val(x.grad) == 2.0**60
-    assert val(y) == 2.0**60
+    assert value(x.grad) == 2.0**60
+    assert value(y) == 2.0**60
 
 
 def test_backward_twice_accumulates_on_leaves_and_not_on_intermediates():
@@ -118,9 +102,9 @@ def test_backward_twice_accumulates_on_leaves_and_not_on_intermediates():
     h = x * x  # intermediate
     loss = (h * 3.0).sum()  # dloss/dx = 6x
     loss.backward()
-    np.testing.assert_array_equal(val(x.grad), [6.0, 12.0])
+    np.testing.assert_array_equal(value(x.grad), [6.0, 12.0])
     loss.backward()  # PyTorch semantics: the second pass adds to the first
-    np.testing.assert_array_equal(val(x.grad), [12.0, 24.0])
+    np.testing.assert_array_equal(value(x.grad), [12.0, 24.0])
     assert h.grad is None
     assert loss.grad is None
     assert not h.is_leaf and x.is_leaf
@@ -132,7 +116,7 @@ def test_zero_grad_resets():
     x.zero_grad()
     assert x.grad is None
     (x * x).sum().backward()  # 2x, not 2x + 5
-    np.testing.assert_array_equal(val(x.grad), [2.0, 4.0])
+    np.testing.assert_array_equal(value(x.grad), [2.0, 4.0])
 
 
 def test_grad_is_writable_and_not_shared_with_upstream_arrays():
@@ -143,8 +127,8 @@ def test_grad_is_writable_and_not_shared_with_upstream_arrays():
     loss = (x + y).sum()
     loss.backward()
     loss.backward()
-    np.testing.assert_array_equal(val(x.grad), [2.0, 2.0])
-    np.testing.assert_array_equal(val(y.grad), [2.0, 2.0])
+    np.testing.assert_array_equal(value(x.grad), [2.0, 2.0])
+    np.testing.assert_array_equal(value(y.grad), [2.0, 2.0])
     assert not np.shares_memory(x.grad.data, y.grad.data)
 
 
@@ -156,8 +140,8 @@ def test_ordinary_backward_after_create_graph_accumulates_correctly():
     y.backward(create_graph=True)
     assert x.grad is not w.grad  # each leaf owns its gradient
     y.backward()
-    assert val(x.grad) == 2.0
-    assert val(w.grad) == 2.0
+    assert value(x.grad) == 2.0
+    assert value(w.grad) == 2.0
 
 
 def test_backward_never_mutates_the_callers_gradient_tensor():
@@ -165,8 +149,8 @@ def test_backward_never_mutates_the_callers_gradient_tensor():
     v = mg.tensor([1.0, 1.0])
     (z + 1.0).backward(v, create_graph=True)
     (z + 1.0).backward(v)
-    np.testing.assert_array_equal(val(v), [1.0, 1.0])
-    np.testing.assert_array_equal(val(z.grad), [2.0, 2.0])
+    np.testing.assert_array_equal(value(v), [1.0, 1.0])
+    np.testing.assert_array_equal(value(z.grad), [2.0, 2.0])
 
 
 # =========================================================================================
@@ -179,10 +163,10 @@ def test_detach_cuts_the_graph():
     x = mg.tensor(xv, requires_grad=True)
     d = (x * 2.0).detach()
     assert not d.requires_grad and d.is_leaf and d.grad is None
-    np.testing.assert_array_equal(val(d), 2 * xv)
+    np.testing.assert_array_equal(value(d), 2 * xv)
     # z = x · stop_gradient(x): dz/dx = x (the detached factor is a constant), not 2x
     (x * x.detach()).sum().backward()
-    np.testing.assert_array_equal(val(x.grad), xv)
+    np.testing.assert_array_equal(value(x.grad), xv)
 
 
 def test_detached_tensor_does_not_record():
@@ -200,7 +184,7 @@ def test_requires_grad_in_place():
     assert t.requires_grad_() is t
     assert t.requires_grad and t.dtype == np.float64  # ints become floats to carry a grad
     (t * t).sum().backward()  # 2t
-    np.testing.assert_array_equal(val(t.grad), [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(value(t.grad), [2.0, 4.0, 6.0])
     t.requires_grad_(False)
     assert not t.requires_grad
     assert not (t * 2.0).requires_grad
@@ -222,8 +206,8 @@ def _chain(n: int) -> None:
         for _ in range(n):
             y = y + 1.0  # dy/dx = 1 through every link
         y.backward()
-        assert val(y) == 2.0 + n
-        assert val(x.grad) == 1.0
+        assert value(y) == 2.0 + n
+        assert value(x.grad) == 1.0
         last = weakref.ref(y.data)
         del y
         assert last() is None
@@ -270,7 +254,7 @@ def test_functional_transforms_leave_no_cycles():
     gc.disable()
     try:
         g = mg.grad(f)(np.array([0.1, 0.2]))
-        np.testing.assert_allclose(val(g), 3 * np.exp(3 * np.array([0.1, 0.2])))  # 3e^{3x}
+        np.testing.assert_allclose(value(g), 3 * np.exp(3 * np.array([0.1, 0.2])))  # 3e^{3x}
         assert refs[0]() is None
     finally:
         gc.enable()
@@ -425,8 +409,8 @@ def test_mixed_precision_grad_takes_the_leaf_dtype():
     assert z.dtype == np.float64  # NumPy promotion
     z.sum().backward()
     assert x32.grad.dtype == np.float32 and y64.grad.dtype == np.float64
-    np.testing.assert_array_equal(val(x32.grad), [3.0, 4.0])  # d(xy)/dx = y
-    np.testing.assert_array_equal(val(y64.grad), [1.0, 2.0])
+    np.testing.assert_array_equal(value(x32.grad), [3.0, 4.0])  # d(xy)/dx = y
+    np.testing.assert_array_equal(value(y64.grad), [1.0, 2.0])
 
 
 def _float32_grad_by(mode: str):
@@ -450,7 +434,7 @@ def test_gradient_dtype_is_the_inputs_dtype_in_every_mode(mode):
     g = _float32_grad_by(mode)
     assert g.dtype == np.float32  # PyTorch: a gradient always has its input's dtype
     expected = [3.0, 4.0] if mode != "create_graph_then_ordinary" else [6.0, 8.0]
-    np.testing.assert_array_equal(val(g), expected)
+    np.testing.assert_array_equal(value(g), expected)
 
 
 def test_default_and_integer_dtypes():
@@ -465,7 +449,7 @@ def test_default_and_integer_dtypes():
     assert mg.Tensor(np.array([1, 2], dtype=np.int32), requires_grad=True).dtype == np.float64
     b = mg.tensor([True, False], requires_grad=True)
     (b * 3.0).sum().backward()
-    np.testing.assert_array_equal(val(b.grad), [3.0, 3.0])
+    np.testing.assert_array_equal(value(b.grad), [3.0, 3.0])
 
 
 # =========================================================================================
@@ -497,7 +481,7 @@ def test_comparisons_give_boolean_tensors_without_grad():
         assert isinstance(out, mg.Tensor), name
         assert out.dtype == np.bool_, name
         assert not out.requires_grad and out.is_leaf, name
-        np.testing.assert_array_equal(val(out), expected, err_msg=name)
+        np.testing.assert_array_equal(value(out), expected, err_msg=name)
 
 
 # =========================================================================================
@@ -521,12 +505,12 @@ def test_backward_with_gradient_is_vjp():
     v = np.array([2.0, -1.0, 0.5])
     x = mg.tensor(XV, requires_grad=True)
     _f_vec(x).backward(gradient=v)
-    np.testing.assert_allclose(val(x.grad), v @ _jac_by_hand(XV), rtol=1e-12)
+    np.testing.assert_allclose(value(x.grad), v @ _jac_by_hand(XV), rtol=1e-12)
     # also for a linear map: y = A x has J = A, so the VJP is Aᵀv
     a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     x2 = mg.tensor(XV, requires_grad=True)
     (mg.tensor(a) @ x2).backward(gradient=mg.tensor([1.0, -2.0]))
-    np.testing.assert_allclose(val(x2.grad), a.T @ np.array([1.0, -2.0]), rtol=1e-12)
+    np.testing.assert_allclose(value(x2.grad), a.T @ np.array([1.0, -2.0]), rtol=1e-12)
 
 
 def test_create_graph_second_derivative():
@@ -534,11 +518,11 @@ def test_create_graph_second_derivative():
     x = mg.tensor(xv, requires_grad=True)
     (x**3).sum().backward(create_graph=True)
     g = x.grad
-    np.testing.assert_allclose(val(g), 3 * xv**2)  # d(x³)/dx = 3x²
+    np.testing.assert_allclose(value(g), 3 * xv**2)  # d(x³)/dx = 3x²
     assert g.requires_grad
     x.zero_grad()
     g.sum().backward()
-    np.testing.assert_allclose(val(x.grad), 6 * xv)  # d(3x²)/dx = 6x
+    np.testing.assert_allclose(value(x.grad), 6 * xv)  # d(3x²)/dx = 6x
 
 
 def test_create_graph_mixed_partial():
@@ -550,8 +534,8 @@ def test_create_graph_mixed_partial():
     a.zero_grad()
     b.zero_grad()
     ga.backward()
-    assert val(b.grad) == pytest.approx(3.0)  # 2a
-    assert val(a.grad) == pytest.approx(-4.0)  # ∂(2ab)/∂a = 2b
+    assert value(b.grad) == pytest.approx(3.0)  # 2a
+    assert value(a.grad) == pytest.approx(-4.0)  # ∂(2ab)/∂a = 2b
 
 
 # =========================================================================================
@@ -560,31 +544,31 @@ def test_create_graph_mixed_partial():
 
 
 def test_grad_and_value_and_grad():
-    assert val(mg.grad(lambda x: x**3)(2.0)) == pytest.approx(12.0)  # 3x²
+    assert value(mg.grad(lambda x: x**3)(2.0)) == pytest.approx(12.0)  # 3x²
     v, g = mg.value_and_grad(lambda x: (x * x).sum())(np.array([1.0, -2.0]))
-    assert val(v) == pytest.approx(5.0)  # 1 + 4
-    np.testing.assert_allclose(val(g), [2.0, -4.0])  # 2x
+    assert value(v) == pytest.approx(5.0)  # 1 + 4
+    np.testing.assert_allclose(value(g), [2.0, -4.0])  # 2x
     assert not v.requires_grad and not g.requires_grad
 
 
 def test_nested_grad():
     f = lambda x: x**4  # noqa: E731
     # f' = 4x³, f'' = 12x², f''' = 24x; at x = 1.5: 13.5, 27, 36
-    assert val(mg.grad(f)(1.5)) == pytest.approx(13.5)
-    assert val(mg.grad(mg.grad(f))(1.5)) == pytest.approx(27.0)
-    assert val(mg.grad(mg.grad(mg.grad(f)))(1.5)) == pytest.approx(36.0)
-    assert val(mg.grad(mg.grad(mg.grad(lambda x: x**3)))(-7.0)) == pytest.approx(6.0)
+    assert value(mg.grad(f)(1.5)) == pytest.approx(13.5)
+    assert value(mg.grad(mg.grad(f))(1.5)) == pytest.approx(27.0)
+    assert value(mg.grad(mg.grad(mg.grad(f)))(1.5)) == pytest.approx(36.0)
+    assert value(mg.grad(mg.grad(mg.grad(lambda x: x**3)))(-7.0)) == pytest.approx(6.0)
 
 
 def test_argnums():
     f = lambda w, b: (2 * w + b) ** 2  # noqa: E731
     # ∂f/∂w = 4(2w + b), ∂f/∂b = 2(2w + b); at (1, 1): 12, 6
     gw, gb = mg.grad(f, argnums=(0, 1))(1.0, 1.0)
-    assert (val(gw), val(gb)) == (12.0, 6.0)
-    assert val(mg.grad(f, argnums=1)(1.0, 1.0)) == 6.0
-    assert val(mg.grad(f, argnums=-1)(1.0, 1.0)) == 6.0
+    assert (value(gw), value(gb)) == (12.0, 6.0)
+    assert value(mg.grad(f, argnums=1)(1.0, 1.0)) == 6.0
+    assert value(mg.grad(f, argnums=-1)(1.0, 1.0)) == 6.0
     (gb_only,) = mg.grad(f, argnums=(1,))(1.0, 1.0)
-    assert val(gb_only) == 6.0
+    assert value(gb_only) == 6.0
 
 
 def test_argnums_with_the_same_tensor_twice_gives_separate_partials():
@@ -592,24 +576,24 @@ def test_argnums_with_the_same_tensor_twice_gives_separate_partials():
     f = lambda a, b: a * b * b  # noqa: E731
     for x in (3.0, mg.tensor(3.0), mg.tensor(3.0, requires_grad=True)):
         ga, gb = mg.grad(f, argnums=(0, 1))(x, x)
-        assert (val(ga), val(gb)) == (9.0, 18.0)
+        assert (value(ga), value(gb)) == (9.0, 18.0)
 
 
 def test_jacobian_matches_hand_derivation():
     jac = mg.jacobian(_f_vec)(XV)
     assert jac.shape == (3, 3)
-    np.testing.assert_allclose(val(jac), _jac_by_hand(XV), rtol=1e-12)
+    np.testing.assert_allclose(value(jac), _jac_by_hand(XV), rtol=1e-12)
     # shapes: f(x).shape + x.shape; f(X) = 2X for a (2, 2) X has J[i,j,k,l] = 2δᵢₖδⱼₗ
     j2 = mg.jacobian(lambda m: m * 2.0)(np.ones((2, 2)))
     assert j2.shape == (2, 2, 2, 2)
-    np.testing.assert_array_equal(val(j2).reshape(4, 4), 2 * np.eye(4))
+    np.testing.assert_array_equal(value(j2).reshape(4, 4), 2 * np.eye(4))
 
 
 def test_hessian_by_hand():
     # f = x0²·x1 + x1³: H = [[2x1, 2x0], [2x0, 6x1]]
     x = np.array([0.5, -1.5])
     h = mg.hessian(lambda t: t[0] ** 2 * t[1] + t[1] ** 3)(x)
-    np.testing.assert_allclose(val(h), [[2 * x[1], 2 * x[0]], [2 * x[0], 6 * x[1]]])
+    np.testing.assert_allclose(value(h), [[2 * x[1], 2 * x[0]], [2 * x[0], 6 * x[1]]])
 
 
 def test_hessian_of_linear_regression_mse_is_2_over_n_xtx():
@@ -624,7 +608,9 @@ def test_hessian_of_linear_regression_mse_is_2_over_n_xtx():
     blocks = mg.hessian(loss, argnums=(0, 1))(rng.standard_normal(3), 0.4)
     (hww, hwb), (hbw, hbb) = blocks
     assert (hww.shape, hwb.shape, hbw.shape, hbb.shape) == ((3, 3), (3,), (3,), ())
-    full = np.block([[val(hww), val(hwb)[:, None]], [val(hbw)[None, :], val(hbb).reshape(1, 1)]])
+    full = np.block(
+        [[value(hww), value(hwb)[:, None]], [value(hbw)[None, :], value(hbb).reshape(1, 1)]]
+    )
     x_tilde = np.hstack([xm, np.ones((n, 1))])
     np.testing.assert_allclose(full, (2.0 / n) * x_tilde.T @ x_tilde, rtol=1e-12, atol=1e-14)
 
@@ -645,8 +631,8 @@ def test_functional_transforms_never_touch_dot_grad():
         mg.jacobian(lambda t: t * w)(t)
         mg.hessian(f)(t)
     assert x.grad is x_grad and w.grad is w_grad
-    np.testing.assert_array_equal(val(x.grad), [2.0, 3.0])
-    np.testing.assert_array_equal(val(w.grad), [0.5, -1.0])
+    np.testing.assert_array_equal(value(x.grad), [2.0, 3.0])
+    np.testing.assert_array_equal(value(w.grad), [0.5, -1.0])
     assert fresh.grad is None
 
 
@@ -663,23 +649,23 @@ def test_broadcast_gradients_by_hand():
     b = mg.tensor(rng.standard_normal((1, 4)), requires_grad=True)
     ((a + b) * up).sum().backward()
     assert a.grad.shape == (3, 1) and b.grad.shape == (1, 4)
-    np.testing.assert_allclose(val(a.grad), up.sum(axis=1, keepdims=True))
-    np.testing.assert_allclose(val(b.grad), up.sum(axis=0, keepdims=True))
+    np.testing.assert_allclose(value(a.grad), up.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(value(b.grad), up.sum(axis=0, keepdims=True))
     # (2,3) * (3,): dL/dA = up ⊙ b (b repeated per row), dL/db = Σ_rows up ⊙ A
     up2 = up[:2, :3]
     av, bv = rng.standard_normal((2, 3)), rng.standard_normal(3)
     a2, b2 = mg.tensor(av, requires_grad=True), mg.tensor(bv, requires_grad=True)
     ((a2 * b2) * up2).sum().backward()
     assert a2.grad.shape == (2, 3) and b2.grad.shape == (3,)
-    np.testing.assert_allclose(val(a2.grad), up2 * bv)
-    np.testing.assert_allclose(val(b2.grad), (up2 * av).sum(axis=0))
+    np.testing.assert_allclose(value(a2.grad), up2 * bv)
+    np.testing.assert_allclose(value(b2.grad), (up2 * av).sum(axis=0))
     # scalar Tensor · matrix: dL/ds = Σ up ⊙ M, dL/dM = s·up
     mv = rng.standard_normal((3, 4))
     s, m = mg.tensor(1.7, requires_grad=True), mg.tensor(mv, requires_grad=True)
     ((s * m) * up).sum().backward()
     assert s.grad.shape == ()
-    np.testing.assert_allclose(val(s.grad), (up * mv).sum())
-    np.testing.assert_allclose(val(m.grad), 1.7 * up)
+    np.testing.assert_allclose(value(s.grad), (up * mv).sum())
+    np.testing.assert_allclose(value(m.grad), 1.7 * up)
 
 
 def test_broadcast_gradients_match_torch():
@@ -699,8 +685,8 @@ def test_broadcast_gradients_match_torch():
             }[name]
             (fn(a, b).exp()).sum().backward()
             (fn(ta, tb).exp()).sum().backward()
-            np.testing.assert_allclose(val(a.grad), ta.grad.numpy(), rtol=1e-10, err_msg=name)
-            np.testing.assert_allclose(val(b.grad), tb.grad.numpy(), rtol=1e-10, err_msg=name)
+            np.testing.assert_allclose(value(a.grad), ta.grad.numpy(), rtol=1e-10, err_msg=name)
+            np.testing.assert_allclose(value(b.grad), tb.grad.numpy(), rtol=1e-10, err_msg=name)
 
 
 @settings(max_examples=25, deadline=None)
@@ -717,10 +703,10 @@ def test_broadcast_mul_gradients_finite_differences(shapes, seed):
     (a * b * up).sum().backward()
     assert a.grad.shape == sa and b.grad.shape == sb
     np.testing.assert_allclose(
-        val(a.grad), central_diff(lambda p: np.sum(p * bv * up), av), atol=1e-7
+        value(a.grad), central_diff(lambda p: np.sum(p * bv * up), av), atol=1e-7
     )
     np.testing.assert_allclose(
-        val(b.grad), central_diff(lambda q: np.sum(av * q * up), bv), atol=1e-7
+        value(b.grad), central_diff(lambda q: np.sum(av * q * up), bv), atol=1e-7
     )
 
 
@@ -836,7 +822,7 @@ def _grad_of(f, xv):
         warnings.simplefilter("error")  # no RuntimeWarning (0/0, log 0, ...) allowed
         out = f(x)
         (out if out.size == 1 else out.sum()).backward()
-    return val(x.grad)
+    return value(x.grad)
 
 
 def test_abs_and_relu_have_zero_derivative_at_zero():
@@ -871,11 +857,11 @@ def test_maximum_minimum_ties_split_half():
         fn(a, b).sum().backward()
         # element 0 ties (½/½); maximum: b wins at 1, a at 2; minimum the other way round
         if fn is mg.maximum:
-            np.testing.assert_array_equal(val(a.grad), [0.5, 0.0, 1.0])
-            np.testing.assert_array_equal(val(b.grad), [0.5, 1.0, 0.0])
+            np.testing.assert_array_equal(value(a.grad), [0.5, 0.0, 1.0])
+            np.testing.assert_array_equal(value(b.grad), [0.5, 1.0, 0.0])
         else:
-            np.testing.assert_array_equal(val(a.grad), [0.5, 1.0, 0.0])
-            np.testing.assert_array_equal(val(b.grad), [0.5, 0.0, 1.0])
+            np.testing.assert_array_equal(value(a.grad), [0.5, 1.0, 0.0])
+            np.testing.assert_array_equal(value(b.grad), [0.5, 0.0, 1.0])
 
 
 def test_pow_zero_exponent_at_zero_base():
@@ -904,16 +890,16 @@ HAND = {
 
 @pytest.mark.parametrize("name", sorted(HAND))
 def test_loss_values_and_gradients_by_hand(name):
-    value, grad = HAND[name]
+    expected, grad = HAND[name]
     p = mg.tensor(PRED, requires_grad=True)
     t = mg.tensor(TARGET, requires_grad=True)
     loss = mg.losses.get(name)(p, t)
     assert isinstance(loss, mg.Tensor) and loss.shape == ()
-    assert val(loss) == pytest.approx(value, rel=1e-12)
+    assert value(loss) == pytest.approx(expected, rel=1e-12)
     loss.backward()
-    np.testing.assert_allclose(val(p.grad), grad, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(value(p.grad), grad, rtol=1e-12, atol=1e-15)
     # every loss depends on r = pred − target only, so ∂/∂target = −∂/∂pred
-    np.testing.assert_allclose(val(t.grad), -np.array(grad), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(value(t.grad), -np.array(grad), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", sorted(HAND))
@@ -923,7 +909,7 @@ def test_losses_accept_array_likes_and_return_a_scalar_tensor(name, kind):
     loss = mg.losses.get(name)(convert(PRED), convert(TARGET))
     assert isinstance(loss, mg.Tensor) and loss.shape == ()
     assert not loss.requires_grad
-    assert val(loss) == pytest.approx(HAND[name][0], rel=1e-12)
+    assert value(loss) == pytest.approx(HAND[name][0], rel=1e-12)
 
 
 @pytest.mark.parametrize(("summed", "mean"), [("l1_loss", "mae"), ("l2_loss", "mse")])
@@ -935,8 +921,8 @@ def test_sum_and_mean_losses_differ_by_n(summed, mean):
     ls, lm = mg.losses.get(summed)(ps, tv), mg.losses.get(mean)(pm, tv)
     ls.backward()
     lm.backward()
-    assert val(ls) == pytest.approx(n * val(lm), rel=1e-12)
-    np.testing.assert_allclose(val(ps.grad), n * val(pm.grad), rtol=1e-12)
+    assert value(ls) == pytest.approx(n * value(lm), rel=1e-12)
+    np.testing.assert_allclose(value(ps.grad), n * value(pm.grad), rtol=1e-12)
 
 
 def test_losses_match_torch():
@@ -958,5 +944,5 @@ def test_losses_match_torch():
         loss, tloss = mg.losses.get(name)(p, tv), ref(tp, torch.tensor(tv))
         loss.backward()
         tloss.backward()
-        assert val(loss) == pytest.approx(tloss.item(), rel=1e-12), name
-        np.testing.assert_allclose(val(p.grad), tp.grad.numpy(), rtol=1e-10, err_msg=name)
+        assert value(loss) == pytest.approx(tloss.item(), rel=1e-12), name
+        np.testing.assert_allclose(value(p.grad), tp.grad.numpy(), rtol=1e-10, err_msg=name)

@@ -21,10 +21,7 @@ import pytest
 import minigrad as mg
 from minigrad.autograd import Op
 from minigrad.gradcheck import analytical_jacobians, numerical_jacobians
-
-
-def _value(x):
-    return x.data if isinstance(x, mg.Tensor) else x
+from tests.helpers import value
 
 
 def scaled(rule_factor: float, name: str = "scaled") -> Op:
@@ -41,7 +38,7 @@ def square_with_bad_second_derivative(c: float) -> Op:
     return Op(
         "square_bad_2nd",
         np.square,
-        (lambda g, out, x: 2 * g * x + c * g * (x - _value(x)),),
+        (lambda g, out, x: 2 * g * x + c * g * (x - value(x)),),
     )
 
 
@@ -51,7 +48,7 @@ def square_with_bad_g_slope(c: float) -> Op:
     return Op(
         "square_bad_dg",
         np.square,
-        (lambda g, out, x: 2 * g * x + c * (g - _value(g)),),
+        (lambda g, out, x: 2 * g * x + c * (g - value(g)),),
     )
 
 
@@ -372,7 +369,7 @@ def test_gradgradcheck_draws_grad_outputs_of_the_outputs_shape():
     op = Op(
         "bad_unless_uniform",
         np.square,
-        (lambda g, out, x: 2 * g * x + (g - g.mean()) * (x - _value(x)),),
+        (lambda g, out, x: 2 * g * x + (g - g.mean()) * (x - value(x)),),
     )
     x = mg.tensor([0.5, -1.0, 1.5], requires_grad=True)
     assert mg.gradgradcheck(lambda t: op(t), x, grad_outputs=[np.full(3, 0.7)])

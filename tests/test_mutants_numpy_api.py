@@ -15,7 +15,7 @@ import pytest
 import minigrad as mg
 from minigrad import numpy_api, ops
 from minigrad.graph import explain
-from tests.test_trust import central_diff
+from tests.helpers import central_diff
 
 DROPS = "would silently drop its gradient"
 RNG = np.random.default_rng(11)

@@ -17,16 +17,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import ops
-from tests.test_trust import central_diff
-
-
-def grad_of(f, *arrays, upstream=None):
-    """The gradients of sum(upstream · f(*xs)) with respect to each array."""
-    xs = [mg.tensor(a, requires_grad=True) for a in arrays]
-    out = f(*xs)
-    out.backward(np.ones(out.shape) if upstream is None else upstream)
-    return [x.grad.numpy() for x in xs]
-
+from tests.helpers import central_diff, grad_of
 
 # =========================================================================================
 # argmax / argmin

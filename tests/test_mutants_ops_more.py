@@ -17,7 +17,7 @@ import pytest
 import minigrad as mg
 from minigrad import ops
 from minigrad.autograd import grad as autograd_grad
-from tests.test_mutants_ops import grad_of
+from tests.helpers import grad_of
 
 F16, F32, F64 = np.float16, np.float32, np.float64
 

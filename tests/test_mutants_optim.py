@@ -15,12 +15,7 @@ import minigrad as mg
 from minigrad.nn.utils import clip_grad_norm_
 from minigrad.optim import SGD, Adam, RMSprop
 from minigrad.optim.lr_scheduler import StepLR
-
-
-def param_with_grad(value, grad, dtype=np.float64):
-    p = mg.nn.Parameter(np.array(value, dtype=dtype))
-    p.grad = mg.tensor(np.array(grad, dtype=dtype))
-    return p
+from tests.helpers import param_with_grad
 
 
 @pytest.mark.parametrize(("cls", "lr"), [(SGD, 0.01), (RMSprop, 0.01), (Adam, 0.001)])
