@@ -9,6 +9,8 @@ import numpy as np
 
 import minigrad as mg
 
+MODIFIED = "modified in place"  # the engine's refusal of a value changed after it was saved
+
 
 def value(t) -> np.ndarray:
     """The value of a Tensor (or array) as an ndarray: a plain value, outside any graph."""
