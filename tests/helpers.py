@@ -29,6 +29,19 @@ def central_diff(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     return out
 
 
+XV = np.array([0.3, -1.2, 0.7])  # a point for f_vec
+
+
+def f_vec(x):
+    """f(x) = [x0·x1, x1² + x2, e^{x0}]: a vector function with a Jacobian known by hand."""
+    return mg.stack([x[0] * x[1], x[1] ** 2 + x[2], x[0].exp()])
+
+
+def jac_by_hand(x) -> np.ndarray:
+    """∂f_vec/∂x = [[x1, x0, 0], [0, 2·x1, 1], [e^{x0}, 0, 0]]."""
+    return np.array([[x[1], x[0], 0.0], [0.0, 2 * x[1], 1.0], [np.exp(x[0]), 0.0, 0.0]])
+
+
 def grad_of(f, *arrays, upstream=None) -> list[np.ndarray]:
     """The gradients of sum(upstream · f(*xs)) with respect to each array."""
     xs = [mg.tensor(a, requires_grad=True) for a in arrays]

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad import ops
 from minigrad.autograd import OUT, EveryInput, Op
-from tests.helpers import MODIFIED, central_diff, value
+from tests.helpers import MODIFIED, XV, central_diff, f_vec, jac_by_hand, value
 
 
 def counting_identity() -> tuple[Op, list[np.ndarray]]:
@@ -770,24 +770,12 @@ def test_an_input_without_a_rule_does_not_stop_the_others_or_the_pass():
 # vector-Jacobian products and higher derivatives
 # =========================================================================================
 
-XV = np.array([0.3, -1.2, 0.7])
-
-
-def _f_vec(x):
-    # f(x) = [x0·x1, x1² + x2, e^{x0}]
-    return mg.stack([x[0] * x[1], x[1] ** 2 + x[2], x[0].exp()])
-
-
-def _jac_by_hand(x):
-    # ∂f/∂x = [[x1, x0, 0], [0, 2·x1, 1], [e^{x0}, 0, 0]]
-    return np.array([[x[1], x[0], 0.0], [0.0, 2 * x[1], 1.0], [np.exp(x[0]), 0.0, 0.0]])
-
 
 def test_backward_with_gradient_is_vjp():
     v = np.array([2.0, -1.0, 0.5])
     x = mg.tensor(XV, requires_grad=True)
-    _f_vec(x).backward(gradient=v)
-    np.testing.assert_allclose(value(x.grad), v @ _jac_by_hand(XV), rtol=1e-12)
+    f_vec(x).backward(gradient=v)
+    np.testing.assert_allclose(value(x.grad), v @ jac_by_hand(XV), rtol=1e-12)
     # also for a linear map: y = A x has J = A, so the VJP is Aᵀv
     a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     x2 = mg.tensor(XV, requires_grad=True)
@@ -959,104 +947,6 @@ def test_toposort_orders_inputs_first_and_the_functional_api_visits_only_paths_t
     (g_mid,) = mg.autograd.grad(total, [mid])
     np.testing.assert_array_equal(g_mid.numpy(), 2 * mid.numpy())
     assert ran == []  # spy's rule leads to x only, which is no target
-
-
-# =========================================================================================
-# functional transforms
-# =========================================================================================
-
-
-def test_grad_and_value_and_grad():
-    assert value(mg.grad(lambda x: x**3)(2.0)) == pytest.approx(12.0)  # 3x²
-    v, g = mg.value_and_grad(lambda x: (x * x).sum())(np.array([1.0, -2.0]))
-    assert value(v) == pytest.approx(5.0)  # 1 + 4
-    np.testing.assert_allclose(value(g), [2.0, -4.0])  # 2x
-    assert not v.requires_grad and not g.requires_grad
-
-
-def test_nested_grad():
-    f = lambda x: x**4  # noqa: E731
-    # f' = 4x³, f'' = 12x², f''' = 24x; at x = 1.5: 13.5, 27, 36
-    assert value(mg.grad(f)(1.5)) == pytest.approx(13.5)
-    assert value(mg.grad(mg.grad(f))(1.5)) == pytest.approx(27.0)
-    assert value(mg.grad(mg.grad(mg.grad(f)))(1.5)) == pytest.approx(36.0)
-    assert value(mg.grad(mg.grad(mg.grad(lambda x: x**3)))(-7.0)) == pytest.approx(6.0)
-
-
-def test_argnums():
-    f = lambda w, b: (2 * w + b) ** 2  # noqa: E731
-    # ∂f/∂w = 4(2w + b), ∂f/∂b = 2(2w + b); at (1, 1): 12, 6
-    gw, gb = mg.grad(f, argnums=(0, 1))(1.0, 1.0)
-    assert (value(gw), value(gb)) == (12.0, 6.0)
-    assert value(mg.grad(f, argnums=1)(1.0, 1.0)) == 6.0
-    assert value(mg.grad(f, argnums=-1)(1.0, 1.0)) == 6.0
-    (gb_only,) = mg.grad(f, argnums=(1,))(1.0, 1.0)
-    assert value(gb_only) == 6.0
-
-
-def test_argnums_with_the_same_tensor_twice_gives_separate_partials():
-    # f(a, b) = a·b²: ∂f/∂a = b², ∂f/∂b = 2ab; at a = b = 3: 9 and 18 (not 27 = d f(x,x)/dx)
-    f = lambda a, b: a * b * b  # noqa: E731
-    for x in (3.0, mg.tensor(3.0), mg.tensor(3.0, requires_grad=True)):
-        ga, gb = mg.grad(f, argnums=(0, 1))(x, x)
-        assert (value(ga), value(gb)) == (9.0, 18.0)
-
-
-def test_jacobian_matches_hand_derivation():
-    jac = mg.jacobian(_f_vec)(XV)
-    assert jac.shape == (3, 3)
-    np.testing.assert_allclose(value(jac), _jac_by_hand(XV), rtol=1e-12)
-    # shapes: f(x).shape + x.shape; f(X) = 2X for a (2, 2) X has J[i,j,k,l] = 2δᵢₖδⱼₗ
-    j2 = mg.jacobian(lambda m: m * 2.0)(np.ones((2, 2)))
-    assert j2.shape == (2, 2, 2, 2)
-    np.testing.assert_array_equal(value(j2).reshape(4, 4), 2 * np.eye(4))
-
-
-def test_hessian_by_hand():
-    # f = x0²·x1 + x1³: H = [[2x1, 2x0], [2x0, 6x1]]
-    x = np.array([0.5, -1.5])
-    h = mg.hessian(lambda t: t[0] ** 2 * t[1] + t[1] ** 3)(x)
-    np.testing.assert_allclose(value(h), [[2 * x[1], 2 * x[0]], [2 * x[0], 6 * x[1]]])
-
-
-def test_hessian_of_linear_regression_mse_is_2_over_n_xtx():
-    rng = np.random.default_rng(1)
-    n = 7
-    xm = rng.standard_normal((n, 3))
-    y = rng.standard_normal(n)
-
-    def loss(w, b):
-        return mg.losses.mse(mg.tensor(xm) @ w + b, mg.tensor(y))
-
-    blocks = mg.hessian(loss, argnums=(0, 1))(rng.standard_normal(3), 0.4)
-    (hww, hwb), (hbw, hbb) = blocks
-    assert (hww.shape, hwb.shape, hbw.shape, hbb.shape) == ((3, 3), (3,), (3,), ())
-    full = np.block(
-        [[value(hww), value(hwb)[:, None]], [value(hbw)[None, :], value(hbb).reshape(1, 1)]]
-    )
-    x_tilde = np.hstack([xm, np.ones((n, 1))])
-    np.testing.assert_allclose(full, (2.0 / n) * x_tilde.T @ x_tilde, rtol=1e-12, atol=1e-14)
-
-
-def test_functional_transforms_never_touch_dot_grad():
-    x = mg.tensor([0.5, -1.0], requires_grad=True)
-    w = mg.tensor([2.0, 3.0], requires_grad=True)  # captured by the closure
-    (x * w).sum().backward()  # x.grad = w, w.grad = x
-    x_grad, w_grad = x.grad, w.grad
-    fresh = mg.tensor([1.0, 1.0], requires_grad=True)
-
-    def f(t):
-        return ((t * w).sum()) ** 2
-
-    for t in (x, fresh):
-        mg.grad(f)(t)
-        mg.value_and_grad(f)(t)
-        mg.jacobian(lambda t: t * w)(t)
-        mg.hessian(f)(t)
-    assert x.grad is x_grad and w.grad is w_grad
-    np.testing.assert_array_equal(value(x.grad), [2.0, 3.0])
-    np.testing.assert_array_equal(value(w.grad), [0.5, -1.0])
-    assert fresh.grad is None
 
 
 # =========================================================================================
