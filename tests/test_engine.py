@@ -1,6 +1,10 @@
-"""Engine semantics of minigrad: accumulation, graph lifetime, grad mode, dtypes, identity,
-vector-Jacobian products, higher derivatives, the functional transforms, broadcasting,
-gradcheck/gradgradcheck, the conventions at kinks, and the losses.
+"""Engine semantics of minigrad: applying an op (a refused forward, what a result holds),
+accumulation, graph lifetime, grad mode, version counters, dtypes, identity, the Op and
+EveryInput interfaces, vector-Jacobian products, higher derivatives, autograd.grad,
+broadcasting and the conventions at kinks.
+
+The function transforms are in test_functional.py, gradcheck in test_gradcheck.py, the
+losses in test_losses.py.
 
 Every expected value comes from somewhere other than minigrad itself: a derivative worked
 out by hand (written next to the assertion), central finite differences, or PyTorch
@@ -1077,83 +1081,3 @@ def test_maximum_minimum_ties_split_half():
 
 def test_pow_zero_exponent_at_zero_base():
     np.testing.assert_array_equal(_grad_of(lambda x: x**0, [0.0, 2.0]), [0.0, 0.0])
-
-
-# =========================================================================================
-# losses
-# =========================================================================================
-
-# pred = [1, 4, 2], target = [2, 2, 2] → r = pred − target = [−1, 2, 0], N = 3
-PRED, TARGET = np.array([1.0, 4.0, 2.0]), np.array([2.0, 2.0, 2.0])
-R = PRED - TARGET
-HAND = {
-    # name: (value, ∂/∂pred)
-    "l1_loss": (3.0, [-1.0, 1.0, 0.0]),  # |−1| + |2| + 0; sign(r)
-    "mae": (1.0, [-1 / 3, 1 / 3, 0.0]),  # 3/3; sign(r)/N
-    "l2_loss": (5.0, [-2.0, 4.0, 0.0]),  # 1 + 4 + 0; 2r
-    "mse": (5 / 3, [-2 / 3, 4 / 3, 0.0]),  # 5/3; 2r/N
-    "rmse": (np.sqrt(5 / 3), list(R / (3 * np.sqrt(5 / 3)))),  # √(5/3); r/(N·rmse)
-    # |r| ≤ 1: ½r² = 0.5 and 0; |r| = 2 > 1: 1·(2 − ½) = 1.5 → (0.5 + 1.5 + 0)/3 = 2/3;
-    # derivative clip(r, −1, 1)/N
-    "huber": (2 / 3, [-1 / 3, 1 / 3, 0.0]),
-}
-
-
-@pytest.mark.parametrize("name", sorted(HAND))
-def test_loss_values_and_gradients_by_hand(name):
-    expected, grad = HAND[name]
-    p = mg.tensor(PRED, requires_grad=True)
-    t = mg.tensor(TARGET, requires_grad=True)
-    loss = mg.losses.get(name)(p, t)
-    assert isinstance(loss, mg.Tensor) and loss.shape == ()
-    assert value(loss) == pytest.approx(expected, rel=1e-12)
-    loss.backward()
-    np.testing.assert_allclose(value(p.grad), grad, rtol=1e-12, atol=1e-15)
-    # every loss depends on r = pred − target only, so ∂/∂target = −∂/∂pred
-    np.testing.assert_allclose(value(t.grad), -np.array(grad), rtol=1e-12, atol=1e-15)
-
-
-@pytest.mark.parametrize("name", sorted(HAND))
-@pytest.mark.parametrize("kind", ["list", "ndarray"])
-def test_losses_accept_array_likes_and_return_a_scalar_tensor(name, kind):
-    convert = list if kind == "list" else np.asarray
-    loss = mg.losses.get(name)(convert(PRED), convert(TARGET))
-    assert isinstance(loss, mg.Tensor) and loss.shape == ()
-    assert not loss.requires_grad
-    assert value(loss) == pytest.approx(HAND[name][0], rel=1e-12)
-
-
-@pytest.mark.parametrize(("summed", "mean"), [("l1_loss", "mae"), ("l2_loss", "mse")])
-def test_sum_and_mean_losses_differ_by_n(summed, mean):
-    rng = np.random.default_rng(7)
-    n = 11
-    pv, tv = rng.standard_normal(n), rng.standard_normal(n)
-    ps, pm = mg.tensor(pv, requires_grad=True), mg.tensor(pv, requires_grad=True)
-    ls, lm = mg.losses.get(summed)(ps, tv), mg.losses.get(mean)(pm, tv)
-    ls.backward()
-    lm.backward()
-    assert value(ls) == pytest.approx(n * value(lm), rel=1e-12)
-    np.testing.assert_allclose(value(ps.grad), n * value(pm.grad), rtol=1e-12)
-
-
-def test_losses_match_torch():
-    torch = pytest.importorskip("torch")
-    fn = torch.nn.functional
-    rng = np.random.default_rng(8)
-    pv, tv = rng.standard_normal((4, 3)) * 2, rng.standard_normal((4, 3))
-    reference = {
-        "l1_loss": lambda p, t: fn.l1_loss(p, t, reduction="sum"),
-        "mae": lambda p, t: fn.l1_loss(p, t),
-        "l2_loss": lambda p, t: fn.mse_loss(p, t, reduction="sum"),
-        "mse": lambda p, t: fn.mse_loss(p, t),
-        "rmse": lambda p, t: fn.mse_loss(p, t).sqrt(),
-        "huber": lambda p, t: fn.huber_loss(p, t, delta=1.0),
-    }
-    for name, ref in reference.items():
-        p = mg.tensor(pv, requires_grad=True)
-        tp = torch.tensor(pv, requires_grad=True)
-        loss, tloss = mg.losses.get(name)(p, tv), ref(tp, torch.tensor(tv))
-        loss.backward()
-        tloss.backward()
-        assert value(loss) == pytest.approx(tloss.item(), rel=1e-12), name
-        np.testing.assert_allclose(value(p.grad), tp.grad.numpy(), rtol=1e-10, err_msg=name)
