@@ -12,12 +12,8 @@ from tests.helpers import param_with_grad
 
 
 def params_with_grads(*grads, dtype=np.float64):
-    params = []
-    for g in grads:
-        p = mg.nn.Parameter(np.zeros(np.shape(g), dtype))
-        p.grad = mg.tensor(np.asarray(g, dtype))
-        params.append(p)
-    return params
+    """Parameters of zeros, one per gradient given."""
+    return [param_with_grad(np.zeros(np.shape(g)), g, dtype) for g in grads]
 
 
 def test_clipping_by_hand():
