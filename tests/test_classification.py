@@ -222,3 +222,62 @@ def test_logistic_gradients_formula_matches_autograd():
     dw, db = formulas.logistic_gradients(X, y, w, b)
     np.testing.assert_allclose(model.weight.grad.numpy(), dw, rtol=1e-12)
     assert model.bias.grad.item() == pytest.approx(db, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: mg.losses.bce(mg.tensor([0.5, 0.2]), np.ones(3)),
+         "bce: predictions have shape (2,) but targets have shape (3,); they must match"),
+        (lambda: mg.losses.bce_with_logits(mg.tensor([0.5, 0.2]), np.ones(3)),
+         "bce_with_logits: predictions have shape (2,) but targets have shape (3,); they must "
+         "match"),
+        (lambda: mg.losses.bce(mg.tensor([0.5, 1.5, 2.0]), np.array([1.0, 0.0, 1.0])),
+         "bce: probabilities must lie in [0, 1], got 1.5; pass raw scores to "
+         "bce_with_logits instead"),
+        (lambda: mg.losses.bce(mg.tensor([0.5, 0.5]), np.array([1.0, -2.0])),
+         "bce: targets must lie in [0, 1], got -2.0; targets are 0/1 labels or "
+         "probabilities"),
+        (lambda: mg.losses.bce_with_logits(mg.tensor([0.5, 0.5]), np.array([1.0, 3.0])),
+         "bce_with_logits: targets must lie in [0, 1], got 3.0; targets are 0/1 "
+         "labels or probabilities"),
+        (lambda: mg.losses.cross_entropy(
+            mg.tensor(np.zeros((2, 3))), np.array([[0.5, 0.5, 0.0], [1.5, -0.5, 0.0]])),
+         "cross_entropy: target probabilities must lie in [0, 1], got 1.5"),
+        (lambda: mg.losses.cross_entropy(mg.tensor(np.zeros((2, 3))), np.array([0, 1, 2])),
+         "cross_entropy: logits have shape (2, 3), so targets must be 2 class indices of shape "
+         "(2,) (or probabilities of shape (2, 3)), got shape (3,)"),
+    ],
+)  # fmt: skip
+def test_classification_refusals_in_full(call, message):
+    with pytest.raises(ValueError) as info:  # ShapeError is a ValueError
+        call()
+    assert str(info.value) == message
+
+
+def test_fractional_class_indices_are_refused_by_name():
+    with pytest.raises(ValueError) as info:
+        mg.losses.cross_entropy(mg.tensor(np.zeros((2, 3))), np.array([0.5, 1.0]))
+    assert str(info.value) == "class indices must be integers, got 0.5"
+
+
+def test_probabilities_and_targets_of_exactly_0_and_1_are_accepted():
+    """[0, 1] is closed: p = 0 or 1 and y = 0 or 1 are valid (the eps clip keeps the log
+    finite): loss = −(1/N)·Σ[y·ln p + (1 − y)·ln(1 − p)] with p clipped to [eps, 1 − eps]."""
+    eps = 1e-7
+    loss = mg.losses.bce(mg.tensor([0.0, 1.0, 0.5]), np.array([1.0, 0.0, 1.0]))
+    expected = -(np.log(eps) + np.log(eps) + np.log(0.5)) / 3
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    soft = np.array([[0.0, 1.0, 0.0]])
+    z = np.array([[1.0, 2.0, 3.0]])
+    got = mg.losses.cross_entropy(mg.tensor(z), soft).item()
+    assert got == pytest.approx(-(2.0 - np.log(np.exp(z).sum())), rel=1e-12)  # −log softmax₁
+
+
+def test_cross_entropy_differentiates_soft_targets_given_as_tensors():
+    """∂CE/∂y = −log softmax(z)/N for probability targets (as in PyTorch)."""
+    z0 = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+    y = mg.tensor([[0.2, 0.5, 0.3], [1.0, 0.0, 0.0]], requires_grad=True)
+    mg.losses.cross_entropy(mg.tensor(z0), y).backward()
+    log_softmax = z0 - np.log(np.exp(z0).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(y.grad.numpy(), -log_softmax / 2, rtol=1e-12)

@@ -8,15 +8,12 @@ import pytest
 
 import minigrad as mg
 from minigrad.nn.utils import clip_grad_norm_
+from tests.helpers import param_with_grad
 
 
 def params_with_grads(*grads, dtype=np.float64):
-    params = []
-    for g in grads:
-        p = mg.nn.Parameter(np.zeros(np.shape(g), dtype))
-        p.grad = mg.tensor(np.asarray(g, dtype))
-        params.append(p)
-    return params
+    """Parameters of zeros, one per gradient given."""
+    return [param_with_grad(np.zeros(np.shape(g)), g, dtype) for g in grads]
 
 
 def test_clipping_by_hand():
@@ -120,3 +117,29 @@ def test_clipping_inside_a_training_step():
     after = model.parameters()
     moved = np.sqrt(sum(((p.data - b) ** 2).sum() for p, b in zip(after, before, strict=True)))
     assert moved == pytest.approx(0.1, rel=1e-5)  # lr × the clipped norm 1
+
+
+def test_the_clipped_total_norm_has_the_gradients_dtype():
+    p = param_with_grad([0.0, 0.0], [3.0, 4.0], dtype=np.float32)
+    total = clip_grad_norm_([p], max_norm=1.0)
+    assert total.dtype == np.float32 and total.item() == 5.0
+    assert p.grad.dtype == np.float32
+    np.testing.assert_allclose(p.grad.numpy(), [0.6, 0.8], rtol=1e-6)
+
+
+def test_clipping_mixed_precision_gradients_matches_pytorch_bit_for_bit():
+    # float32 and float64 gradients: the total norm (and so the coefficient) is float64;
+    # each gradient is scaled by the coefficient in its own dtype, as PyTorch does
+    torch = pytest.importorskip("torch")
+    g32 = np.random.default_rng(0).standard_normal(50).astype(np.float32)
+    g64 = np.array([3.0, 4.0])
+    ours = [param_with_grad(np.zeros_like(g), g, g.dtype) for g in (g32, g64)]
+    theirs = [torch.zeros(g.shape, dtype=torch.from_numpy(g).dtype) for g in (g32, g64)]
+    for t, g in zip(theirs, (g32, g64), strict=True):
+        t.grad = torch.from_numpy(g.copy())
+    total = clip_grad_norm_(ours, max_norm=1.0)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm=1.0)
+    assert total.dtype == np.float64 and total.item() == expected.item()
+    for p, t in zip(ours, theirs, strict=True):
+        assert p.grad.dtype == t.grad.numpy().dtype
+        np.testing.assert_array_equal(p.grad.numpy(), t.grad.numpy())

@@ -17,11 +17,7 @@ import pytest
 import minigrad as mg
 from minigrad import formulas
 from minigrad.metrics import binary_accuracy, multiclass_accuracy
-
-
-def fit(model, X, y, **kwargs):
-    kwargs.setdefault("progress", False)
-    return mg.fit(model, X, y, **kwargs)
+from tests.helpers import fit
 
 
 def blobs(n=60, d=2, classes=3, seed=0, spread=1.0):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad import testing as mt
-from minigrad.autograd import TraceError
+from minigrad.autograd import Op, TraceError
 
 RTOL = 1e-12  # compiled vs eager: the passes only reassociate constant factors and Σr²
 
@@ -404,3 +404,69 @@ def test_an_argument_that_is_also_read_from_outside_is_refused():
     np.testing.assert_array_equal(f(x)[0].numpy(), x.numpy())
     with pytest.raises(TraceError, match="argument x is also a tensor the function reads"):
         f(w)  # eager: d(w·w)/dw = 2w; apart, they would give w
+
+
+def test_compiled_source_names_and_explains_a_gradient_that_adds_up():
+    """x is used twice in tanh(x)·x: its two gradient contributions are added on a line
+    named after x, commented with the rule that makes them add up."""
+    fast = mg.jit(mg.grad(lambda x: (x.tanh() * x).sum()))
+    x0 = np.array([1.0, 2.0])
+    np.testing.assert_allclose(
+        fast(x0).numpy(), np.tanh(x0) + x0 * (1 - np.tanh(x0) ** 2), rtol=1e-15
+    )
+    lines = fast.source.splitlines()
+    (added,) = [
+        line
+        for line in lines
+        if line.endswith("# a tensor used several times: its gradients add up")
+    ]
+    name = added.split("=")[0].strip()
+    assert name.startswith("d_x") and f"return ({name},)" in fast.source
+
+
+def test_compiled_source_comments_each_rule_even_past_the_ops_own_texts():
+    """A variadic op has one derivative text for all its inputs; an op with none is
+    named alone (no dangling colon)."""
+    fast = mg.jit(mg.grad(lambda a, b: (mg.concatenate([a, b]) ** 2).sum(), argnums=(0, 1)))
+    fast(np.array([1.0]), np.array([2.0, 3.0]))
+    text = mg.ops._concatenate.derivatives[0]
+    comments = [line.split("# ")[1] for line in fast.source.splitlines() if "# concat" in line]
+    assert comments.count(f"concatenate: {text}") == 2, fast.source  # inputs 0 and 1
+
+    plain = Op("plain_square", lambda x: x * x, (lambda g, out, x: 2 * x * g,))
+    fast = mg.jit(mg.grad(lambda x: plain(x).sum()))  # 2x
+    np.testing.assert_array_equal(fast(np.array([1.0, 5.0])).numpy(), [2.0, 10.0])
+    assert any(line.endswith("# plain_square") for line in fast.source.splitlines())
+
+
+def test_detach_inside_jit_is_recomputed_at_every_call():
+    fast = mg.jit(lambda x: x.detach() * 2.0)
+    for a in (np.array([1.0, 2.0]), np.array([-3.0, 0.5])):
+        np.testing.assert_array_equal(fast(a).numpy(), 2 * a)
+
+
+def test_a_trace_in_one_thread_leaves_a_backward_in_another_as_it_is():
+    """Tracing is per thread: while thread A is inside mg.jit's trace, a plain backward in
+    thread B stays plain (its leaf gradient is a plain value, not a graph) and A's
+    program does not see B's tensors."""
+    started, release = threading.Event(), threading.Event()
+
+    def f(x):
+        started.set()
+        release.wait(10)
+        return (x * x).sum()
+
+    fast = mg.jit(f)
+    worker = threading.Thread(target=fast, args=(np.array([1.0, 2.0]),))
+    worker.start()
+    assert started.wait(10)
+    try:
+        w = mg.tensor([1.0, 2.0], requires_grad=True)
+        (w * w * 3.0).sum().backward()  # ∂/∂w = 6w
+        assert not w.grad.requires_grad
+        np.testing.assert_array_equal(w.grad.numpy(), [6.0, 12.0])
+    finally:
+        release.set()
+        worker.join()
+    assert fast.traces == 1 and "3.0" not in fast.source
+    np.testing.assert_array_equal(fast(np.array([3.0, 4.0])).numpy(), 25.0)

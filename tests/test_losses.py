@@ -1,4 +1,8 @@
-"""Losses against the hand-derived formulas of the notes, and fused ops against primitives."""
+"""Losses against the hand-derived formulas of the notes and values worked out by hand,
+against PyTorch, and fused ops against primitives: the fused mse's saved gradient and
+scratch buffer, its dtypes and blocks, and the shape check's messages.
+
+Classification losses (bce, cross_entropy) are in test_classification.py."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad import formulas
 from minigrad import testing as mt
+from tests.helpers import value
 
 LOSS_NAMES = ["l1_loss", "mae", "l2_loss", "mse", "rmse", "huber"]
 
@@ -283,3 +288,217 @@ def test_any_interleaving_of_forwards_and_backwards_gives_exact_gradients(action
             loss.backward()
             count[0] += 1
             np.testing.assert_allclose(leaf.grad.data, count[0] * expected, rtol=1e-13)
+
+
+# --- six losses by hand, as array-likes, sum against mean, against PyTorch ---------------
+
+
+# pred = [1, 4, 2], target = [2, 2, 2] → r = pred − target = [−1, 2, 0], N = 3
+PRED, TARGET = np.array([1.0, 4.0, 2.0]), np.array([2.0, 2.0, 2.0])
+R = PRED - TARGET
+HAND = {
+    # name: (value, ∂/∂pred)
+    "l1_loss": (3.0, [-1.0, 1.0, 0.0]),  # |−1| + |2| + 0; sign(r)
+    "mae": (1.0, [-1 / 3, 1 / 3, 0.0]),  # 3/3; sign(r)/N
+    "l2_loss": (5.0, [-2.0, 4.0, 0.0]),  # 1 + 4 + 0; 2r
+    "mse": (5 / 3, [-2 / 3, 4 / 3, 0.0]),  # 5/3; 2r/N
+    "rmse": (np.sqrt(5 / 3), list(R / (3 * np.sqrt(5 / 3)))),  # √(5/3); r/(N·rmse)
+    # |r| ≤ 1: ½r² = 0.5 and 0; |r| = 2 > 1: 1·(2 − ½) = 1.5 → (0.5 + 1.5 + 0)/3 = 2/3;
+    # derivative clip(r, −1, 1)/N
+    "huber": (2 / 3, [-1 / 3, 1 / 3, 0.0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HAND))
+def test_loss_values_and_gradients_by_hand(name):
+    expected, grad = HAND[name]
+    p = mg.tensor(PRED, requires_grad=True)
+    t = mg.tensor(TARGET, requires_grad=True)
+    loss = mg.losses.get(name)(p, t)
+    assert isinstance(loss, mg.Tensor) and loss.shape == ()
+    assert value(loss) == pytest.approx(expected, rel=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(value(p.grad), grad, rtol=1e-12, atol=1e-15)
+    # every loss depends on r = pred − target only, so ∂/∂target = −∂/∂pred
+    np.testing.assert_allclose(value(t.grad), -np.array(grad), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(HAND))
+@pytest.mark.parametrize("kind", ["list", "ndarray"])
+def test_losses_accept_array_likes_and_return_a_scalar_tensor(name, kind):
+    convert = list if kind == "list" else np.asarray
+    loss = mg.losses.get(name)(convert(PRED), convert(TARGET))
+    assert isinstance(loss, mg.Tensor) and loss.shape == ()
+    assert not loss.requires_grad
+    assert value(loss) == pytest.approx(HAND[name][0], rel=1e-12)
+
+
+@pytest.mark.parametrize(("summed", "mean"), [("l1_loss", "mae"), ("l2_loss", "mse")])
+def test_sum_and_mean_losses_differ_by_n(summed, mean):
+    rng = np.random.default_rng(7)
+    n = 11
+    pv, tv = rng.standard_normal(n), rng.standard_normal(n)
+    ps, pm = mg.tensor(pv, requires_grad=True), mg.tensor(pv, requires_grad=True)
+    ls, lm = mg.losses.get(summed)(ps, tv), mg.losses.get(mean)(pm, tv)
+    ls.backward()
+    lm.backward()
+    assert value(ls) == pytest.approx(n * value(lm), rel=1e-12)
+    np.testing.assert_allclose(value(ps.grad), n * value(pm.grad), rtol=1e-12)
+
+
+def test_losses_match_torch():
+    torch = pytest.importorskip("torch")
+    fn = torch.nn.functional
+    rng = np.random.default_rng(8)
+    pv, tv = rng.standard_normal((4, 3)) * 2, rng.standard_normal((4, 3))
+    reference = {
+        "l1_loss": lambda p, t: fn.l1_loss(p, t, reduction="sum"),
+        "mae": lambda p, t: fn.l1_loss(p, t),
+        "l2_loss": lambda p, t: fn.mse_loss(p, t, reduction="sum"),
+        "mse": lambda p, t: fn.mse_loss(p, t),
+        "rmse": lambda p, t: fn.mse_loss(p, t).sqrt(),
+        "huber": lambda p, t: fn.huber_loss(p, t, delta=1.0),
+    }
+    for name, ref in reference.items():
+        p = mg.tensor(pv, requires_grad=True)
+        tp = torch.tensor(pv, requires_grad=True)
+        loss, tloss = mg.losses.get(name)(p, tv), ref(tp, torch.tensor(tv))
+        loss.backward()
+        tloss.backward()
+        assert value(loss) == pytest.approx(tloss.item(), rel=1e-12), name
+        np.testing.assert_allclose(value(p.grad), tp.grad.numpy(), rtol=1e-10, err_msg=name)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+def test_huber_with_an_infinite_delta_is_half_the_squared_error_even_at_infinity():
+    # |r| ≤ δ = ∞ for every r, so every term is quadratic: ½r² (∞ for r = ∞, while the
+    # linear branch δ(|r| − ½δ) would be ∞·(∞ − ∞) = nan)
+    r = np.array([np.inf, 2.0])
+    loss = mg.losses.huber(mg.tensor(r), mg.tensor([0.0, 0.0]), delta=np.inf)
+    assert loss.item() == np.mean(0.5 * r**2) == np.inf
+    assert mg.losses.huber(mg.tensor([3.0]), mg.tensor([1.0]), delta=np.inf).item() == 2.0
+
+
+# --- shape errors name the loss; the reshape hint ----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["l1_loss", "mae", "l2_loss", "mse", "rmse", "huber"])
+def test_a_shape_error_starts_with_the_loss_name(name):
+    with pytest.raises(mg.ShapeError) as info:
+        getattr(mg.losses, name)(np.zeros(2), np.zeros(3))
+    assert str(info.value).startswith(f"{name}: predictions have shape (2,) but targets have")
+
+
+def test_the_reshape_hint_is_given_only_when_the_sizes_agree():
+    with pytest.raises(mg.ShapeError, match=r"reshape one of them, e\.g\. pred\.reshape\(\(3,\)\)"):
+        mg.losses.mae(np.zeros((3, 1)), np.zeros(3))
+    with pytest.raises(mg.ShapeError) as info:
+        mg.losses.mae(np.zeros((2, 1)), np.zeros(3))
+    assert "reshape" not in str(info.value)
+    assert str(info.value).endswith("they must match")
+
+
+# --- the fused mse: upstream scaling, targets, dtypes, blocks, no batch-sized allocation -
+
+
+MSE_PRED = np.array([1.0, 4.0, 0.5])
+MSE_TARGET = np.array([2.0, 2.0, 2.0])
+MSE_R = MSE_PRED - MSE_TARGET  # the residuals: −1, 2, −1.5
+
+
+@pytest.mark.parametrize("scale", [2.0, 0.5, -3.0])
+def test_mse_gradient_is_scaled_by_the_upstream_gradient(scale):
+    pred = mg.tensor(MSE_PRED, requires_grad=True)
+    (mg.losses.mse(pred, MSE_TARGET) * scale).backward()
+    np.testing.assert_allclose(pred.grad.numpy(), scale * 2 * MSE_R / 3)
+
+
+def test_a_second_backward_recomputes_the_scaled_mse_gradient():
+    # each backward forms (pred − target)·2g/N again, scaled by the upstream g = 2
+    pred = mg.tensor(MSE_PRED, requires_grad=True)
+    loss = mg.losses.mse(pred, MSE_TARGET) * 2.0
+    loss.backward()
+    loss.backward()
+    np.testing.assert_allclose(pred.grad.numpy(), 2 * (2.0 * 2 * MSE_R / 3))
+
+
+def test_mse_gradient_reaches_a_target_that_requires_grad():
+    pred = mg.tensor(MSE_PRED, requires_grad=True)
+    target = mg.tensor(MSE_TARGET, requires_grad=True)
+    mg.losses.mse(pred, target).backward()
+    np.testing.assert_allclose(pred.grad.numpy(), 2 * MSE_R / 3)
+    np.testing.assert_allclose(target.grad.numpy(), -2 * MSE_R / 3)
+
+
+def test_mse_of_a_scalar_against_a_number():
+    loss = mg.losses.mse(mg.tensor(3.0, requires_grad=True), 1.0)
+    assert loss.item() == 4.0  # (3 − 1)²
+    with mg.no_grad():
+        assert mg.losses.mse(mg.tensor(3.0), 1.0).item() == 4.0
+
+
+def test_mse_after_mse_of_another_shape_or_dtype():
+    # the buffer a backward hands back is reused only for the same shape and dtype
+    for pred, target in [
+        (MSE_PRED, MSE_TARGET),
+        (np.arange(4.0), np.ones(4)),
+        (MSE_PRED.astype(np.float32), MSE_TARGET.astype(np.float32)),
+        (MSE_PRED, MSE_TARGET),
+    ]:
+        p = mg.tensor(pred, requires_grad=True)
+        loss = mg.losses.mse(p, target)
+        assert loss.dtype == pred.dtype
+        loss.backward()
+        r = pred - target
+        np.testing.assert_allclose(loss.item(), np.mean(r * r), rtol=1e-6)
+        np.testing.assert_allclose(p.grad.numpy(), 2 * r / r.size, rtol=1e-6)
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+@pytest.mark.parametrize("n", [6, 3 * mg.ops.SUMSQ_BLOCK + 1])
+@pytest.mark.parametrize(("pred_dtype", "target_dtype"), [("f4", "f8"), ("f8", "f4"), ("f4", "f4")])
+def test_mse_has_the_dtype_and_value_of_the_plain_formula(recorded, n, pred_dtype, target_dtype):
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(pred_dtype)
+    t = rng.standard_normal(n).astype(target_dtype)
+    r = a - t  # NumPy's promotion: what (pred − target)² would have
+    pred = mg.tensor(a, requires_grad=recorded)
+    loss = mg.losses.mse(pred, t)
+    assert loss.dtype == r.dtype
+    np.testing.assert_allclose(loss.item(), np.mean(r.astype(np.float64) ** 2), rtol=1e-5)
+
+
+def test_unrecorded_mse_of_matrices():
+    a, t = MSE_PRED.reshape(3, 1) * np.ones((3, 2)), np.ones((3, 2))
+    with mg.no_grad():
+        loss = mg.losses.mse(mg.tensor(a), t)
+    assert loss.item() == pytest.approx(np.mean((a - t) ** 2))
+
+
+def test_unrecorded_mse_of_integers_at_the_block_size_is_their_float_mean():
+    # N = CHUNK integers, one residual of 1: mse = 1/N, a float (as np.mean gives), not
+    # an integer 0
+    n = mg.ops.SUMSQ_BLOCK
+    pred, target = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    target[0] = 1
+    loss = mg.losses.mse(pred, target)
+    expected = np.mean((pred - target) ** 2)
+    assert loss.dtype == expected.dtype == np.float64
+    assert loss.item() == expected == 1 / n
+
+
+def test_unrecorded_mse_allocates_nothing_of_the_batch_size():
+    tracemalloc = pytest.importorskip("tracemalloc")
+    n = 100_000
+    rng = np.random.default_rng(0)
+    pred = mg.tensor(rng.standard_normal(n), requires_grad=True)
+    target = rng.standard_normal(n)
+    tracemalloc.start()
+    try:
+        with mg.no_grad():
+            loss = mg.losses.mse(pred, target)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < n * 8 / 4  # blocks of CHUNK elements, never an N-sized residual
+    np.testing.assert_allclose(loss.item(), np.mean((pred.numpy() - target) ** 2), rtol=1e-12)

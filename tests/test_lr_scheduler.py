@@ -188,3 +188,14 @@ def test_a_scheduler_needs_a_minigrad_optimizer():
         StepLR({"lr": 0.1}, step_size=1)
     with pytest.raises(NotImplementedError):
         LRScheduler(sgd())
+
+
+def test_a_schedulers_state_after_construction_matches_pytorchs():
+    # PyTorch's state_dict holds _is_initial = False once the constructor's step is done
+    torch = pytest.importorskip("torch")
+    theirs = torch.optim.lr_scheduler.StepLR(
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1), step_size=2
+    ).state_dict()
+    ours = StepLR(mg.optim.SGD([mg.nn.Parameter([0.0])], lr=0.1), step_size=2).state_dict()
+    assert ours["_is_initial"] is theirs["_is_initial"] is False
+    assert ours["last_epoch"] == theirs["last_epoch"] == 0

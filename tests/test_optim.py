@@ -13,6 +13,8 @@ import pytest
 
 import minigrad as mg
 from minigrad.optim import SGD, Adam, RMSprop
+from minigrad.optim.lr_scheduler import StepLR
+from tests.helpers import param_with_grad
 
 SHAPES = [(3,), (2, 2), ()]  # a vector, a matrix and a 0-d parameter (like a bias)
 
@@ -246,6 +248,22 @@ def test_adam_by_hand():
     assert abs(got[0] - 0.9) < 1e-8
 
 
+def test_rmsprop_with_alpha_zero_divides_by_the_current_gradient():
+    # α = 0 is allowed: s = g², so each step is lr·g/(|g| + ε) = lr·sign(g)
+    p = param_with_grad([1.0, 1.0], [4.0, -0.5])
+    RMSprop([p], lr=0.1, alpha=0.0, eps=1e-8).step()
+    np.testing.assert_allclose(
+        p.numpy(), [1.0 - 0.1 * 4 / (4 + 1e-8), 1.0 + 0.1 * 0.5 / (0.5 + 1e-8)]
+    )
+
+
+def test_adam_with_zero_betas_steps_by_the_sign():
+    # β₁ = β₂ = 0: m̂ = g, v̂ = g², so the step is lr·g/(|g| + ε)
+    p = param_with_grad([1.0], [-3.0])
+    Adam([p], lr=0.1, betas=(0.0, 0.0), eps=1e-8).step()
+    np.testing.assert_allclose(p.numpy(), [1.0 + 0.1 * 3 / (3 + 1e-8)])
+
+
 # ---- state, identity, parameters without gradients
 
 
@@ -284,6 +302,27 @@ def test_optimizer_accepts_a_generator_of_parameters():
     model = mg.nn.Linear(2, 2)
     opt = SGD((p for p in model.parameters()), lr=0.1)
     assert opt.params == model.parameters()
+
+
+def test_the_momentum_buffer_is_updated_in_place():
+    # PyTorch's buf.mul_(μ).add_(g): a reference to the buffer sees every step
+    p = param_with_grad([1.0], [2.0])
+    opt = SGD([p], lr=0.1, momentum=0.5)
+    opt.step()
+    buf = opt.state[p]["momentum_buffer"]
+    np.testing.assert_array_equal(buf, [2.0])  # v = g
+    opt.step()
+    assert opt.state[p]["momentum_buffer"] is buf
+    np.testing.assert_array_equal(buf, [3.0])  # v = 0.5·2 + 2
+
+
+def test_adam_state_uses_pytorchs_names():
+    p = param_with_grad([1.0, 2.0], [0.5, -0.5])
+    opt = Adam([p], lr=0.1)
+    opt.step()
+    assert set(opt.state[p]) == {"step", "exp_avg", "exp_avg_sq"}
+    np.testing.assert_allclose(opt.state[p]["exp_avg_sq"], 0.001 * np.array([0.25, 0.25]))
+    assert set(opt.state_dict()["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
 
 
 # ---- state_dict / load_state_dict
@@ -537,6 +576,30 @@ def test_optimizer_defaults_and_repr():
     assert repr(Adam([mg.nn.Parameter([1.0])])) == "Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08)"
 
 
+def test_loaded_state_takes_the_parameters_dtype():
+    p = param_with_grad([1.0, 2.0], [0.5, -0.5], dtype=np.float32)
+    opt = Adam([p], lr=0.1)
+    state = {
+        "state": {0: {"step": 3, "exp_avg": np.ones(2), "exp_avg_sq": np.ones(2)}},
+        "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "params": [0]}],
+    }
+    opt.load_state_dict(state)
+    assert opt.state[p]["exp_avg"].dtype == np.float32
+    assert opt.state[p]["exp_avg_sq"].dtype == np.float32
+
+
+def test_a_state_without_parameter_indices_is_refused():
+    opt = SGD([mg.nn.Parameter([1.0])], lr=0.1)
+    group = {"lr": 0.1, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0}
+    with pytest.raises(ValueError, match=r"SGD has 1 parameters, the state lists params=None"):
+        opt.load_state_dict({"state": {}, "param_groups": [group]})
+
+
+@pytest.mark.parametrize(("cls", "lr"), [(SGD, 0.01), (RMSprop, 0.01), (Adam, 0.001)])
+def test_default_learning_rates(cls, lr):
+    assert cls([mg.nn.Parameter([1.0])]).lr == lr
+
+
 # ---- errors
 
 
@@ -596,6 +659,18 @@ def test_rmsprop_bad_alpha(alpha):
 def test_other_bad_hyperparameters(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
         cls([mg.nn.Parameter([1.0])], lr=0.1, **kwargs)
+
+
+def test_error_messages_name_the_optimizer_and_what_was_wrong():
+    with pytest.raises(
+        TypeError, match=r"^Adam optimizes tensors with requires_grad=True, got ndarray$"
+    ):
+        Adam([np.zeros(2)])
+    with pytest.raises(ValueError, match=r"^Nesterov momentum needs momentum > 0$"):
+        SGD([mg.nn.Parameter([1.0])], nesterov=True)
+    sched = StepLR(SGD([mg.nn.Parameter([1.0])], lr=1.0), step_size=2)
+    with pytest.raises(ValueError, match=r"^StepLR\.load_state_dict expects keys \["):
+        sched.load_state_dict({})
 
 
 # ---- the registry

@@ -22,11 +22,7 @@ from minigrad import formulas
 from minigrad.convergence import distance_left
 from minigrad.data import make_linear
 from minigrad.nn import LinearRegression
-
-
-def fit(model, X, y, **kwargs):
-    kwargs.setdefault("progress", False)
-    return mg.fit(model, X, y, **kwargs)
+from tests.helpers import fit
 
 
 def problem(n=200, d=3, noise=0.01, seed=0):

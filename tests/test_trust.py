@@ -19,11 +19,9 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.autograd import EveryInput, Op
+from tests.helpers import MODIFIED, central_diff
 from tests.op_table import OPS, OpCase
-from tests.test_engine import central_diff
 from tests.test_ops import draw_inputs
-
-MODIFIED = "modified in place"
 
 
 def grads_of(fn, arrays, upstream, requires=None):

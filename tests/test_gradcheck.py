@@ -1,13 +1,13 @@
-"""gradcheck and gradgradcheck, pinned down to their tolerances, defaults and reports.
+"""gradcheck and gradgradcheck (minigrad/gradcheck.py): they pass correct functions and
+catch wrong ones, and are pinned down to their tolerances, defaults and reports.
 
-Written to kill the mutants mutmut left alive in ``minigrad/gradcheck.py``: each test
-states a documented behaviour that a one-token change to the checker would break — the
-tolerance rule |analytical − numerical| ≤ atol + rtol·|numerical| at its exact boundary,
-the default tolerances, unit probe vectors in fast mode, reproducibility, that
-gradgradcheck also checks the vector-Jacobian product with respect to its vector, and
-what a failure report says. Expected values are worked out by hand next to each
-assertion; the functions under check use made-up ops whose rules are wrong by a known
-amount, so the right verdict is known without trusting the checker.
+Each test states a documented behaviour that a one-token change to the checker would
+break — the tolerance rule |analytical − numerical| ≤ atol + rtol·|numerical| at its exact
+boundary, the default tolerances, unit probe vectors in fast mode, reproducibility, that
+gradgradcheck also checks the vector-Jacobian product with respect to its vector, that
+inputs are never changed, and what a failure report says. Expected values are worked out
+by hand next to each assertion; the functions under check use made-up ops whose rules are
+wrong by a known amount, so the right verdict is known without trusting the checker.
 """
 
 from __future__ import annotations
@@ -21,10 +21,7 @@ import pytest
 import minigrad as mg
 from minigrad.autograd import Op
 from minigrad.gradcheck import analytical_jacobians, numerical_jacobians
-
-
-def _value(x):
-    return x.data if isinstance(x, mg.Tensor) else x
+from tests.helpers import value
 
 
 def scaled(rule_factor: float, name: str = "scaled") -> Op:
@@ -41,7 +38,7 @@ def square_with_bad_second_derivative(c: float) -> Op:
     return Op(
         "square_bad_2nd",
         np.square,
-        (lambda g, out, x: 2 * g * x + c * g * (x - _value(x)),),
+        (lambda g, out, x: 2 * g * x + c * g * (x - value(x)),),
     )
 
 
@@ -51,7 +48,7 @@ def square_with_bad_g_slope(c: float) -> Op:
     return Op(
         "square_bad_dg",
         np.square,
-        (lambda g, out, x: 2 * g * x + c * (g - _value(g)),),
+        (lambda g, out, x: 2 * g * x + c * (g - value(g)),),
     )
 
 
@@ -71,6 +68,108 @@ def reported(message: str) -> tuple[float, float]:
     m = re.search(r"analytical ([-+\w.]+), numerical ([-+\w.]+)", message)
     assert m is not None, message
     return float(m.group(1)), float(m.group(2))
+
+
+# =========================================================================================
+# passing correct functions, catching wrong ones, leaving inputs alone
+# =========================================================================================
+
+
+bad_square = Op("bad_square", np.square, (lambda g, out, x: g * x,))  # missing the factor 2
+
+
+def _graph_breaking_square() -> Op:
+    # x² with the right rule 2·g·x — except that x is read through np.asarray, which under
+    # create_graph turns the Tensor x into a constant: first derivative right, the
+    # derivative of the rule with respect to x lost.
+    return Op("square_breaks_graph", np.square, (lambda g, out, x: 2 * g * np.asarray(x),))
+
+
+def test_gradcheck_passes_on_correct_functions():
+    rng = np.random.default_rng(4)
+    a = mg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    b = mg.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    c = mg.tensor(rng.uniform(0.5, 2.0, 3), requires_grad=True)
+    assert mg.gradcheck(lambda a, b: (a @ b).tanh(), a, b) is True
+    assert mg.gradcheck(lambda a, c: (a * c).sigmoid() / c + c.log() * c.sqrt(), a, c) is True
+    assert mg.gradcheck(lambda a: (a.exp().sum(axis=0), a.mean(axis=1)), a) is True
+    assert mg.gradcheck(lambda a, k: a * k, a, np.full((2, 3), 2.0)) is True  # constant arg
+
+
+def test_gradcheck_reports_the_wrong_gradient():
+    xv = np.array([0.5, -1.0, 2.0])
+    c = np.array([1.0, 1.0, 1.0])  # argument 0: a constant, not checked
+    a = mg.tensor([1.0, 1.0, 1.0], requires_grad=True)
+    x = mg.tensor(xv, requires_grad=True)
+    # f(c, a, x) = c · a · x²: argument 1 is right, argument 2 gets x instead of 2x (error
+    # |x|, worst at element 2 where x = 2: analytical 2, numerical 4)
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(lambda c, a, x: a * bad_square(x) * c, c, a, x)
+    msg = str(info.value)
+    assert "input 2" in msg  # the argument's position in the call, constants counted
+    assert "input element (2,)" in msg
+    m = re.search(r"analytical ([-\d.e]+), numerical ([-\d.e]+)", msg)
+    assert m is not None, msg
+    assert float(m.group(1)) == pytest.approx(2.0)
+    assert float(m.group(2)) == pytest.approx(4.0, rel=1e-6)
+
+
+def test_gradcheck_never_mutates_inputs():
+    rng = np.random.default_rng(5)
+    x = mg.tensor(rng.standard_normal((2, 3)).astype(np.float32), requires_grad=True)
+    y = mg.tensor(rng.standard_normal(3), requires_grad=True)
+    const = rng.standard_normal(3)
+    before = (x.data.copy(), y.data.copy(), const.copy())
+    x_data, y_data = x.data, y.data
+    mg.gradcheck(lambda x, y, c: (x * y + c).tanh(), x, y, const, atol=1e-2, rtol=1e-2)
+    with pytest.raises(mg.GradcheckError):
+        mg.gradcheck(lambda x, y: bad_square(x) * y, x, y)
+    mg.gradgradcheck(lambda x, y: (x * y).tanh(), x, y, atol=1e-2, rtol=1e-2)
+    assert x.data is x_data and y.data is y_data
+    assert x.dtype == np.float32
+    np.testing.assert_array_equal(x.data, before[0])
+    np.testing.assert_array_equal(y.data, before[1])
+    np.testing.assert_array_equal(const, before[2])
+    assert x.grad is None and y.grad is None
+    assert x.requires_grad and y.requires_grad
+
+
+def test_gradcheck_fast_mode():
+    x = mg.tensor(np.linspace(-1.0, 1.5, 20), requires_grad=True)
+    calls = [0]
+
+    def f(t):
+        calls[0] += 1
+        return (t.tanh() * t).sum()
+
+    assert mg.gradcheck(f, x, fast_mode=True) is True
+    # fast mode passed on its own: one forward + two perturbed ones, not 2·20 + 3
+    assert calls[0] <= 5
+    calls[0] = 0
+    assert mg.gradcheck(f, x) is True
+    assert calls[0] >= 40
+    with pytest.raises(mg.GradcheckError, match=r"input 0.*analytical") as info:
+        mg.gradcheck(lambda t: bad_square(t).sum(), x, fast_mode=True)
+    # the error |2x − x| = |x| is largest at the last element, x = 1.5
+    assert "input element (19,)" in str(info.value)
+
+
+def test_gradgradcheck():
+    rng = np.random.default_rng(6)
+    x = mg.tensor(rng.standard_normal(4), requires_grad=True)
+    a = mg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    b = mg.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    assert mg.gradgradcheck(lambda t: t.tanh(), x) is True
+    assert mg.gradgradcheck(lambda a, b: a @ b, a, b) is True
+    assert mg.gradgradcheck(lambda t: t.sigmoid() * t.exp(), x) is True
+
+
+def test_gradgradcheck_catches_a_rule_that_breaks_the_graph():
+    sq = _graph_breaking_square()
+    x = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    assert mg.gradcheck(lambda t: sq(t), x) is True  # first derivative is right
+    with pytest.raises(mg.GradcheckError, match="input 0"):
+        mg.gradgradcheck(lambda t: sq(t), x)
 
 
 # =========================================================================================
@@ -372,7 +471,7 @@ def test_gradgradcheck_draws_grad_outputs_of_the_outputs_shape():
     op = Op(
         "bad_unless_uniform",
         np.square,
-        (lambda g, out, x: 2 * g * x + (g - g.mean()) * (x - _value(x)),),
+        (lambda g, out, x: 2 * g * x + (g - g.mean()) * (x - value(x)),),
     )
     x = mg.tensor([0.5, -1.0, 1.5], requires_grad=True)
     assert mg.gradgradcheck(lambda t: op(t), x, grad_outputs=[np.full(3, 0.7)])

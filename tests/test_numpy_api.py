@@ -1,7 +1,7 @@
 """NumPy functions on Tensors (minigrad/numpy_api.py): which calls get a minigrad rule
 (and then the value and gradient NumPy's semantics give), which fall through to NumPy
-on the data, and when that fall-through is refused because a gradient would be dropped
-— pinned down where mutants survived or no selected test ran the code.
+on the data, when that fall-through is refused because a gradient would be dropped, and
+the signature adapters that map NumPy's arguments onto the registered ops.
 
 Expected values are NumPy's own results on the plain arrays; gradients are compared
 with central finite differences of those NumPy calls.
@@ -15,7 +15,7 @@ import pytest
 import minigrad as mg
 from minigrad import numpy_api, ops
 from minigrad.graph import explain
-from tests.test_trust import central_diff
+from tests.helpers import central_diff
 
 DROPS = "would silently drop its gradient"
 RNG = np.random.default_rng(11)
