@@ -17,7 +17,7 @@ import numpy as np
 
 from minigrad.op import OUT, Op
 from minigrad.ops.binary import hypot
-from minigrad.ops.elementwise import _safe_div, cos, sqrt, where
+from minigrad.ops.elementwise import _safe_div, sqrt
 from minigrad.ops.registry import public
 
 LN2, LN10 = math.log(2.0), math.log(10.0)  # Python floats: weak, float32 stays float32
@@ -87,50 +87,54 @@ rad2deg = _unary("rad2deg", lambda g, out, x: g * (180 / math.pi), "∂(x·180/�
 # --- sinc, smooth at 0 at every order ------------------------------------------------------
 
 
-def _sinc_taylor(k: int) -> float:
-    """sinc⁽ᵏ⁾(0): sin(πx)/(πx) = Σₙ (−1)ⁿ(πx)²ⁿ/(2n+1)!, so 0 for odd k and
-    (−1)ⁿπ²ⁿ/(2n+1) for k = 2n."""
-    n, odd = divmod(k, 2)
-    return 0.0 if odd else (-1) ** n * math.pi ** (2 * n) / (2 * n + 1)
+def _sinc_derivative(x, k):
+    """sinc⁽ᵏ⁾(x), the k-th derivative of sin(πx)/(πx), to full precision at every x.
 
-
-_SINC_AT_ZERO: dict[int, Op] = {}
-
-
-def _sinc_at_zero(k: int) -> Op:
-    """The op x ↦ sinc⁽ᵏ⁾(0) (of x's shape and dtype), used only where x = 0, whose
-    derivative is the op for k + 1 (JAX's Maclaurin trick): so sinc's rule is exact at 0
-    at every order, where a masked formula would give 0 for sinc''(0) = −π²/3."""
-    op = _SINC_AT_ZERO.get(k)
-    if op is None:
-        c = _sinc_taylor(k)
-        op = Op(
-            f"sinc_d{k}_at_0",
-            lambda x: np.full_like(x, c),
-            (lambda g, out, x: g * _sinc_at_zero(k + 1)(x),),
-            (f"sinc⁽{k + 1}⁾(0) (used only where x = 0)",),
-            saves=((),),
-            elementwise=True,
-            source=f"np.full_like({{0}}, {c!r})",
+    For |x| < 1 the Maclaurin series Σₘ (−1)ᵐπ²ᵐ/((2m+1)(2m−k)!)·x²ᵐ⁻ᵏ (Horner in x²):
+    no cancellation near 0, where the closed form (cos πx − sinc x)/x loses every digit
+    (and its derivative is off by O(1)). Else Leibniz's rule on sin(πx)·1/(πx):
+    Σⱼ C(k, j)·π^(k−j)·sin⁽ᵏ⁻ʲ⁾(πx)·(−1)ʲ j!/(π x^(j+1)).
+    """
+    small = np.abs(x) < 1
+    near = np.where(small, x, 0.0)
+    series = 0.0 * near
+    for m in range(k // 2 + 30, (k + 1) // 2 - 1, -1):  # 30 terms: below ulp for |x| < 1
+        coefficient = (-1) ** m * np.pi ** (2 * m) / (2 * m + 1)
+        for i in range(2, 2 * m - k + 1):
+            coefficient = coefficient / i  # / (2m − k)!
+        series = series * (near * near) + coefficient
+    if k % 2:
+        series = series * near
+    far = np.where(small, 1.0, x)
+    s, c = np.sin(np.pi * far), np.cos(np.pi * far)
+    closed = 0.0 * far
+    binomial, factorial = 1, 1
+    for j in range(k + 1):
+        sine = (s, c, -s, -c)[(k - j) % 4]  # sin⁽ⁿ⁾ = sin, cos, −sin, −cos
+        closed = closed + binomial * (-1) ** j * factorial * np.pi ** (k - j - 1) * sine / far ** (
+            j + 1
         )
-        _SINC_AT_ZERO[k] = op
-    return op
+        binomial, factorial = binomial * (k - j) // (j + 1), factorial * (j + 1)
+    return np.where(small, series, closed)
 
 
-def _sinc_grad(g: Any, out: Any, x: Any) -> Any:
-    # (cos πx − sinc x)/x away from 0; at 0 the limit and its derivatives (the mask is a
-    # constant and x is replaced by 1 there, so nothing divides by 0 at any order)
-    at_zero = x == 0
-    away = (cos(math.pi * x) - out) / where(at_zero, 1.0, x)
-    return g * where(at_zero, _sinc_at_zero(1)(x), away)
-
-
+sinc_derivative = Op(
+    "sinc_derivative",
+    _sinc_derivative,
+    (lambda g, out, x, k: g * sinc_derivative(x, k + 1), None),
+    ("∂sinc⁽ᵏ⁾x/∂x = sinc⁽ᵏ⁺¹⁾x", "k is an order: no gradient"),
+    saves=((0,), ()),
+    elementwise=True,
+)
+"""x ↦ sinc⁽ᵏ⁾(x): its derivative is the same op at k + 1, so sinc's gradients are exact
+at every order, at 0 (sinc''(0) = −π²/3, where a masked formula gives 0 and PyTorch nan)
+and next to it."""
 sinc = Op(
     "sinc",
     np.sinc,
-    (_sinc_grad,),
-    ("∂sinc x/∂x = (cos πx − sinc x)/x  (0 at x = 0, and every order exact there)",),
-    saves=((0, OUT),),
+    (lambda g, out, x: g * sinc_derivative(x, 1),),
+    ("∂sinc x/∂x = (cos πx − sinc x)/x  (0 at x = 0, summed as a series for |x| < 1)",),
+    saves=((0,),),
     elementwise=True,
 )
 public(sinc, numpy=np.sinc)
