@@ -30,7 +30,7 @@ M = rng.uniform(0.5, 2.0, (3, 4))
 NO_GRADIENT = {
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
     "logical_or", "logical_not", "isnan", "isfinite", "sign", "argmax", "argmin",
-    "floor", "ceil", "trunc", "round",
+    "floor", "ceil", "trunc", "round", "rint", "fix",
 }  # fmt: skip
 """Ops without a gradient: nothing for an op-table row (finite differences) to check."""
 

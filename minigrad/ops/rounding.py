@@ -1,4 +1,4 @@
-"""Rounding: floor, ceil, trunc, round, and the remainders ``%`` (NumPy's remainder) and
+"""Rounding: floor, ceil, trunc, round (rint, fix), and the remainders ``%`` (NumPy's remainder) and
 fmod.
 
 The rounding functions are steps: their derivative is 0 wherever it exists. Like sign
@@ -28,6 +28,10 @@ ceil = public(_no_gradient("ceil", np.ceil, 1, elementwise=True), numpy=np.ceil)
 """⌈x⌉ elementwise; not differentiable (its derivative is 0 where it has one)."""
 trunc = public(_no_gradient("trunc", np.trunc, 1, elementwise=True), numpy=np.trunc)
 """x rounded towards 0; not differentiable (its derivative is 0 where it has one)."""
+rint = public(_no_gradient("rint", np.rint, 1, elementwise=True), numpy=np.rint)
+"""x rounded to the nearest whole number, halves to even; not differentiable."""
+fix = public(_no_gradient("fix", np.fix, 1, elementwise=True), numpy=np.fix)
+"""x rounded towards 0 (NumPy's fix, the same as trunc); not differentiable."""
 _round = _no_gradient("round", np.round, 2, elementwise=True, source="np.round({0}, {1})")
 
 
