@@ -17,7 +17,7 @@ import numpy as np
 
 from minigrad.op import OUT, Op
 from minigrad.ops.binary import hypot
-from minigrad.ops.elementwise import _safe_div, sqrt
+from minigrad.ops.elementwise import _safe_div, exp, sqrt
 from minigrad.ops.registry import public
 
 LN2, LN10 = math.log(2.0), math.log(10.0)  # Python floats: weak, float32 stays float32
@@ -55,7 +55,7 @@ arcsinh = _unary(
 )
 arccosh = _unary(
     "arccosh",
-    lambda g, out, x: g / sqrt((x - 1) * (x + 1)),
+    lambda g, out, x: g / (sqrt(x - 1) * sqrt(x + 1)),  # (x−1)(x+1) overflows past 1e154
     "∂arcosh x/∂x = 1/√(x² − 1)  (inf at x = 1)",
 )
 arctanh = _unary(
@@ -67,7 +67,11 @@ arctanh = _unary(
 
 # --- exponentials and logarithms, powers ---------------------------------------------------
 
-expm1 = _unary("expm1", lambda g, out, x: g * (out + 1), "∂(eˣ − 1)/∂x = eˣ = out + 1", (OUT,))
+expm1 = _unary(
+    "expm1",
+    lambda g, out, x: g * exp(x),  # not out + 1: at x = −40 that rounds e⁻⁴⁰ away to 0
+    "∂(eˣ − 1)/∂x = eˣ",
+)
 exp2 = _unary("exp2", lambda g, out, x: g * out * LN2, "∂2ˣ/∂x = 2ˣ·ln 2 = out·ln 2", (OUT,))
 log2 = _unary("log2", lambda g, out, x: g / (x * LN2), "∂log₂x/∂x = 1/(x·ln 2)")
 log10 = _unary("log10", lambda g, out, x: g / (x * LN10), "∂log₁₀x/∂x = 1/(x·ln 10)")
