@@ -115,9 +115,8 @@ def _sinc_derivative(x, k):
     binomial, factorial = 1, 1
     for j in range(k + 1):
         sine = (s, c, -s, -c)[(k - j) % 4]  # sin⁽ⁿ⁾ = sin, cos, −sin, −cos
-        closed = closed + binomial * (-1) ** j * factorial * np.pi ** (k - j - 1) * sine / far ** (
-            j + 1
-        )
+        coefficient = binomial * (-1) ** j * factorial * np.pi ** (k - j - 1)
+        closed = closed + coefficient * sine / far ** (j + 1)
         binomial, factorial = binomial * (k - j) // (j + 1), factorial * (j + 1)
     return np.where(small, series, closed)
 
