@@ -280,3 +280,16 @@ def test_mod_operators_and_ndarray_operands():
 def test_a_tensor_method_only_where_ndarray_has_one():
     for name in (*UNARY, *BINARY, *ROUNDING):
         assert hasattr(mg.Tensor, name) == hasattr(np.ndarray, name), name
+
+
+@pytest.mark.parametrize("name", [*UNARY, *BINARY, *ROUNDING])
+def test_compiled_source_writes_the_numpy_call(name):
+    """The generated source names NumPy's function (remainder as its operator, ``%``)."""
+    x = np.array([0.3, 0.6])
+    if name in BINARY:
+        fast = mg.jit(lambda a, b: getattr(np, name)(a, b))
+        fast(x, x[::-1].copy())
+    else:
+        fast = mg.jit(lambda a: getattr(np, name)(a))
+        fast(x)
+    assert (" % " if name == "remainder" else f"np.{name}(") in fast.source, fast.source
