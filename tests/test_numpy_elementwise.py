@@ -285,7 +285,7 @@ def test_a_tensor_method_only_where_ndarray_has_one():
 @pytest.mark.parametrize("name", [*UNARY, *BINARY, *ROUNDING])
 def test_compiled_source_writes_the_numpy_call(name):
     """The generated source names NumPy's function (remainder as its operator, ``%``)."""
-    x = np.array([0.3, 0.6])
+    x = np.array([1.3, 1.6]) if name == "arccosh" else np.array([0.3, 0.6])
     if name in BINARY:
         fast = mg.jit(lambda a, b: getattr(np, name)(a, b))
         fast(x, x[::-1].copy())
