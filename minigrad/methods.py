@@ -57,6 +57,12 @@ class TensorMethods:
     def __rpow__(self, other: Operand) -> Tensor:
         return ops.pow(other, self)
 
+    def __mod__(self, other: Operand) -> Tensor:
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other: Operand) -> Tensor:
+        return ops.remainder(other, self)
+
     def __matmul__(self, other: Operand) -> Tensor:
         return ops.matmul(self, other)
 
@@ -190,6 +196,10 @@ class TensorMethods:
         """Limit values to [lo, hi]; the gradient passes where lo ≤ x ≤ hi (bounds may be
         tensors that require grad: each gets the gradient where the output is it)."""
         return ops.clip(self, lo, hi)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Rounded to ``decimals`` places (halves to even); no gradient (0 a.e.)."""
+        return ops.round(self, decimals)
 
     def log1p(self) -> Tensor:
         """ln(1 + x), accurate for tiny x."""

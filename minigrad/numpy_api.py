@@ -124,6 +124,14 @@ def _clip(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _round(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, decimals: int = 0, out: Any = None) -> Any:
+        _plain(out=out)
+        return fn(a, decimals)
+
+    return call
+
+
 def _expand_dims(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(a: Any, axis: Any) -> Any:
         axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
@@ -214,6 +222,7 @@ SIGNATURES: dict[str | None, Callable[[Callable[..., Any]], Callable[..., Any]]]
     "reshape": _reshape,
     "transpose": _transpose,
     "clip": _clip,
+    "round": _round,
     "expand_dims": _expand_dims,
     "squeeze": _squeeze,
     "where": _where,

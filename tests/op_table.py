@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 import minigrad as mg
 
 
@@ -35,6 +37,8 @@ class OpCase:
 
 POSITIVE = {"positive": True, "margin": 0.2}
 DISTINCT = {"distinct_gap": 0.05}
+NONZERO = {"avoid": (0.0,), "margin": 0.3}
+E, C = 2.718281828459045, 0.5772156649015329  # for remainders: a·E + C is rarely a multiple of b
 
 
 def torch_() -> Any:
@@ -360,5 +364,132 @@ OPS = [
         2,
         "same",
         torch_fn=lambda a, b: torch_().vstack([a, b]),
+    ),
+    # --- NumPy's elementwise functions (issue 18), called as np.NAME(tensor) ---
+    OpCase(
+        "tan",
+        lambda x: np.tan(x),
+        values={"min_value": -1.2, "max_value": 1.2},
+        torch_fn=lambda x: torch_().tan(x),
+    ),
+    OpCase("arctan", lambda x: np.arctan(x), torch_fn=lambda x: torch_().atan(x)),
+    OpCase(
+        "arcsin",
+        lambda x: np.arcsin(x),
+        values={"min_value": -0.9, "max_value": 0.9},
+        torch_fn=lambda x: torch_().asin(x),
+    ),
+    OpCase(
+        "arccos",
+        lambda x: np.arccos(x),
+        values={"min_value": -0.9, "max_value": 0.9},
+        torch_fn=lambda x: torch_().acos(x),
+    ),
+    OpCase("sinh", lambda x: np.sinh(x), torch_fn=lambda x: torch_().sinh(x)),
+    OpCase("cosh", lambda x: np.cosh(x), torch_fn=lambda x: torch_().cosh(x)),
+    OpCase("arcsinh", lambda x: np.arcsinh(x), torch_fn=lambda x: torch_().asinh(x)),
+    OpCase(
+        "arccosh",
+        lambda x: np.arccosh(x),
+        values={"min_value": 1.2, "max_value": 3.0},
+        torch_fn=lambda x: torch_().acosh(x),
+    ),
+    OpCase(
+        "arctanh",
+        lambda x: np.arctanh(x),
+        values={"min_value": -0.9, "max_value": 0.9},
+        torch_fn=lambda x: torch_().atanh(x),
+    ),
+    OpCase("expm1", lambda x: np.expm1(x), torch_fn=lambda x: torch_().expm1(x)),
+    OpCase("exp2", lambda x: np.exp2(x), torch_fn=lambda x: torch_().exp2(x)),
+    OpCase("log2", lambda x: np.log2(x), values=POSITIVE, torch_fn=lambda x: torch_().log2(x)),
+    OpCase("log10", lambda x: np.log10(x), values=POSITIVE, torch_fn=lambda x: torch_().log10(x)),
+    OpCase(
+        "cbrt",
+        lambda x: np.cbrt(x),
+        values={"avoid": (0.0,), "margin": 0.2},
+        torch_fn=lambda x: torch_().sign(x) * x.abs() ** (1 / 3),
+    ),
+    OpCase(
+        "reciprocal",
+        lambda x: np.reciprocal(x),
+        values={"avoid": (0.0,), "margin": 0.3},
+        torch_fn=lambda x: torch_().reciprocal(x),
+    ),
+    OpCase("deg2rad", lambda x: np.deg2rad(x), torch_fn=lambda x: torch_().deg2rad(x)),
+    OpCase("rad2deg", lambda x: np.rad2deg(x), torch_fn=lambda x: torch_().rad2deg(x)),
+    OpCase(
+        "sinc", lambda x: np.sinc(x), values={"avoid": (0.0,)}, torch_fn=lambda x: torch_().sinc(x)
+    ),
+    OpCase(
+        "arctan2",
+        lambda a, b: np.arctan2(a, b),
+        2,
+        "broadcast",
+        {"avoid": (0.0,), "margin": 0.2},
+        torch_fn=lambda a, b: torch_().atan2(a, b),
+    ),
+    OpCase(
+        "hypot",
+        lambda a, b: np.hypot(a, b),
+        2,
+        "broadcast",
+        {"avoid": (0.0,), "margin": 0.2},
+        torch_fn=lambda a, b: torch_().hypot(a, b),
+    ),
+    OpCase(
+        "logaddexp",
+        lambda a, b: np.logaddexp(a, b),
+        2,
+        "broadcast",
+        {},
+        torch_fn=lambda a, b: torch_().logaddexp(a, b),
+    ),
+    OpCase(
+        "logaddexp2",
+        lambda a, b: np.logaddexp2(a, b),
+        2,
+        "broadcast",
+        {},
+        torch_fn=lambda a, b: torch_().logaddexp2(a, b),
+    ),
+    OpCase(
+        "fmax",
+        lambda a, b: np.fmax(a, b),
+        2,
+        "broadcast",
+        DISTINCT,
+        torch_fn=lambda a, b: torch_().fmax(a, b),
+    ),
+    OpCase(
+        "fmin",
+        lambda a, b: np.fmin(a, b),
+        2,
+        "broadcast",
+        DISTINCT,
+        torch_fn=lambda a, b: torch_().fmin(a, b),
+    ),
+    # a/b kept off whole numbers (the jumps) by an irrational shift of a
+    OpCase(
+        "remainder",
+        lambda a, b: (a * E + C) % b,
+        2,
+        "broadcast",
+        NONZERO,
+        torch_fn=lambda a, b: torch_().remainder(a * E + C, b),
+    ),
+    OpCase(
+        "fmod",
+        lambda a, b: np.fmod(a * E + C, b),
+        2,
+        "broadcast",
+        NONZERO,
+        torch_fn=lambda a, b: torch_().fmod(a * E + C, b),
+    ),
+    OpCase(
+        "remainder_rmod",
+        lambda x: E % x,
+        values=NONZERO,  # torch has no derivative for E % x: its tensor-tensor form
+        torch_fn=lambda x: torch_().remainder(torch_().full_like(x, E), x),
     ),
 ]

@@ -114,7 +114,7 @@ WITHOUT_RULES = {
     "einsum_dtype": lambda a: np.einsum("ij->j", a, dtype=np.float32, casting="same_kind"),
     "ufunc_with_kwargs": lambda a: np.add(a, 1.0, dtype=np.float32),
     "ufunc_method": lambda a: np.add.reduce(a),
-    "ufunc_without_rule": lambda a: np.arctan(a),
+    "ufunc_without_rule": lambda a: np.spacing(a),
     "function_without_rule": lambda a: np.cumsum(a),
 }
 
@@ -134,9 +134,9 @@ def test_numpy_calls_without_a_rule_run_on_the_data_or_refuse(name):
 def test_the_refusal_names_the_call_and_why():
     x = mg.tensor(V, requires_grad=True)
     with pytest.raises(
-        TypeError, match=r"^np\.arctan on a tensor .*\(minigrad has no rule for it\)"
+        TypeError, match=r"^np\.spacing on a tensor .*\(minigrad has no rule for it\)"
     ):
-        np.arctan(x)
+        np.spacing(x)
     with pytest.raises(TypeError, match=r"^np\.add\.reduce on .*\(with these arguments\)"):
         np.add.reduce(x)
     with pytest.raises(TypeError, match=r"^np\.add on .*\(with these arguments\)"):

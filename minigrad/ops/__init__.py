@@ -19,11 +19,25 @@ The ops are split by kind, each module readable on its own: :mod:`.elementwise`,
 under one name, ``minigrad.ops.NAME``.
 """
 
-from minigrad.ops import base, composites, elementwise, indexing, linalg, reductions, shape
+from minigrad.ops import (
+    base,
+    binary,
+    composites,
+    elementwise,
+    elementwise_more,
+    indexing,
+    linalg,
+    reductions,
+    rounding,
+    shape,
+)
 
 # minigrad.ops.NAME for every op and helper of every module (the rules and the compiler
 # reach the private ones too: ops._sum, ops._getitem)
-for _module in (base, elementwise, shape, reductions, linalg, indexing, composites):
+for _module in (
+    base, elementwise, binary, elementwise_more, rounding, shape, reductions, linalg, indexing,
+    composites,
+):  # fmt: skip
     globals().update(
         {k: v for k, v in vars(_module).items() if not k.startswith("__") and k != "annotations"}
     )

@@ -178,7 +178,8 @@ def _safe_div(num: Any, den: Any) -> Any:
     if isinstance(den, np.ndarray) and not np.any(den == 0):
         return num / den  # arrays (an ordinary backward) without a zero: nothing to mask
     den_is_zero = den == 0
-    limit = where(num == 0, 0.0, where(num > 0, np.inf, -np.inf))
+    inf = _float_of(num, den).type(np.inf)  # of the result's dtype: float32 stays float32
+    limit = where(num == 0, 0.0, where(num > 0, inf, -inf))
     return where(den_is_zero, limit, num / where(den_is_zero, 1.0, den))
 
 
