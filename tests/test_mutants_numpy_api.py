@@ -109,7 +109,6 @@ WITHOUT_RULES = {
     "stack_out": lambda a: np.stack([a, a], out=np.empty((2, 3, 4))),
     "stack_dtype": lambda a: np.stack([a, a], dtype=np.float32),
     "vstack_dtype": lambda a: np.vstack([a, a], dtype=np.float32),
-    "einsum_sublist": lambda a: np.einsum(a, [0, 1], [1]),
     "einsum_out": lambda a: np.einsum("ij->j", a, out=np.empty(4)),
     "einsum_dtype": lambda a: np.einsum("ij->j", a, dtype=np.float32, casting="same_kind"),
     "ufunc_with_kwargs": lambda a: np.add(a, 1.0, dtype=np.float32),

@@ -258,12 +258,12 @@ def test_joins_take_a_sequence(join):
 
 def test_einsum_refusals():
     a = mg.tensor(np.ones((2, 2)))
-    with pytest.raises(TypeError, match=r"'\.\.\.' is not supported"):
+    with pytest.raises(ValueError, match=r"'\.\.\.' in an operand but not in the output"):
         mg.einsum("...i->i", a)
     with pytest.raises(ValueError, match=r"names 2 operands, got 1"):
         mg.einsum("ij,jk->ik", a)
-    with pytest.raises(TypeError, match=r"repeated within one operand \('ii'"):
-        mg.einsum("ii->i", a)
+    with pytest.raises(mg.ShapeError, match=r"'i' is both 2 and 3 long in 'ii'"):
+        mg.einsum("ii->i", np.ones((2, 3)))
 
 
 def test_einsum_implicit_output_is_the_letters_seen_once_in_order():
@@ -624,18 +624,18 @@ def test_stack_names_itself_when_refusing_a_tensor():
         mg.stack(mg.tensor([1.0, 2.0]))
 
 
-def test_einsum_refusal_messages_in_full():
+def test_einsum_error_messages_in_full():
     a = mg.tensor(np.ones((2, 2)))
     with pytest.raises(
-        TypeError, match=r"^einsum: '\.\.\.' is not supported by minigrad; name every axis$"
+        ValueError, match=r"^einsum: '\.\.\.i->i' has '\.\.\.' in an operand but not in the output$"
     ):
         mg.einsum("...i->i", a)
     with pytest.raises(
-        TypeError,
-        match=r"^einsum: an index repeated within one operand \('ii', a diagonal\) is "
-        r"not supported by minigrad$",
+        mg.ShapeError,
+        match=r"^einsum: 'ij,jk->ik' does not fit operands of shapes \(2, 2\), \(3, 2\): "
+        r"index 'j' has lengths \[2, 3\]$",
     ):
-        mg.einsum("ii->i", a)
+        mg.einsum("ij,jk->ik", a, np.ones((3, 2)))
 
 
 def test_einsum_ignores_spaces_everywhere_in_the_subscripts():

@@ -15,15 +15,25 @@ for gradients of gradients).
 
 The ops are split by kind, each module readable on its own: :mod:`.elementwise`,
 :mod:`.reductions`, :mod:`.shape`, :mod:`.indexing`, :mod:`.linalg`, and
-:mod:`.composites` (functions written with the others). This package holds them all
+:mod:`.composites` (functions written with the others) and :mod:`.assembly` (repeat,
+tile, pad, split, the stacks, tensordot, kron, cross). This package holds them all
 under one name, ``minigrad.ops.NAME``.
 """
 
-from minigrad.ops import base, composites, elementwise, indexing, linalg, reductions, shape
+from minigrad.ops import (
+    assembly,
+    base,
+    composites,
+    elementwise,
+    indexing,
+    linalg,
+    reductions,
+    shape,
+)
 
 # minigrad.ops.NAME for every op and helper of every module (the rules and the compiler
 # reach the private ones too: ops._sum, ops._getitem)
-for _module in (base, elementwise, shape, reductions, linalg, indexing, composites):
+for _module in (base, elementwise, shape, reductions, linalg, indexing, composites, assembly):
     globals().update(
         {k: v for k, v in vars(_module).items() if not k.startswith("__") and k != "annotations"}
     )
