@@ -21,6 +21,10 @@ SHAPES = {
     "nonscalar": mt.shapes(min_dims=1, max_dims=3, max_side=3),
     "matrix": mt.shapes(min_dims=2, max_dims=2, max_side=3),
     "3d": mt.shapes(min_dims=3, max_dims=3, max_side=3),
+    "vector": mt.shapes(min_dims=1, max_dims=1, max_side=4),
+    "square": mt.shapes(min_dims=1, max_dims=1, max_side=3).map(lambda s: s * 2),
+    "vectors3": mt.shapes(min_dims=0, max_dims=2, max_side=3).map(lambda s: (*s, 3)),
+    "vectors2": mt.shapes(min_dims=0, max_dims=2, max_side=3).map(lambda s: (*s, 2)),
 }
 
 
