@@ -474,3 +474,62 @@ def test_two_dimensional_cross_products_match_numpy():
             expected = np.cross(a, b)
         got = mg.cross(mg.tensor(a), mg.tensor(b))
         np.testing.assert_array_equal(got.numpy(), expected)
+
+
+# --- corners: 0-d inputs, repeated letters, NumPy's less common argument forms -----------
+
+CORNERS = {
+    "tile_0d": (lambda x: np.tile(x, (2, 3)), [()]),
+    "tile_no_reps": (lambda x: np.tile(x, ()), [(3,)]),
+    "pad_0d": (lambda x: np.pad(x, 1), [()]),
+    "pad_per_axis_values": (
+        lambda x: np.pad(x, (1, 2), constant_values=((1, 2), (3, 4))),
+        [(2, 2)],
+    ),
+    "repeat_0d": (lambda x: np.repeat(x, 3), [()]),
+    "repeat_array_counts": (lambda x: np.repeat(x, np.array([1, 2]), axis=-1), [(3, 2)]),
+    "kron_0d": (lambda x, y: np.kron(x, y), [(), (3,)]),
+    "kron_ndims": (lambda x, y: np.kron(x, y), [(2,), (2, 3)]),
+    "einsum_iij": (lambda x: np.einsum("iij->j", x), [(3, 3, 2)]),
+    "einsum_iji": (lambda x: np.einsum("iji->ij", x), [(3, 2, 3)]),
+    "einsum_two_traces": (lambda x, y: np.einsum("ii,jj", x, y), [(3, 3), (2, 2)]),
+    "einsum_sublist_ellipsis": (
+        lambda x, y: np.einsum(x, [Ellipsis, 0], y, [0, 1]),
+        [(1, 2, 3), (3, 2)],
+    ),
+    "einsum_diagonal_broadcast": (lambda x, y: np.einsum("ii,i->i", x, y), [(1, 1), (3,)]),
+    "tensordot_outer": (lambda x, y: np.tensordot(x, y, 0), [(2,), (3,)]),
+    "tensordot_int_pair": (lambda x, y: np.tensordot(x, y, (0, 1)), [(3, 2), (2, 3)]),
+    "inner_0d": (lambda x, y: np.inner(x, y), [(), (3,)]),
+    "cross_axis": (lambda x, y: np.cross(x, y, axis=0), [(3, 2), (3, 2)]),
+    "diag_k_outside": (lambda x: np.diag(x, 5), [(3, 4)]),
+    "diagonal_negative_axes": (lambda x: np.diagonal(x, -1, -1, -2), [(2, 3, 4)]),
+    "trace_offset": (lambda x: np.trace(x, 2), [(3, 4)]),
+    "atleast_3d_0d": (lambda x: np.atleast_3d(x), [()]),
+    "append_list": (lambda x: np.append(x, [1.0, 2.0]), [(2,)]),
+    "column_stack_0d": (lambda x, y: np.column_stack([x, y]), [(), ()]),
+    "split_past_the_end": (lambda x: np.split(x, [2, 9])[1], [(4,)]),
+}
+
+
+@pytest.mark.parametrize("name", list(CORNERS))
+def test_corners_match_numpy_at_first_and_second_order(name):
+    fn, shapes = CORNERS[name]
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
+    _assert_same(fn(*tensors).numpy(), fn(*arrays))
+    assert mg.gradcheck(_loss(fn), *tensors)
+    assert mg.gradgradcheck(fn, *tensors)
+
+
+def test_pad_keeps_negative_zero_of_a_0d_input():
+    assert np.signbit(np.pad(mg.tensor(-0.0), 2).numpy())
+
+
+def test_atleast_nd_of_several_inputs_is_a_tuple_as_in_numpy():
+    a, b = mg.tensor(1.0, requires_grad=True), mg.tensor([1.0, 2.0], requires_grad=True)
+    for name in ("atleast_1d", "atleast_2d", "atleast_3d"):
+        got, expected = getattr(np, name)(a, b), getattr(np, name)(1.0, np.array([1.0, 2.0]))
+        assert isinstance(got, tuple) and [g.shape for g in got] == [e.shape for e in expected]
+        assert all(g.requires_grad for g in got)

@@ -162,6 +162,8 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any
         raise TypeError("pad: constant_values must be numbers, not a Tensor (no gradient)")
     ndim = len(_shape(array))
     width = _per_axis("pad_width", pad_width, ndim, integers=True)
+    if ndim == 0:  # no axis to pad: NumPy returns a copy (x·1 keeps −0.0, unlike x + 0)
+        return _operand(array) * 1
     return _pad(array, width, _per_axis("constant_values", constant_values, ndim, False))
 
 

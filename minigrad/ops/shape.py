@@ -150,12 +150,12 @@ def _at_least(name: str, ndim: int, place: Any) -> Any:
         for x in arys:
             shape = _shape(x)
             out.append(x if len(shape) >= ndim else reshape(x, place(shape)))
-        return out[0] if len(out) == 1 else out
+        return out[0] if len(out) == 1 else tuple(out)
 
     at_least.__name__ = at_least.__qualname__ = name
     at_least.__doc__ = (
         f"NumPy's {name}: each input with at least {ndim} axes (size-1 axes added as NumPy "
-        "adds them; a reshape, so a view); one input gives one result, several a list."
+        "adds them; a reshape, so a view); one input gives one result, several a tuple."
     )
     return at_least
 
