@@ -447,6 +447,8 @@ def test_shape_errors_name_the_function_and_the_shapes():
         np.diag(m.reshape(1, 3, 4))
     with pytest.raises(mg.ShapeError, match=r"tril: needs at least 1 dimension"):
         mg.tril(mg.tensor(1.0))
+    with pytest.raises(mg.ShapeError, match=r"swapaxes: axis 2 is out of range for 2"):
+        np.swapaxes(m, 0, 2)
     with pytest.raises(mg.ShapeError, match=r"moveaxis: axis 3 is out of range for 2"):
         np.moveaxis(m, 3, 0)
     with pytest.raises(

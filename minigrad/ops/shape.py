@@ -48,7 +48,9 @@ public(transpose, numpy=np.transpose, signature="transpose")
 @public(numpy=np.swapaxes)
 def swapaxes(x: Any, axis1: int = -1, axis2: int = -2) -> Any:
     """Exchange two axes (by default the last two, a batched matrix transpose); a view."""
-    axes = list(range(len(_shape(x))))
+    ndim = len(_shape(x))
+    ((axis1,), (axis2,)) = (_axes_in_order("swapaxes", a, ndim) for a in (axis1, axis2))
+    axes = list(range(ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, tuple(axes))
 
