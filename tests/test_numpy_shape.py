@@ -535,3 +535,15 @@ def test_atleast_nd_of_several_inputs_is_a_tuple_as_in_numpy():
         got, expected = getattr(np, name)(a, b), getattr(np, name)(1.0, np.array([1.0, 2.0]))
         assert isinstance(got, tuple) and [g.shape for g in got] == [e.shape for e in expected]
         assert all(g.requires_grad for g in got)
+
+
+def test_numpy_options_without_a_rule_run_on_data_or_refuse():
+    m = np.arange(6.0).reshape(2, 3)
+    for call in (
+        lambda x: np.ravel(x, order="F"),
+        lambda x: np.trace(x, dtype=np.float32),
+        lambda x: np.pad(x, 1, mode="edge"),
+    ):
+        with pytest.raises(TypeError, match=r"would silently drop its gradient"):
+            call(mg.tensor(m, requires_grad=True))
+        np.testing.assert_array_equal(np.asarray(call(mg.tensor(m))), call(m))
