@@ -245,6 +245,27 @@ class TensorMethods:
         """Merge axes ``start_dim`` … ``end_dim`` into one."""
         return ops.flatten(self, start_dim, end_dim)
 
+    def ravel(self) -> Tensor:
+        """The elements as one axis (a view where NumPy's ravel is one)."""
+        return ops.ravel(self)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Exchange two axes (a view)."""
+        return ops.swapaxes(self, axis1, axis2)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        """NumPy's repeat (each element ``repeats`` times along ``axis``), not PyTorch's
+        ``Tensor.repeat``, which is ``np.tile``."""
+        return ops.repeat(self, repeats, axis)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The ``offset`` diagonal of axes (axis1, axis2), as the last axis (a view)."""
+        return ops.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The sum of the ``offset`` diagonal of axes (axis1, axis2)."""
+        return ops.trace(self, offset, axis1, axis2)
+
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Index of the maximum (flat when ``axis`` is None); an integer tensor, no graph."""
         return ops.argmax(self, axis, keepdims)

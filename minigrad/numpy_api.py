@@ -132,17 +132,6 @@ def _round(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _expand_dims(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def call(a: Any, axis: Any) -> Any:
-        axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
-        ndim = len(ops._shape(a)) + len(axes)
-        for ax in sorted(ax % ndim for ax in axes):  # NumPy places each in the result's axes
-            a = fn(a, ax)
-        return a
-
-    return call
-
-
 def _squeeze(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(a: Any, axis: Any = None) -> Any:
         shape = ops._shape(a)
@@ -193,9 +182,7 @@ def _dot(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _einsum(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(subscripts: Any, *operands: Any, out: Any = None, **rest: Any) -> Any:
         _plain(out=out, **{k: v for k, v in rest.items() if k != "optimize"})
-        if not isinstance(subscripts, str):
-            raise Unsupported("einsum in sublist form")
-        return fn(subscripts, *operands)
+        return fn(subscripts, *operands)  # a string, or the first operand (sublist form)
 
     return call
 
@@ -214,6 +201,34 @@ def _norm(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _ravel(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, order: str = "C") -> Any:
+        _plain(order=None if order == "C" else order)
+        return fn(a)
+
+    return call
+
+
+def _trace(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(
+        a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None
+    ) -> Any:
+        _plain(dtype=dtype, out=out)
+        return fn(a, offset, axis1, axis2)
+
+    return call
+
+
+def _pad(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> Any:
+        if mode != "constant":  # no rule: NumPy's own pad, when no gradient is lost
+            raise Unsupported(f"mode={mode!r} (only mode='constant' has a gradient rule)")
+        _plain(**{k: v for k, v in kwargs.items() if k != "constant_values"})
+        return fn(array, pad_width, mode, kwargs.get("constant_values", 0))
+
+    return call
+
+
 SIGNATURES: dict[str | None, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
     None: _same,
     "reduction": _reduction,
@@ -223,7 +238,6 @@ SIGNATURES: dict[str | None, Callable[[Callable[..., Any]], Callable[..., Any]]]
     "transpose": _transpose,
     "clip": _clip,
     "round": _round,
-    "expand_dims": _expand_dims,
     "squeeze": _squeeze,
     "where": _where,
     "broadcast_to": _broadcast_to,
@@ -231,6 +245,9 @@ SIGNATURES: dict[str | None, Callable[[Callable[..., Any]], Callable[..., Any]]]
     "dot": _dot,
     "einsum": _einsum,
     "norm": _norm,
+    "ravel": _ravel,
+    "trace": _trace,
+    "pad": _pad,
 }
 """How a NumPy function's call maps onto an op's, by the name an op gives as its
 ``signature`` in the registry (:func:`minigrad.ops.registry.public`)."""

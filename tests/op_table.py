@@ -22,7 +22,8 @@ class OpCase:
     name: str
     fn: Callable[..., Any]
     arity: int = 1
-    # "any", "nonscalar" (ndim ≥ 1), "matrix", "3d", "broadcast", "matmul", "same" (two
+    # "any", "nonscalar" (ndim ≥ 1), "matrix", "3d", "vector", "square" (n × n),
+    # "vectors3"/"vectors2" (shape (..., 3) / (..., 2)), "broadcast", "matmul", "same" (two
     # inputs of one shape), "matrices" (two matrices of one shape), "linear" (x of shape
     # (..., d) and a weight (k, d))
     shapes: str = "any"
@@ -492,4 +493,220 @@ OPS = [
         values=NONZERO,  # torch has no derivative for E % x: its tensor-tensor form
         torch_fn=lambda x: torch_().remainder(torch_().full_like(x, E), x),
     ),
+    # --- NumPy's shape and assembly functions (issue 18, part 3) ---
+    OpCase(
+        "tensordot",
+        lambda a, b: mg.tensordot(a, b, axes=([0], [0])),
+        2,
+        "matrices",
+        torch_fn=lambda a, b: torch_().tensordot(a, b, dims=([0], [0])),
+    ),
+    OpCase(
+        "tensordot_int",
+        lambda a, b: mg.tensordot(a, b, a.ndim),
+        2,
+        "same",
+        torch_fn=lambda a, b: torch_().tensordot(a, b, dims=a.ndim),
+    ),
+    OpCase(  # unsorted axis pairs: both rules transpose their result back
+        "tensordot_pairs",
+        lambda a, b: mg.tensordot(a, b.transpose(2, 0, 1), axes=([2, 0], [0, 1])),
+        2,
+        "3d",
+        torch_fn=lambda a, b: torch_().tensordot(a, b.permute(2, 0, 1), dims=([2, 0], [0, 1])),
+    ),
+    OpCase(
+        "inner", lambda a, b: mg.inner(a, b), 2, "same", torch_fn=lambda a, b: torch_().inner(a, b)
+    ),
+    OpCase(
+        "kron", lambda a, b: mg.kron(a, b), 2, "same", torch_fn=lambda a, b: torch_().kron(a, b)
+    ),
+    OpCase(
+        "cross",
+        lambda a, b: mg.cross(a, b),
+        2,
+        "vectors3",
+        torch_fn=lambda a, b: torch_().linalg.cross(a, b),
+    ),
+    OpCase(
+        "cross_axes",
+        lambda a, b: mg.cross(mg.moveaxis(a, -1, 0), b, axisa=0, axisc=0),
+        2,
+        "vectors3",
+        torch_fn=lambda a, b: torch_().linalg.cross(a, b).movedim(-1, 0),
+    ),
+    OpCase(
+        "cross_2d",
+        lambda a, b: mg.cross(a, b),
+        2,
+        "vectors2",
+        torch_fn=lambda a, b: a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0],
+    ),
+    OpCase(
+        "repeat",
+        lambda x: mg.repeat(x, 2, axis=0),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().repeat_interleave(x, 2, dim=0),
+    ),
+    OpCase(
+        "repeat_counts",
+        lambda x: mg.repeat(x, [2, 0, 3][: x.shape[0]], axis=0),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().repeat_interleave(
+            x, torch_().tensor([2, 0, 3][: x.shape[0]]), dim=0
+        ),
+    ),
+    OpCase(
+        "repeat_flat",
+        lambda x: mg.repeat(x, 3),
+        torch_fn=lambda x: torch_().repeat_interleave(x.flatten(), 3),
+    ),
+    OpCase("tile", lambda x: mg.tile(x, (2, 1, 2)), torch_fn=lambda x: torch_().tile(x, (2, 1, 2))),
+    OpCase(
+        "pad",
+        lambda x: mg.pad(x, ((1, 0), (2, 1)), constant_values=0.5),
+        shapes="matrix",
+        torch_fn=lambda x: torch_().nn.functional.pad(x, (2, 1, 1, 0), value=0.5),
+    ),
+    OpCase(
+        "split",
+        lambda x: _scaled(mg.split(x, [1], axis=0), 0),
+        shapes="nonscalar",
+        torch_fn=lambda x: _scaled(torch_().tensor_split(x, [1], dim=0), 0),
+    ),
+    OpCase(
+        "array_split",
+        lambda x: _scaled(mg.array_split(x, 2, axis=-1), -1),
+        shapes="nonscalar",
+        torch_fn=lambda x: _scaled(torch_().tensor_split(x, 2, dim=-1), -1),
+    ),
+    OpCase(
+        "hsplit",
+        lambda x: _scaled(mg.hsplit(x, [1]), 1),
+        shapes="matrix",
+        torch_fn=lambda x: _scaled(torch_().hsplit(x, [1]), 1),
+    ),
+    OpCase(
+        "vsplit",
+        lambda x: _scaled(mg.vsplit(x, [2]), 0),
+        shapes="matrix",
+        torch_fn=lambda x: _scaled(torch_().vsplit(x, [2]), 0),
+    ),
+    OpCase(
+        "dsplit",
+        lambda x: _scaled(mg.dsplit(x, [1]), 2),
+        shapes="3d",
+        torch_fn=lambda x: _scaled(torch_().dsplit(x, [1]), 2),
+    ),
+    OpCase(
+        "append",
+        lambda a, b: mg.append(a, b * 2),
+        2,
+        torch_fn=lambda a, b: torch_().cat([a.flatten(), (b * 2).flatten()]),
+    ),
+    OpCase(
+        "append_axis0",
+        lambda a, b: mg.append(a, b, axis=0),
+        2,
+        "same",
+        torch_fn=lambda a, b: torch_().cat([a, b], 0),
+    ),
+    OpCase(
+        "column_stack",
+        lambda a, b: mg.column_stack([a, b * 2]),
+        2,
+        "same",
+        torch_fn=lambda a, b: torch_().column_stack([a, b * 2]),
+    ),
+    OpCase(
+        "dstack",
+        lambda a, b: mg.dstack([a, b * 2]),
+        2,
+        "same",
+        torch_fn=lambda a, b: torch_().dstack([a, b * 2]),
+    ),
+    OpCase("tril", lambda x: mg.tril(x, -1), shapes="matrix", torch_fn=lambda x: x.tril(-1)),
+    OpCase("triu", lambda x: mg.triu(x, 1), shapes="3d", torch_fn=lambda x: x.triu(1)),
+    OpCase("diag", lambda x: mg.diag(x, 1), shapes="matrix", torch_fn=lambda x: x.diag(1)),
+    OpCase("diag_vector", lambda x: mg.diag(x, -1), shapes="vector", torch_fn=lambda x: x.diag(-1)),
+    OpCase(
+        "diagonal",
+        lambda x: mg.diagonal(x, 1, 2, 0),
+        shapes="3d",
+        torch_fn=lambda x: x.diagonal(1, 2, 0),
+    ),
+    OpCase("trace", lambda x: mg.trace(x), shapes="matrix", torch_fn=lambda x: x.trace()),
+    OpCase(
+        "trace_axes",
+        lambda x: mg.trace(x, -1, 1, 2),
+        shapes="3d",
+        torch_fn=lambda x: x.diagonal(-1, 1, 2).sum(-1),
+    ),
+    OpCase(
+        "ravel",
+        lambda x: mg.ravel(x.T),
+        torch_fn=lambda x: x.permute(tuple(range(x.ndim - 1, -1, -1))).ravel(),
+    ),
+    OpCase(
+        "moveaxis",
+        lambda x: mg.moveaxis(x, [0, 1], [-1, 0]),
+        shapes="3d",
+        torch_fn=lambda x: x.movedim((0, 1), (-1, 0)),
+    ),
+    OpCase("atleast_1d", lambda x: mg.atleast_1d(x), torch_fn=lambda x: torch_().atleast_1d(x)),
+    OpCase("atleast_2d", lambda x: mg.atleast_2d(x), torch_fn=lambda x: torch_().atleast_2d(x)),
+    OpCase("atleast_3d", lambda x: mg.atleast_3d(x), torch_fn=lambda x: torch_().atleast_3d(x)),
+    OpCase(
+        "expand_dims_tuple",
+        lambda x: mg.expand_dims(x, (0, -1)),
+        torch_fn=lambda x: x.unsqueeze(0).unsqueeze(-1),
+    ),
+    OpCase(
+        "swapaxes_keywords",
+        lambda x: mg.swapaxes(x, axis1=0, axis2=2),
+        shapes="3d",
+        torch_fn=lambda x: x.swapaxes(0, 2),
+    ),
+    OpCase(
+        "einsum_ellipsis",
+        lambda a, b: mg.einsum("...ij,...kj->...ik", a, b),
+        2,
+        "3d",
+        torch_fn=lambda a, b: torch_().einsum("...ij,...kj->...ik", a, b),
+    ),
+    OpCase(
+        "einsum_diagonal",
+        lambda x: mg.einsum("ii->i", x),
+        shapes="square",
+        torch_fn=lambda x: torch_().einsum("ii->i", x),
+    ),
+    OpCase(
+        "einsum_trace",
+        lambda x: mg.einsum("ii", x * x),
+        shapes="square",
+        torch_fn=lambda x: torch_().einsum("ii", x * x),
+    ),
+    OpCase(  # a diagonal times another operand: each rule reads the other
+        "einsum_diagonal_product",
+        lambda a, b: mg.einsum("ii,ij->j", a, b),
+        2,
+        "square",
+        torch_fn=lambda a, b: torch_().einsum("ii,ij->j", a, b),
+    ),
+    OpCase(
+        "einsum_sublist",
+        lambda a, b: mg.einsum(a, [0, 1], b, [2, 1], [0, 2]),
+        2,
+        "matrices",
+        torch_fn=lambda a, b: torch_().einsum(a, [0, 1], b, [2, 1], [0, 2]),
+    ),
 ]
+
+
+def _scaled(pieces: Any, axis: int) -> Any:
+    """The pieces of a split joined again, piece i times i + 1 (so that a gradient sent
+    to the wrong piece shows), with minigrad's or PyTorch's concatenate."""
+    scaled = [p * (i + 1) for i, p in enumerate(pieces)]
+    if isinstance(scaled[0], mg.Tensor):
+        return mg.concatenate(scaled, axis=axis)
+    return torch_().cat(scaled, dim=axis)

@@ -64,6 +64,28 @@ CALLS = {
     "arccos": lambda f, v, w, m: f(v / 2.5),
     "arctanh": lambda f, v, w, m: f(v / 2.5),
     "arccosh": lambda f, v, w, m: f(v + 1),  # above 1
+    "tensordot": lambda f, v, w, m: f(m, v, 1),
+    "inner": lambda f, v, w, m: f(m, v),
+    "kron": lambda f, v, w, m: f(v, m),
+    "cross": lambda f, v, w, m: f(m[:, :3], w[1:]),
+    "repeat": lambda f, v, w, m: f(m, 2, 1),
+    "tile": lambda f, v, w, m: f(v, (2, 1)),
+    "pad": lambda f, v, w, m: f(m, ((1, 0), (0, 2)), constant_values=1.5),
+    "split": lambda f, v, w, m: f(m, [1], 1)[1],
+    "array_split": lambda f, v, w, m: f(m, 3, 1)[2],
+    "hsplit": lambda f, v, w, m: f(m, 2)[1],
+    "vsplit": lambda f, v, w, m: f(m, 3)[2],
+    "dsplit": lambda f, v, w, m: f(m.reshape(3, 2, 2), 2)[1],
+    "append": lambda f, v, w, m: f(m, w),
+    "column_stack": lambda f, v, w, m: f([v, w]),
+    "dstack": lambda f, v, w, m: f([m, m]),
+    "tril": lambda f, v, w, m: f(m, -1),
+    "triu": lambda f, v, w, m: f(m, 1),
+    "diagonal": lambda f, v, w, m: f(m, 1),
+    "trace": lambda f, v, w, m: f(m),
+    "ravel": lambda f, v, w, m: f(m),
+    "moveaxis": lambda f, v, w, m: f(m, 0, 1),
+    "atleast_3d": lambda f, v, w, m: f(m),
 }
 """How to call an op on the sample arrays v, w (vectors) and m (a matrix), where it is
 not "like NumPy on v, or on v and w"."""

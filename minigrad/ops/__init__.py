@@ -15,11 +15,13 @@ for gradients of gradients).
 
 The ops are split by kind, each module readable on its own: :mod:`.elementwise`,
 :mod:`.reductions`, :mod:`.shape`, :mod:`.indexing`, :mod:`.linalg`, and
-:mod:`.composites` (functions written with the others). This package holds them all
+:mod:`.composites` (functions written with the others) and :mod:`.assembly` (repeat,
+tile, pad, split, the stacks, tensordot, kron, cross). This package holds them all
 under one name, ``minigrad.ops.NAME``.
 """
 
 from minigrad.ops import (
+    assembly,
     base,
     binary,
     composites,
@@ -36,7 +38,7 @@ from minigrad.ops import (
 # reach the private ones too: ops._sum, ops._getitem)
 for _module in (
     base, elementwise, binary, elementwise_more, rounding, shape, reductions, linalg, indexing,
-    composites,
+    composites, assembly,
 ):  # fmt: skip
     globals().update(
         {k: v for k, v in vars(_module).items() if not k.startswith("__") and k != "annotations"}

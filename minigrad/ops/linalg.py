@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
+import string
 from typing import Any
 
 import numpy as np
 
-from minigrad.op import OUT, EveryInput, Op
-from minigrad.ops.base import Axis
+from minigrad.op import OUT, EveryInput, Op, ShapeError
+from minigrad.ops.base import Axis, _shape
 from minigrad.ops.elementwise import add, where
 from minigrad.ops.reductions import _reduction, _unreduce
 from minigrad.ops.registry import public
@@ -100,42 +102,101 @@ which halves the graph's memory for a large batch. weight is (out_features, in_f
 or (in_features,) for a single output without an output axis; bias may be None."""
 
 
-def _einsum_spec(subscripts: str, n: int) -> tuple[list[str], str]:
-    """The operands' and the output's index letters of an einsum we can differentiate."""
+_LETTERS = string.ascii_uppercase + string.ascii_lowercase
+"""Index letters in character order (a sublist's integer labels map onto them in order,
+so an implicit output sorted by letter is sorted by label, as NumPy sorts it)."""
+
+
+def _einsum_parse(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str]:
+    """The operands' and the output's letters, explicit: ``...`` replaced by a letter for
+    each broadcast axis (right-aligned), an implicit output made explicit (the ellipsis
+    axes, then the letters seen once, sorted). Raises ShapeError, naming the shapes,
+    when an operand has the wrong number of axes or a letter two sizes."""
     spec = subscripts.replace(" ", "")
-    if "." in spec:
-        raise TypeError("einsum: '...' is not supported by minigrad; name every axis")
     lhs, arrow, output = spec.partition("->")
     inputs = lhs.split(",")
-    if len(inputs) != n:
-        raise ValueError(f"einsum: {subscripts!r} names {len(inputs)} operands, got {n}")
-    for sub in inputs:
-        if len(set(sub)) != len(sub):
-            raise TypeError(
-                f"einsum: an index repeated within one operand ({sub!r}, a diagonal) is "
-                "not supported by minigrad"
-            )
+    if len(inputs) != len(shapes):
+        raise ValueError(f"einsum: {subscripts!r} names {len(inputs)} operands, got {len(shapes)}")
+    fits = f"einsum: {subscripts!r} does not fit operands of shapes {', '.join(map(str, shapes))}"
+    for sub in (*inputs, output):
+        named = sub.replace("...", "", 1)
+        if not builtins.all(c in _LETTERS for c in named):
+            raise ValueError(f"einsum: {sub!r} in {subscripts!r}: subscripts are letters and '...'")
+    n_ellipsis = []
+    for sub, shape in zip(inputs, shapes, strict=True):
+        named = len(sub.replace("...", ""))
+        if len(shape) < named or ("..." not in sub and len(shape) != named):
+            raise ShapeError(f"{fits}: {sub!r} names {named} axes of {shape}")
+        n_ellipsis.append(len(shape) - named)
+    spare = [c for c in _LETTERS if c not in spec]
+    ell = "".join(spare[: builtins.max(n_ellipsis, default=0)])
+    inputs = [
+        s.replace("...", ell[len(ell) - n :]) for s, n in zip(inputs, n_ellipsis, strict=True)
+    ]
     if not arrow:  # implicit mode: the letters seen once, in alphabetical order
-        letters = "".join(inputs)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        letters = "".join(s.replace("...", "") for s in lhs.split(","))
+        output = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    elif "..." in output:
+        output = output.replace("...", ell)
+    elif ell:
+        raise ValueError(f"einsum: {subscripts!r} has '...' in an operand but not in the output")
+    if len(set(output)) != len(output) or not set(output) <= set("".join(inputs)):
+        raise ValueError(f"einsum: output {output!r} repeats a letter or names one no operand has")
+    sizes: dict[str, set[int]] = {}
+    for sub, shape in zip(inputs, shapes, strict=True):
+        mine: dict[str, int] = {}
+        for c, n in zip(sub, shape, strict=True):
+            if mine.setdefault(c, n) != n:  # a diagonal needs a square
+                raise ShapeError(f"{fits}: {c!r} is both {mine[c]} and {n} long in {sub!r}")
+            sizes.setdefault(c, set()).add(n)
+    for c, ns in sizes.items():
+        if len(ns - {1}) > 1:  # a length-1 axis broadcasts, as in NumPy
+            raise ShapeError(f"{fits}: index {c!r} has lengths {sorted(ns)}")
     return inputs, output
+
+
+def _sublist_subscripts(args: tuple) -> tuple[str, tuple]:
+    """NumPy's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as subscripts."""
+
+    def letters(sublist: Any) -> str:
+        return "".join("..." if i is Ellipsis else _LETTERS[i] for i in sublist)
+
+    operands, sublists = list(args[0::2]), list(args[1::2])
+    output = "->" + letters(operands.pop()) if len(args) % 2 else ""
+    return ",".join(letters(s) for s in sublists) + output, tuple(operands)
 
 
 def _einsum_grad(i: int, g: Any, out: Any, inputs: Any) -> Any:
     spec, xs = inputs[0], inputs[1:]
-    subs, output = _einsum_spec(spec, len(xs))
-    k = i - 1
+    lhs, _, output = spec.partition("->")
+    subs, k = lhs.split(","), i - 1
+    sub, x = subs[k], xs[k]
     others = [j for j in range(len(xs)) if j != k]
     known = set(output).union(*(subs[j] for j in others))
-    target = "".join(c for c in subs[k] if c in known)
-    gk = einsum(
+    distinct = "".join(dict.fromkeys(sub))  # a letter repeated in sub (a diagonal) once
+    target = "".join(c for c in distinct if c in known)
+    gk = _einsum(
         ",".join([output, *(subs[j] for j in others)]) + "->" + target, g, *(xs[j] for j in others)
     )
-    if target == subs[k]:
+    if target != distinct:
+        # letters summed away in operand k alone: the gradient is the same along them
+        got, size = dict(zip(target, gk.shape, strict=True)), dict(zip(sub, x.shape, strict=True))
+        kept = tuple(got.get(c, 1) for c in distinct)
+        gk = broadcast_to(reshape(gk, kept), tuple(got.get(c, size[c]) for c in distinct))
+    if distinct == sub:
         return gk
-    # letters summed away in operand k alone: the gradient is the same along them
-    kept = tuple(n if c in known else 1 for c, n in zip(subs[k], xs[k].shape, strict=True))
-    return broadcast_to(reshape(gk, kept), xs[k].shape)
+    # a repeated letter reads a diagonal: the gradient goes onto it, 0 elsewhere
+    # (gk times an identity matrix for each repeat, a linear map: exact at every order)
+    spare = iter(c for c in _LETTERS if c not in spec)
+    full, deltas, eyes = "", [], []
+    for c, n in zip(sub, x.shape, strict=True):
+        if c in full:
+            d = next(spare)
+            full, deltas = full + d, [*deltas, c + d]
+            eyes.append(np.eye(n, dtype=gk.dtype))
+        else:
+            full += c
+    return _einsum(",".join([distinct, *deltas]) + "->" + full, gk, *eyes)
 
 
 _einsum = Op(
@@ -143,19 +204,24 @@ _einsum = Op(
     lambda spec, *xs: np.einsum(spec, *xs),
     EveryInput(_einsum_grad),
     ("operand k gets the einsum of the gradient with the other operands",),
-    view=lambda spec, *xs: len(xs) == 1,  # one operand (a transpose): maybe a view,
+    view=lambda spec, *xs: len(xs) == 1,  # one operand (a transpose, a diagonal): maybe a view,
     source=lambda r, *args: f"np.einsum({', '.join(map(r, args))})",
 )
 
 
 @public(numpy=np.einsum, signature="einsum")
-def einsum(subscripts: str, *operands: Any) -> Any:
-    """Einstein summation with explicit or implicit output (no ``...``, no diagonals).
+def einsum(subscripts: Any, *operands: Any) -> Any:
+    """Einstein summation: explicit or implicit output, ``...`` for broadcast axes, a
+    repeated letter for a diagonal (``'ii->i'``, ``'ii'``), and NumPy's sublist form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``.
 
     The gradient of an operand is itself an einsum of the upstream gradient with the
-    other operands, so gradients of gradients work too.
+    other operands (put back on the diagonal for a repeated letter), so gradients of
+    gradients work too.
     """
-    inputs, output = _einsum_spec(subscripts, len(operands))
+    if not isinstance(subscripts, str):
+        subscripts, operands = _sublist_subscripts((subscripts, *operands))
+    inputs, output = _einsum_parse(subscripts, [_shape(x) for x in operands])
     return _einsum(",".join(inputs) + "->" + output, *operands)
 
 

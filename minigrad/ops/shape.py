@@ -47,20 +47,60 @@ public(transpose, numpy=np.transpose, signature="transpose")
 
 @public(numpy=np.swapaxes)
 def swapaxes(x: Any, axis1: int = -1, axis2: int = -2) -> Any:
-    """Exchange two axes (by default the last two, a batched matrix transpose)."""
-    axes = list(range(len(_shape(x))))
+    """Exchange two axes (by default the last two, a batched matrix transpose); a view."""
+    ndim = len(_shape(x))
+    ((axis1,), (axis2,)) = (_axes_in_order("swapaxes", a, ndim) for a in (axis1, axis2))
+    axes = list(range(ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, tuple(axes))
 
 
-@public(numpy=np.expand_dims, signature="expand_dims")
-def expand_dims(x: Any, axis: int) -> Any:
-    """Insert a size-1 axis at ``axis`` (PyTorch's ``unsqueeze``)."""
-    shape = list(_shape(x))
-    if not -len(shape) - 1 <= axis <= len(shape):
-        raise ShapeError(f"expand_dims: axis {axis} is out of range for shape {tuple(shape)}")
-    shape.insert(axis if axis >= 0 else len(shape) + axis + 1, 1)
-    return reshape(x, tuple(shape))
+def _axes_in_order(name: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (an int or a sequence) as non-negative axes of ``ndim``, order kept."""
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, int | np.integer):
+            raise TypeError(f"{name}: an axis must be an integer, got {a!r}")
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"{name}: axis {a} is out of range for {ndim} dimension(s)")
+    normalized = tuple(int(a) % ndim for a in axes)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{name}: axis {axis!r} names the same axis more than once")
+    return normalized
+
+
+@public(numpy=np.moveaxis)
+def moveaxis(x: Any, source: Any, destination: Any) -> Any:
+    """Move axes ``source`` to positions ``destination``, the others keeping their order
+    (NumPy's rule); a transpose, so a view."""
+    ndim = len(_shape(x))
+    src = _axes_in_order("moveaxis", source, ndim)
+    dst = _axes_in_order("moveaxis", destination, ndim)
+    if len(src) != len(dst):
+        raise ValueError(
+            f"moveaxis: source {source!r} and destination {destination!r} must name as many axes"
+        )
+    order = [a for a in range(ndim) if a not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        order.insert(d, s)
+    return transpose(x, tuple(order))
+
+
+@public(numpy=np.expand_dims)
+def expand_dims(x: Any, axis: int | tuple[int, ...]) -> Any:
+    """Insert size-1 axes at ``axis`` (an int or a tuple, positions in the result, as in
+    NumPy); PyTorch's ``unsqueeze``. A reshape, so a view."""
+    shape = _shape(x)
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    ndim = len(shape) + len(axes)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"expand_dims: axis {a} is out of range for shape {tuple(shape)}")
+    new = {int(a) % ndim for a in axes}
+    if len(new) != len(axes):
+        raise ValueError(f"expand_dims: axis {axis!r} names the same axis more than once")
+    sizes = iter(shape)
+    return reshape(x, tuple(1 if i in new else next(sizes) for i in range(ndim)))
 
 
 unsqueeze = public(expand_dims, name="unsqueeze")
@@ -98,6 +138,38 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Any:
         )
     merged = int(np.prod(shape[start : end + 1]))
     return reshape(x, (*shape[:start], merged, *shape[end + 1 :]))
+
+
+@public(numpy=np.ravel, signature="ravel")
+def ravel(x: Any) -> Any:
+    """The elements as one axis, in C order: a view where NumPy's ravel is one."""
+    return reshape(x, (-1,))
+
+
+def _at_least(name: str, ndim: int, place: Any) -> Any:
+    def at_least(*arys: Any) -> Any:
+        out = []
+        for x in arys:
+            shape = _shape(x)
+            out.append(x if len(shape) >= ndim else reshape(x, place(shape)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    at_least.__name__ = at_least.__qualname__ = name
+    at_least.__doc__ = (
+        f"NumPy's {name}: each input with at least {ndim} axes (size-1 axes added as NumPy "
+        "adds them; a reshape, so a view); one input gives one result, several a tuple."
+    )
+    return at_least
+
+
+atleast_1d = public(_at_least("atleast_1d", 1, lambda s: (1,)), numpy=np.atleast_1d)
+atleast_2d = public(
+    _at_least("atleast_2d", 2, lambda s: (1,) * (2 - len(s)) + s), numpy=np.atleast_2d
+)
+atleast_3d = public(
+    _at_least("atleast_3d", 3, lambda s: {0: (1, 1, 1), 1: (1, *s, 1), 2: (*s, 1)}[len(s)]),
+    numpy=np.atleast_3d,
+)
 
 
 def sum_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
@@ -171,3 +243,111 @@ sum_to = Op(
     view=lambda x, shape: tuple(x.shape) == tuple(shape),  # nothing summed: a reshape,
     source=_sum_to_source,
 )
+
+
+# --- diagonals and triangles ------------------------------------------------------------
+
+
+def _diagonal_scatter_forward(
+    d: np.ndarray, shape: tuple[int, ...], offset: int, axis1: int, axis2: int
+) -> np.ndarray:
+    """Zeros of ``shape`` with ``d`` written on the ``offset`` diagonal of axes
+    (axis1, axis2): the array whose ``np.diagonal`` is ``d`` (d's last axis runs along
+    the diagonal, as np.diagonal returns it)."""
+    out = np.zeros(shape, dtype=d.dtype)
+    square = np.moveaxis(out, (axis1, axis2), (-2, -1))  # a view: writes reach out
+    i = np.arange(d.shape[-1])
+    square[..., i + max(-offset, 0), i + max(offset, 0)] = d
+    return out
+
+
+_diagonal = Op(
+    "diagonal",
+    np.diagonal,
+    (
+        lambda g, out, x, offset, axis1, axis2: _diagonal_scatter(g, x.shape, offset, axis1, axis2),
+        None,
+        None,
+        None,
+    ),
+    ("1 on the diagonal: the gradient is written back onto it, 0 elsewhere",),
+    saves=((), (), (), ()),
+    view=True,  # NumPy's diagonal is a (read-only) view
+)
+_diagonal_scatter = Op(
+    "diagonal_scatter",
+    _diagonal_scatter_forward,
+    (
+        lambda g, out, d, shape, offset, axis1, axis2: _diagonal(g, offset, axis1, axis2),
+        None,
+        None,
+        None,
+        None,
+    ),
+    ("the gradient's diagonal",),
+    saves=((), (), (), (), ()),
+)
+
+
+def _int(name: str, what: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name}: {what} must be an integer, got {value!r}")
+    return int(value)
+
+
+@public(numpy=np.diagonal)
+def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """The ``offset`` diagonal of axes (axis1, axis2), as a last axis (a view, as in
+    NumPy); its gradient puts g back on that diagonal, zeros elsewhere."""
+    ndim = len(_shape(x))
+    if ndim < 2:
+        raise ShapeError(f"diagonal: needs at least 2 dimensions, got shape {_shape(x)}")
+    axis1, axis2 = _axes_in_order("diagonal", (axis1, axis2), ndim)
+    return _diagonal(x, _int("diagonal", "offset", offset), axis1, axis2)
+
+
+@public(numpy=np.diag)
+def diag(v: Any, k: int = 0) -> Any:
+    """NumPy's diag: a vector → the square matrix with it on diagonal ``k``; a matrix →
+    its diagonal ``k``. The two are each other's gradient."""
+    shape, k = _shape(v), _int("diag", "k", k)
+    if len(shape) == 1:
+        n = shape[0] + abs(k)
+        return _diagonal_scatter(v, (n, n), k, 0, 1)
+    if len(shape) == 2:
+        return _diagonal(v, k, 0, 1)
+    raise ShapeError(f"diag: input must be 1-d or 2-d, got shape {shape}")
+
+
+_tril = Op(
+    "tril",
+    np.tril,
+    (lambda g, out, x, k: _tril(g, k), None),
+    ("1 on and below diagonal k, 0 above: the gradient is masked the same way",),
+    saves=((), ()),
+)
+_triu = Op(
+    "triu",
+    np.triu,
+    (lambda g, out, x, k: _triu(g, k), None),
+    ("1 on and above diagonal k, 0 below: the gradient is masked the same way",),
+    saves=((), ()),
+)
+
+
+@public(numpy=np.tril)
+def tril(m: Any, k: int = 0) -> Any:
+    """The lower triangle (on and below diagonal ``k``) of the last two axes, zeros above
+    (a 1-d input is first broadcast to a square, as in NumPy)."""
+    if len(_shape(m)) == 0:
+        raise ShapeError("tril: needs at least 1 dimension, got a 0-d input")
+    return _tril(m, _int("tril", "k", k))
+
+
+@public(numpy=np.triu)
+def triu(m: Any, k: int = 0) -> Any:
+    """The upper triangle (on and above diagonal ``k``) of the last two axes, zeros below
+    (a 1-d input is first broadcast to a square, as in NumPy)."""
+    if len(_shape(m)) == 0:
+        raise ShapeError("triu: needs at least 1 dimension, got a 0-d input")
+    return _triu(m, _int("triu", "k", k))
