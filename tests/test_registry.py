@@ -57,6 +57,17 @@ CALLS = {
     "squeeze": lambda f, v, w, m: f(m.reshape(3, 1, 4)),
     "flatten": lambda f, v, w, m: f(m.reshape(3, 2, 2), 1),
     "pow": lambda f, v, w, m: f(v, w),
+    # numpy.linalg: on the symmetric positive definite m mᵀ (3 × 3), or on m itself
+    "inv": lambda f, v, w, m: f(m @ m.T),
+    "solve": lambda f, v, w, m: f(m @ m.T, v[:3]),
+    "det": lambda f, v, w, m: f(m @ m.T),
+    "slogdet": lambda f, v, w, m: f(m @ m.T)[1],
+    "cholesky": lambda f, v, w, m: f(m @ m.T),
+    "eigh": lambda f, v, w, m: f(m @ m.T)[1],
+    "eigvalsh": lambda f, v, w, m: f(m @ m.T),
+    "svd": lambda f, v, w, m: f(m, full_matrices=False)[2],
+    "pinv": lambda f, v, w, m: f(m),
+    "matrix_power": lambda f, v, w, m: f(m @ m.T, 3),
 }
 """How to call an op on the sample arrays v, w (vectors) and m (a matrix), where it is
 not "like NumPy on v, or on v and w"."""

@@ -14,16 +14,37 @@ is why one rule serves an ordinary backward (on arrays) and a recorded one (on T
 for gradients of gradients).
 
 The ops are split by kind, each module readable on its own: :mod:`.elementwise`,
-:mod:`.reductions`, :mod:`.shape`, :mod:`.indexing`, :mod:`.linalg`, and
+:mod:`.reductions`, :mod:`.shape`, :mod:`.indexing`, :mod:`.linalg`,
+:mod:`.decompositions` (``numpy.linalg``'s matrix functions), :mod:`.norms`, and
 :mod:`.composites` (functions written with the others). This package holds them all
 under one name, ``minigrad.ops.NAME``.
 """
 
-from minigrad.ops import base, composites, elementwise, indexing, linalg, reductions, shape
+from minigrad.ops import (
+    base,
+    composites,
+    decompositions,
+    elementwise,
+    indexing,
+    linalg,
+    norms,
+    reductions,
+    shape,
+)
 
 # minigrad.ops.NAME for every op and helper of every module (the rules and the compiler
 # reach the private ones too: ops._sum, ops._getitem)
-for _module in (base, elementwise, shape, reductions, linalg, indexing, composites):
+for _module in (
+    base,
+    elementwise,
+    shape,
+    reductions,
+    linalg,
+    decompositions,
+    norms,
+    indexing,
+    composites,
+):
     globals().update(
         {k: v for k, v in vars(_module).items() if not k.startswith("__") and k != "annotations"}
     )
