@@ -25,6 +25,7 @@ import numpy as np
 from minigrad.op import OUT, Op
 from minigrad.ops.base import _no_gradient, _shape
 from minigrad.ops.elementwise import where
+from minigrad.ops.reductions import sum as _sum
 from minigrad.ops.registry import public
 from minigrad.ops.shape import expand_dims, swapaxes
 
@@ -85,12 +86,44 @@ public(solve, numpy=np.linalg.solve, linalg=True)
 
 # --- determinants -----------------------------------------------------------------------
 
+
+def _cofactor_forward(a: np.ndarray) -> np.ndarray:
+    """The cofactor matrix (adj A)ᵀ, exact for singular A too: with A = U diag(s) Vh,
+    adj is multiplicative and adj(diag(s)) = diag(Πⱼ≠ᵢ sⱼ), so (adj A)ᵀ =
+    det(U) det(Vh) U diag(Πⱼ≠ᵢ sⱼ) Vh; the products are prefix × suffix, no division."""
+    if a.shape[-1] == 0:
+        return np.array(a)
+    u, s, vh = np.linalg.svd(a)
+    ones = np.ones((*s.shape[:-1], 1), dtype=s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    signs = np.linalg.det(u) * np.linalg.det(vh)
+    return signs[..., None, None] * (u * (before * after)[..., None, :]) @ vh
+
+
+def _cofactor_grad(g: Any, out: Any, a: Any) -> Any:
+    # C = det A · A⁻ᵀ: dC = tr(A⁻¹dA) C − C dAᵀ A⁻ᵀ, so Ā = ⟨ḡ, A⁻ᵀ⟩ C − C ḡᵀ A⁻ᵀ (this
+    # needs A⁻¹: a second derivative of det at a singular A raises LinAlgError)
+    inv_t = _t(inv(a))
+    return _sum(g * inv_t, (-2, -1), True) * out - out @ _t(g) @ inv_t
+
+
+cofactor = Op(
+    "cofactor",
+    _cofactor_forward,
+    (_cofactor_grad,),
+    ("C = det A · A⁻ᵀ: Ā = ⟨C̄, A⁻ᵀ⟩ C − C C̄ᵀ A⁻ᵀ",),
+    saves=((0, OUT),),
+    effect=True,
+)
+"""(adj A)ᵀ, det's gradient: exact at singular matrices (unlike det A · A⁻ᵀ)."""
+
 det = Op(
     "det",
     np.linalg.det,
-    (lambda g, out, a: _scalar_grad(g * out) * _t(inv(a)),),
-    ("∂det A/∂A = det A · A⁻ᵀ (raises LinAlgError at a singular A)",),
-    saves=((0, OUT),),
+    (lambda g, out, a: _scalar_grad(g) * cofactor(a),),
+    ("∂det A/∂A = (adj A)ᵀ, the cofactor matrix (det A · A⁻ᵀ where A is invertible)",),
+    saves=((0,),),
     effect=True,
     source="np.linalg.det({0})",
 )
