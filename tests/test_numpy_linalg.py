@@ -432,3 +432,27 @@ def test_the_derivatives_read_in_the_source():
     fast(well_conditioned(33, (3, 3), "spd"))
     assert "np.linalg.eigh(" in fast.source and "∂λᵢ/∂A = vᵢvᵢᵀ" in fast.source
     assert "np.linalg.inv(" in fast.source and "−A⁻ᵀ g A⁻ᵀ" in fast.source
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 3, 3)])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: np.linalg.inv(a),
+        lambda a: np.linalg.solve(a, np.ones(a.shape[-1])),
+        lambda a: np.linalg.det(a),  # 1 for a 0 × 0 matrix: the empty product
+        lambda a: np.linalg.slogdet(a)[1],
+        lambda a: np.linalg.cholesky(a),
+        lambda a: np.linalg.eigh(a)[1],
+        lambda a: np.linalg.svd(a, full_matrices=False)[0],
+        lambda a: np.linalg.pinv(a),
+        lambda a: np.linalg.matrix_power(a, 3),
+        lambda a: np.linalg.norm(a, 1, axis=0),
+    ],
+)
+def test_empty_matrices_give_numpys_values_and_empty_gradients(call, shape):
+    x = mg.tensor(np.zeros(shape), requires_grad=True)
+    out = call(x)
+    np.testing.assert_array_equal(out.numpy(), call(np.zeros(shape)))
+    out.sum().backward()
+    assert x.grad.shape == shape
