@@ -38,6 +38,8 @@ MODULES = [
     "minigrad.data",
     "minigrad.graph",
     "minigrad.testing",
+    "minigrad.ops.decompositions",
+    "minigrad.ops.norms",
     "minigrad.plot",
     "minigrad.plot.curves",
 ]

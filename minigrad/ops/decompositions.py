@@ -13,6 +13,14 @@ as NumPy's own call (``np.linalg.inv(a)``). The rules are written with ops (``@`
   Their rules divide by λⱼ − λᵢ (σⱼ² − σᵢ²): repeated eigen- or singular values give
   inf/nan, as in PyTorch, where the vectors are not differentiable.
 - ``pinv``'s rule holds where the rank is locally constant (PyTorch's, Golub–Pereyra).
+
+>>> import numpy as np
+>>> import minigrad as mg
+>>> a = mg.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+>>> np.linalg.det(a).backward()  # ∂det A/∂A: the cofactor matrix
+>>> a.grad
+tensor([[ 3., -1.],
+        [-1.,  2.]])
 """
 
 from __future__ import annotations

@@ -6,6 +6,13 @@ ties; ‖x‖₂ has gradient 0 at x = 0; the matrix 2-norm, nuclear norm and sm
 value come from the singular values (:mod:`.decompositions`). The general p-norm and the
 count of non-zeros (ord 0) are ops of their own, written to match
 ``torch.linalg.vector_norm`` at zeros.
+
+>>> import numpy as np
+>>> import minigrad as mg
+>>> x = mg.tensor([3.0, -4.0, 0.0], requires_grad=True)
+>>> np.linalg.norm(x, 1).backward()  # sign(x), 0 at the kink
+>>> x.grad
+tensor([ 1., -1.,  0.])
 """
 
 from __future__ import annotations
