@@ -284,14 +284,14 @@ def _inverse_gaps(s: Any) -> Any:
     return 1 / (expand_dims(s2, -2) - expand_dims(s2, -1) + _eye(s))
 
 
-def _svd_s_grad(g: Any, out: Any, a: Any) -> Any:
+def _svd_s_grad(g: Any, out: Any, a: Any, full: Any) -> Any:
     u, vh = _svd_u(a, False), _svd_vh(a, False)
     return (u * expand_dims(g, -2)) @ vh  # U diag(S̄) Vh
 
 
 def _svd_u_grad(g: Any, out: Any, a: Any, full: Any) -> Any:
     _reduced("U", out.shape[-1], a)
-    s, vh = _svd_s(a), _svd_vh(a, False)
+    s, vh = _svd_s(a, False), _svd_vh(a, False)
     j = _t(out) @ g
     inner = (j - _t(j)) * _inverse_gaps(s) * expand_dims(s, -2)  # (F ∘ (UᵀŪ − ŪᵀU)) S
     grad = out @ inner
@@ -302,7 +302,7 @@ def _svd_u_grad(g: Any, out: Any, a: Any, full: Any) -> Any:
 
 def _svd_vh_grad(g: Any, out: Any, a: Any, full: Any) -> Any:
     _reduced("Vh", out.shape[-2], a)
-    u, s = _svd_u(a, False), _svd_s(a)
+    u, s = _svd_u(a, False), _svd_s(a, False)
     k = out @ _t(g)
     inner = expand_dims(s, -1) * ((k - _t(k)) * _inverse_gaps(s))  # S (F ∘ (VᵀV̄ − V̄ᵀV))
     grad = inner @ out
@@ -311,14 +311,24 @@ def _svd_vh_grad(g: Any, out: Any, a: Any, full: Any) -> Any:
     return u @ grad
 
 
+def _singular_values(a: np.ndarray, full: bool | None) -> np.ndarray:
+    """S as NumPy's call gives it (the bits differ between LAPACK's modes): of
+    ``svd(a, full)`` or, for full = None, of ``svd(a, compute_uv=False)``."""
+    return np.linalg.svd(a, compute_uv=False) if full is None else np.linalg.svd(a, full)[1]
+
+
 _svd_s = Op(
     "svd_S",
-    lambda a: np.linalg.svd(a, compute_uv=False),
-    (_svd_s_grad,),
+    _singular_values,
+    (_svd_s_grad, None),
     ("∂σᵢ/∂A = uᵢvᵢᵀ: Ā = U diag(S̄) Vh",),
-    saves=((0,),),
+    saves=((0,), ()),
     effect=True,
-    source="np.linalg.svd({0}, compute_uv=False)",
+    source=lambda r, a, full: (
+        f"np.linalg.svd({r(a)}, compute_uv=False)"
+        if full is None
+        else f"np.linalg.svd({r(a)}, {r(full)})[1]"
+    ),
 )
 _svd_u = Op(
     "svd_U",
@@ -349,9 +359,9 @@ def svd(
     algorithm; the decomposition (and its gradient) is the ordinary one.
     """
     if not compute_uv:
-        return _svd_s(a)
+        return _svd_s(a, None)
     full = bool(full_matrices)
-    return SVDResult(_svd_u(a, full), _svd_s(a), _svd_vh(a, full))
+    return SVDResult(_svd_u(a, full), _svd_s(a, full), _svd_vh(a, full))
 
 
 # --- the pseudo-inverse and matrix powers -----------------------------------------------

@@ -105,7 +105,7 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
         result = euclidean_norm(x, axes)
     elif ord in (2, -2, "nuc"):  # from the singular values of each (row, col) matrix
         others = tuple(i for i in range(ndim) if i not in axes)
-        s = _svd_s(transpose(x, (*others, row, col)))
+        s = _svd_s(transpose(x, (*others, row, col)), None)
         result = maximum(s, -1) if ord == 2 else minimum(s, -1) if ord == -2 else total(s, -1)
     elif ord in (1, -1):  # the largest (smallest) column sum of |x|
         sums = total(absolute(x), row)
