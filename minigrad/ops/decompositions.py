@@ -210,13 +210,13 @@ class EighResult(NamedTuple):
     eigenvectors: Any
 
 
-def _eigenvalues_grad(g: Any, out: Any, a: Any, uplo: Any) -> Any:
+def _eigenvalues_grad(g: Any, out: Any, a: Any, uplo: Any, alone: Any) -> Any:
     v = _eigenvectors(a, uplo)
     return v @ (expand_dims(g, -1) * _t(v))  # V diag(ḡ) Vᵀ
 
 
 def _eigenvectors_grad(g: Any, out: Any, a: Any, uplo: Any) -> Any:
-    w = _eigenvalues(a, uplo)
+    w = _eigenvalues(a, uplo, False)
     x = _t(out) @ g
     # Fᵢⱼ = 1/(λⱼ − λᵢ) off the diagonal; the skew part of Vᵀ V̄ is 0 on the diagonal,
     # where the denominator is made 1 (a constant): 0/1, exact at every order
@@ -224,14 +224,24 @@ def _eigenvectors_grad(g: Any, out: Any, a: Any, uplo: Any) -> Any:
     return out @ (((x - _t(x)) * 0.5) / gap) @ _t(out)
 
 
+def _eigenvalues_forward(a: np.ndarray, uplo: str, alone: bool) -> np.ndarray:
+    """λ as NumPy's call gives it: ``eigvalsh`` if ``alone``, else ``eigh``'s (LAPACK's
+    two modes differ in the last bits)."""
+    return np.linalg.eigvalsh(a, uplo) if alone else np.linalg.eigh(a, uplo)[0]
+
+
 _eigenvalues = Op(
     "eigvalsh",
-    lambda a, uplo: np.linalg.eigh(a, uplo)[0],
-    (_eigenvalues_grad, None),
+    _eigenvalues_forward,
+    (_eigenvalues_grad, None, None),
     ("∂λᵢ/∂A = vᵢvᵢᵀ: Ā = V diag(λ̄) Vᵀ",),
-    saves=((0,), ()),
+    saves=((0,), (), ()),
     effect=True,
-    source="np.linalg.eigh({0}, {1})[0]",
+    source=lambda r, a, uplo, alone: (
+        f"np.linalg.eigvalsh({r(a)}, {r(uplo)})"
+        if alone
+        else f"np.linalg.eigh({r(a)}, {r(uplo)})[0]"
+    ),
 )
 _eigenvectors = Op(
     "eigh_vectors",
@@ -248,13 +258,13 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices, from the ``UPLO``
     triangle. Gradients are the symmetric ones; eigenvectors' only through functions
     their signs do not change, and repeated eigenvalues give inf/nan (as PyTorch)."""
-    return EighResult(_eigenvalues(a, UPLO), _eigenvectors(a, UPLO))
+    return EighResult(_eigenvalues(a, UPLO, False), _eigenvectors(a, UPLO))
 
 
 @public(numpy=np.linalg.eigvalsh, linalg=True)
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
     """The eigenvalues of symmetric matrices, ascending (as :func:`eigh`)."""
-    return _eigenvalues(a, UPLO)
+    return _eigenvalues(a, UPLO, True)
 
 
 # --- the singular value decomposition ---------------------------------------------------
