@@ -172,32 +172,32 @@ def slogdet(a: Any) -> SlogdetResult:
 # --- Cholesky ---------------------------------------------------------------------------
 
 
-def _cholesky_grad(g: Any, out: Any, a: Any) -> Any:
+def _cholesky_grad(g: Any, out: Any, a: Any, upper: Any) -> Any:
+    low, g = (_t(out), _t(g)) if upper else (out, g)  # U = Lᵀ: the same rule for L
     # Φ(Lᵀ ḡ): its lower triangle with the diagonal halved (a constant mask), made
     # symmetric, then Ā = L⁻ᵀ S L⁻¹ by two solves (S L⁻¹ = (L⁻ᵀ S)ᵀ as S = Sᵀ)
-    lower = np.tril(np.ones(out.shape[-2:], dtype=out.dtype)) - 0.5 * _eye(out)
-    phi = (_t(out) @ g) * lower
+    lower = np.tril(np.ones(low.shape[-2:], dtype=low.dtype)) - 0.5 * _eye(low)
+    phi = (_t(low) @ g) * lower
     s = (phi + _t(phi)) * 0.5
-    return solve(_t(out), _t(solve(_t(out), s)))
+    return solve(_t(low), _t(solve(_t(low), s)))
 
 
 _cholesky = Op(
     "cholesky",
-    np.linalg.cholesky,
-    (_cholesky_grad,),
+    lambda a, upper: np.linalg.cholesky(a, upper=upper),
+    (_cholesky_grad, None),
     ("A = LLᵀ: Ā = L⁻ᵀ sym(Φ(Lᵀ L̄)) L⁻¹, Φ the lower triangle with half the diagonal",),
-    saves=((OUT,),),
+    saves=((OUT,), ()),
     effect=True,  # not positive definite: LinAlgError
-    source="np.linalg.cholesky({0})",
+    source="np.linalg.cholesky({0}, upper={1})",
 )
 
 
 @public(numpy=np.linalg.cholesky, linalg=True)
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
-    """The lower-triangular L with A = L Lᵀ (or Lᵀ if ``upper``). NumPy reads A's lower
-    triangle; the gradient is the symmetric one (PyTorch's)."""
-    lower = _cholesky(a)
-    return _t(lower) if upper else lower
+    """The lower-triangular L with A = L Lᵀ (or U = Lᵀ if ``upper``). NumPy reads A's
+    lower (upper) triangle; the gradient is the symmetric one (PyTorch's)."""
+    return _cholesky(a, bool(upper))
 
 
 # --- the symmetric eigendecomposition ---------------------------------------------------
