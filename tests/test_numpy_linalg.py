@@ -465,3 +465,12 @@ def test_empty_matrices_give_numpys_values_and_empty_gradients(call, shape):
     np.testing.assert_array_equal(out.numpy(), call(np.zeros(shape)))
     out.sum().backward()
     assert x.grad.shape == shape
+
+
+def test_det_second_derivative_at_a_singular_matrix_raises_rather_than_guesses():
+    """The cofactor's own rule needs A⁻¹ (a known limit: PyTorch gets this 2 × 2 right)."""
+    x = mg.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    (g,) = mg.autograd.grad(np.linalg.det(x), [x], create_graph=True)
+    np.testing.assert_allclose(g.numpy(), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-14)
+    with pytest.raises(np.linalg.LinAlgError):
+        mg.autograd.grad(g.sum(), [x])
