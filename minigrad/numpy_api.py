@@ -4,7 +4,7 @@ Tensor implements NumPy's ``__array_ufunc__`` and ``__array_function__`` protoco
 tables derived from the op registry (:mod:`minigrad.ops.registry`): an op's definition
 says which NumPy function it implements, and the adapter named by its ``signature``
 maps NumPy's parameters onto the op's. A call with an argument minigrad
-cannot honour (``out=``, ``dtype=``, an ``ord`` without a rule) falls through to NumPy on
+cannot honour (``out=``, ``dtype=``) falls through to NumPy on
 the raw data, which :mod:`minigrad.tensor` allows only when no argument needs a gradient,
 or when the result is not floating point (``np.isnan``, ``np.argmax``) and so cannot
 carry one. Nothing leaves the graph silently.
@@ -187,20 +187,6 @@ def _einsum(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _norm(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def call(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-        vector = len(ops._shape(x)) == 1 or isinstance(axis, int | np.integer)
-        if ord in (None, "fro") or (ord == 2 and vector):
-            return fn(x, axis, keepdims)
-        if vector and ord == 1:
-            return ops.sum(ops.abs(x), axis, keepdims)
-        if vector and ord == np.inf:
-            return ops.max(ops.abs(x), axis, keepdims)
-        raise Unsupported(f"ord={ord!r}")
-
-    return call
-
-
 def _ravel(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(a: Any, order: str = "C") -> Any:
         _plain(order=None if order == "C" else order)
@@ -244,7 +230,6 @@ SIGNATURES: dict[str | None, Callable[[Callable[..., Any]], Callable[..., Any]]]
     "join": _join,
     "dot": _dot,
     "einsum": _einsum,
-    "norm": _norm,
     "ravel": _ravel,
     "trace": _trace,
     "pad": _pad,

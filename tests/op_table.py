@@ -22,10 +22,12 @@ class OpCase:
     name: str
     fn: Callable[..., Any]
     arity: int = 1
-    # "any", "nonscalar" (ndim ≥ 1), "matrix", "3d", "vector", "square" (n × n),
+    # "any", "nonscalar" (ndim ≥ 1), "matrix", "3d", "vector", "n_by_n" (one n × n matrix),
     # "vectors3"/"vectors2" (shape (..., 3) / (..., 2)), "broadcast", "matmul", "same" (two
     # inputs of one shape), "matrices" (two matrices of one shape), "linear" (x of shape
-    # (..., d) and a weight (k, d))
+    # (..., d) and a weight (k, d)); well-conditioned (stacks of) matrices with distinct
+    # eigen- or singular values: "square", "spd" (symmetric positive definite),
+    # "wellcond" (m × n), "solve" (a square A and b, a vector or matrices)
     shapes: str = "any"
     values: dict = field(default_factory=dict)  # options for minigrad.testing.arrays
     torch_fn: Callable[..., Any] | None = None  # None: `fn` also works on torch tensors
@@ -44,6 +46,31 @@ E, C = 2.718281828459045, 0.5772156649015329  # for remainders: a·E + C is rare
 
 def torch_() -> Any:
     return __import__("torch")
+
+
+def _sym(a: Any) -> Any:
+    """(A + Aᵀ)/2 of each matrix (minigrad or torch): a function of every entry whose
+    derivative is the symmetric gradient of eigh and cholesky."""
+    return (a + _mT(a)) / 2
+
+
+def _mT(a: Any) -> Any:
+    return a.mT if hasattr(a, "mT") else mg.ops.swapaxes(a, -1, -2)
+
+
+def _untied(a: Any) -> np.ndarray:
+    """Weights √2, √3, √5, ... of a's shape: weighted row and column sums of |a| do not
+    tie however simple hypothesis's values are (a tie is max's kink)."""
+    shape = tuple(a.shape)
+    dtype = a.dtype if isinstance(a.dtype, np.dtype) else np.float64  # torch: float64 only
+    weights = np.sqrt([2, 3, 5, 7, 11, 13, 17, 19, 23][: shape[0] * shape[1]]).reshape(shape)
+    return weights.astype(dtype)
+
+
+def _projection(v: Any) -> Any:
+    """v vᵀ for the first eigenvector v: the same whichever sign v has."""
+    first = v[..., :, :1]
+    return first @ _mT(first)
 
 
 OPS = [
@@ -677,20 +704,20 @@ OPS = [
     OpCase(
         "einsum_diagonal",
         lambda x: mg.einsum("ii->i", x),
-        shapes="square",
+        shapes="n_by_n",
         torch_fn=lambda x: torch_().einsum("ii->i", x),
     ),
     OpCase(
         "einsum_trace",
         lambda x: mg.einsum("ii", x * x),
-        shapes="square",
+        shapes="n_by_n",
         torch_fn=lambda x: torch_().einsum("ii", x * x),
     ),
     OpCase(  # a diagonal times another operand: each rule reads the other
         "einsum_diagonal_product",
         lambda a, b: mg.einsum("ii,ij->j", a, b),
         2,
-        "square",
+        "n_by_n",
         torch_fn=lambda a, b: torch_().einsum("ii,ij->j", a, b),
     ),
     OpCase(
@@ -699,6 +726,142 @@ OPS = [
         2,
         "matrices",
         torch_fn=lambda a, b: torch_().einsum(a, [0, 1], b, [2, 1], [0, 2]),
+    ),
+    # --- numpy.linalg (issue 18): eigh and cholesky through (A + Aᵀ)/2, their gradients being
+    # the symmetric ones; eigen- and singular vectors through functions of their sign-free
+    # squares and projections
+    OpCase("inv", mg.linalg.inv, shapes="square", torch_fn=lambda a: torch_().linalg.inv(a)),
+    OpCase("solve", mg.linalg.solve, 2, "solve", torch_fn=lambda a, b: torch_().linalg.solve(a, b)),
+    OpCase("det", mg.linalg.det, shapes="square", torch_fn=lambda a: torch_().linalg.det(a)),
+    OpCase(
+        "slogdet",
+        lambda a: mg.linalg.slogdet(a)[1],
+        shapes="square",
+        torch_fn=lambda a: torch_().linalg.slogdet(a)[1],
+    ),
+    OpCase(
+        "cholesky",
+        lambda a: mg.linalg.cholesky(_sym(a)),
+        shapes="spd",
+        torch_fn=lambda a: torch_().linalg.cholesky(_sym(a)),
+    ),
+    OpCase(
+        "eigvalsh",
+        lambda a: mg.linalg.eigvalsh(_sym(a)),
+        shapes="spd",
+        torch_fn=lambda a: torch_().linalg.eigvalsh(_sym(a)),
+    ),
+    OpCase(
+        "eigh_values",
+        lambda a: mg.linalg.eigh(_sym(a))[0],
+        shapes="spd",
+        torch_fn=lambda a: torch_().linalg.eigh(_sym(a))[0],
+    ),
+    OpCase(
+        "eigh_vectors_squared",
+        lambda a: mg.linalg.eigh(_sym(a))[1] ** 2,
+        shapes="spd",
+        torch_fn=lambda a: torch_().linalg.eigh(_sym(a))[1] ** 2,
+    ),
+    OpCase(
+        "eigh_projection",
+        lambda a: _projection(mg.linalg.eigh(_sym(a))[1]),
+        shapes="spd",
+        torch_fn=lambda a: _projection(torch_().linalg.eigh(_sym(a))[1]),
+    ),
+    OpCase(
+        "svd_values",
+        lambda a: mg.linalg.svd(a, compute_uv=False),
+        shapes="wellcond",
+        torch_fn=lambda a: torch_().linalg.svdvals(a),
+    ),
+    OpCase(
+        "svd_u_squared",
+        lambda a: mg.linalg.svd(a, full_matrices=False)[0] ** 2,
+        shapes="wellcond",
+        torch_fn=lambda a: torch_().linalg.svd(a, full_matrices=False)[0] ** 2,
+    ),
+    OpCase(
+        "svd_vh_squared",
+        lambda a: mg.linalg.svd(a, full_matrices=False)[2] ** 2,
+        shapes="wellcond",
+        torch_fn=lambda a: torch_().linalg.svd(a, full_matrices=False)[2] ** 2,
+    ),
+    OpCase("pinv", mg.linalg.pinv, shapes="wellcond", torch_fn=lambda a: torch_().linalg.pinv(a)),
+    OpCase(
+        "matrix_power_5",
+        lambda a: mg.linalg.matrix_power(a, 5),
+        shapes="square",
+        torch_fn=lambda a: torch_().linalg.matrix_power(a, 5),
+    ),
+    OpCase(
+        "matrix_power_minus_2",
+        lambda a: mg.linalg.matrix_power(a, -2),
+        shapes="square",
+        torch_fn=lambda a: torch_().linalg.matrix_power(a, -2),
+    ),
+    OpCase(
+        "norm_p3",
+        lambda x: mg.linalg.norm(x, 3, axis=-1),
+        shapes="nonscalar",
+        values={"avoid": (0.0,)},
+        torch_fn=lambda x: torch_().linalg.vector_norm(x, 3, dim=-1),
+    ),
+    OpCase(
+        "norm_p_half_keepdims",
+        lambda x: mg.linalg.norm(x, 0.5, axis=0, keepdims=True),
+        shapes="nonscalar",
+        values={"avoid": (0.0,)},
+        torch_fn=lambda x: torch_().linalg.vector_norm(x, 0.5, dim=0, keepdim=True),
+    ),
+    OpCase(
+        "norm_minus_1",
+        lambda x: mg.linalg.norm(x, -1, axis=-1),
+        shapes="nonscalar",
+        values={"avoid": (0.0,)},
+        torch_fn=lambda x: torch_().linalg.vector_norm(x, -1, dim=-1),
+    ),
+    OpCase(
+        "norm_minus_inf",
+        lambda x: mg.linalg.norm(x, -np.inf, axis=-1),
+        shapes="nonscalar",
+        values={"avoid": (0.0,), "distinct_gap": 0.05},
+        torch_fn=lambda x: torch_().linalg.vector_norm(x, -np.inf, dim=-1),
+        second_order=False,
+    ),
+    OpCase(
+        "norm_nuc",
+        lambda a: mg.linalg.norm(a, "nuc", axis=(-2, -1)),
+        shapes="wellcond",
+        torch_fn=lambda a: torch_().linalg.matrix_norm(a, "nuc"),
+    ),
+    OpCase(
+        "norm_2_matrix",
+        lambda a: mg.linalg.norm(a, 2, axis=(-2, -1)),
+        shapes="wellcond",
+        torch_fn=lambda a: torch_().linalg.matrix_norm(a, 2),
+    ),
+    OpCase(
+        "norm_minus_2_keepdims",
+        lambda a: mg.linalg.norm(a, -2, axis=(-1, -2), keepdims=True),
+        shapes="wellcond",
+        torch_fn=lambda a: torch_().linalg.matrix_norm(a, -2, dim=(-1, -2), keepdim=True),
+    ),
+    OpCase(
+        "norm_1_matrix",
+        lambda a: mg.linalg.norm(a * _untied(a), 1, axis=(-2, -1)),
+        shapes="matrix",
+        values={"avoid": (0.0,), "margin": 0.2},
+        torch_fn=lambda a: torch_().linalg.matrix_norm(a * torch_().tensor(_untied(a)), 1),
+        second_order=False,  # |x| and max: jumps in the first derivative
+    ),
+    OpCase(
+        "norm_inf_matrix",
+        lambda a: mg.linalg.norm(a * _untied(a), np.inf, axis=(-2, -1)),
+        shapes="matrix",
+        values={"avoid": (0.0,), "margin": 0.2},
+        torch_fn=lambda a: torch_().linalg.matrix_norm(a * torch_().tensor(_untied(a)), np.inf),
+        second_order=False,
     ),
 ]
 

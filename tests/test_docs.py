@@ -46,6 +46,8 @@ MODULES = [
     "minigrad.graph.image",
     "minigrad.graph.derivation",
     "minigrad.testing",
+    "minigrad.ops.decompositions",
+    "minigrad.ops.norms",
     "minigrad.plot",
     "minigrad.plot.curves",
 ]

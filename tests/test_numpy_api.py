@@ -59,6 +59,10 @@ WITH_RULES = {
     "norm_vector_inf": (lambda a: np.linalg.norm(a, np.inf), V),
     "norm_axis_inf": (lambda a: np.linalg.norm(a, np.inf, axis=np.int64(1)), M),
     "norm_axis_inf_keepdims": (lambda a: np.linalg.norm(a, np.inf, axis=0, keepdims=True), M),
+    "norm_matrix_2": (lambda a: np.linalg.norm(a, 2), M),
+    "norm_matrix_1": (lambda a: np.linalg.norm(a, 1), M),
+    "norm_matrix_inf": (lambda a: np.linalg.norm(a, np.inf), M),  # max row sum of |a|
+    "norm_vector_3": (lambda a: np.linalg.norm(a, 3), V),
     "hstack_vectors": (lambda a: np.hstack([a, V]), V),
     "hstack_matrices": (lambda a: np.hstack((a, M[:, :2])), M),
     "vstack_vector_and_matrix": (lambda a: np.vstack([a, M]), V),
@@ -99,10 +103,8 @@ WITHOUT_RULES = {
     "clip_dtype": lambda a: np.clip(a, -1.0, 1.0, dtype=np.float32),
     "dot_out": lambda a: np.dot(a, V, out=np.empty(3)),
     "outer_out": lambda a: np.outer(a[0], V, out=np.empty((4, 4))),
-    "norm_matrix_2": lambda a: np.linalg.norm(a, 2),
-    "norm_matrix_1": lambda a: np.linalg.norm(a, 1),
-    "norm_matrix_inf": lambda a: np.linalg.norm(a, np.inf),  # max row sum of |a|
-    "norm_vector_3": lambda a: np.linalg.norm(a[0], 3),
+    "eigvals_general": lambda a: np.linalg.eigvals(a[:, :3]),  # eigh has a rule, eig none
+    "qr": lambda a: np.linalg.qr(a)[0],
     "dot_three_dims": lambda a: np.dot(a, np.ones((2, 4, 3))),
     "concatenate_out": lambda a: np.concatenate([a, a], out=np.empty((6, 4))),
     "concatenate_dtype": lambda a: np.concatenate([a, a], dtype=np.float32),
@@ -140,8 +142,8 @@ def test_the_refusal_names_the_call_and_why():
         np.add.reduce(x)
     with pytest.raises(TypeError, match=r"^np\.add on .*\(with these arguments\)"):
         np.add(x, 1.0, dtype=np.float32)
-    with pytest.raises(TypeError, match=r"^np\.linalg\.norm on .*no rule for ord=1\)"):
-        np.linalg.norm(mg.tensor(M, requires_grad=True), 1)
+    with pytest.raises(TypeError, match=r"^np\.linalg\.qr on .*no rule for it\)"):
+        np.linalg.qr(mg.tensor(M, requires_grad=True))
     with pytest.raises(TypeError, match=r"^np\.cumsum on .*no rule for it\)"):
         np.cumsum(x)
     with pytest.raises(TypeError, match=r"no rule for dtype\)"):

@@ -35,14 +35,45 @@ SHAPES = {
     "matrix": mt.shapes(min_dims=2, max_dims=2, max_side=3),
     "3d": mt.shapes(min_dims=3, max_dims=3, max_side=3),
     "vector": mt.shapes(min_dims=1, max_dims=1, max_side=4),
-    "square": mt.shapes(min_dims=1, max_dims=1, max_side=3).map(lambda s: s * 2),
+    "n_by_n": mt.shapes(min_dims=1, max_dims=1, max_side=3).map(lambda s: s * 2),
     "vectors3": mt.shapes(min_dims=0, max_dims=2, max_side=3).map(lambda s: (*s, 3)),
     "vectors2": mt.shapes(min_dims=0, max_dims=2, max_side=3).map(lambda s: (*s, 2)),
 }
 
 
+def _orthogonal(data: st.DataObject, batch: tuple[int, ...], n: int) -> np.ndarray:
+    """An orthogonal matrix per batch entry: Q of the QR of a drawn well-conditioned one."""
+    x = data.draw(mt.arrays((*batch, n, n), min_value=-1.0, max_value=1.0)) + 3 * np.eye(n)
+    return np.linalg.qr(x)[0]
+
+
+def draw_matrices(data: st.DataObject, kind: str) -> np.ndarray:
+    """Well-conditioned (stacks of) matrices Q₁ diag(s) Q₂ᵀ, with |s| in [0.5, 2] and the
+    s pairwise 0.1 apart (distinct eigen- and singular values): "square" (s of either
+    sign), "spd" (Q₂ = Q₁, s > 0: symmetric positive definite) or "wellcond" (m × n)."""
+    batch = data.draw(mt.shapes(min_dims=0, max_dims=1, max_side=2))
+    m = data.draw(st.integers(1, 3))
+    n = m if kind in ("square", "spd") else data.draw(st.integers(1, 3))
+    k = min(m, n)
+    s = data.draw(mt.arrays((*batch, k), min_value=0.5, max_value=2.0, distinct_gap=0.1))
+    if kind == "square":
+        s = s * np.where(data.draw(mt.arrays((*batch, k), avoid=(0.0,))) > 0, 1.0, -1.0)
+    left = _orthogonal(data, batch, m)[..., :k]
+    right = left if kind == "spd" else _orthogonal(data, batch, n)[..., :k]
+    a = left @ (s[..., :, None] * np.swapaxes(right, -1, -2))
+    return (a + np.swapaxes(a, -1, -2)) / 2 if kind == "spd" else a
+
+
 def draw_inputs(data: st.DataObject, case: OpCase) -> list[np.ndarray]:
     values = dict(case.values)
+    if case.shapes in ("square", "spd", "wellcond"):
+        return [draw_matrices(data, case.shapes)]
+    if case.shapes == "solve":  # b: one vector, or matrices with a's batch axes
+        a = draw_matrices(data, "square")
+        vector = data.draw(st.booleans())
+        k = data.draw(st.integers(1, 3))
+        shape = a.shape[-1:] if vector else (*a.shape[:-1], k)
+        return [a, data.draw(mt.arrays(shape))]
     if case.shapes in ("broadcast", "matmul"):
         pairs = mt.broadcastable_shapes(max_side=3) if case.shapes == "broadcast" else None
         if case.shapes == "matmul":

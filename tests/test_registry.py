@@ -86,6 +86,17 @@ CALLS = {
     "ravel": lambda f, v, w, m: f(m),
     "moveaxis": lambda f, v, w, m: f(m, 0, 1),
     "atleast_3d": lambda f, v, w, m: f(m),
+    # numpy.linalg: on the symmetric positive definite m mᵀ (3 × 3), or on m itself
+    "inv": lambda f, v, w, m: f(m @ m.T),
+    "solve": lambda f, v, w, m: f(m @ m.T, v[:3]),
+    "det": lambda f, v, w, m: f(m @ m.T),
+    "slogdet": lambda f, v, w, m: f(m @ m.T)[1],
+    "cholesky": lambda f, v, w, m: f(m @ m.T),
+    "eigh": lambda f, v, w, m: f(m @ m.T)[1],
+    "eigvalsh": lambda f, v, w, m: f(m @ m.T),
+    "svd": lambda f, v, w, m: f(m, full_matrices=False)[2],
+    "pinv": lambda f, v, w, m: f(m),
+    "matrix_power": lambda f, v, w, m: f(m @ m.T, 3),
 }
 """How to call an op on the sample arrays v, w (vectors) and m (a matrix), where it is
 not "like NumPy on v, or on v and w"."""

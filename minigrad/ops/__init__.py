@@ -14,7 +14,8 @@ is why one rule serves an ordinary backward (on arrays) and a recorded one (on T
 for gradients of gradients).
 
 The ops are split by kind, each module readable on its own: :mod:`.elementwise`,
-:mod:`.reductions`, :mod:`.shape`, :mod:`.indexing`, :mod:`.linalg`, and
+:mod:`.reductions`, :mod:`.shape`, :mod:`.indexing`, :mod:`.linalg`,
+:mod:`.decompositions` (``numpy.linalg``'s matrix functions), :mod:`.norms`,
 :mod:`.composites` (functions written with the others) and :mod:`.assembly` (repeat,
 tile, pad, split, the stacks, tensordot, kron, cross). This package holds them all
 under one name, ``minigrad.ops.NAME``.
@@ -25,10 +26,12 @@ from minigrad.ops import (
     base,
     binary,
     composites,
+    decompositions,
     elementwise,
     elementwise_more,
     indexing,
     linalg,
+    norms,
     reductions,
     rounding,
     shape,
@@ -37,8 +40,8 @@ from minigrad.ops import (
 # minigrad.ops.NAME for every op and helper of every module (the rules and the compiler
 # reach the private ones too: ops._sum, ops._getitem)
 for _module in (
-    base, elementwise, binary, elementwise_more, rounding, shape, reductions, linalg, indexing,
-    composites, assembly,
+    base, elementwise, binary, elementwise_more, rounding, shape, reductions, linalg,
+    decompositions, norms, indexing, composites, assembly,
 ):  # fmt: skip
     globals().update(
         {k: v for k, v in vars(_module).items() if not k.startswith("__") and k != "annotations"}

@@ -10,7 +10,7 @@ import numpy as np
 
 from minigrad.ops.base import Axis, _float_of, _normalize_axis, _shape
 from minigrad.ops.indexing import concatenate
-from minigrad.ops.linalg import matmul, norm
+from minigrad.ops.linalg import euclidean_norm, matmul
 from minigrad.ops.reductions import _count, _kept_shape, mean, sum
 from minigrad.ops.registry import public
 from minigrad.ops.shape import reshape, transpose
@@ -57,7 +57,7 @@ def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any
     equal (as for |x| at 0), not the nan of √ at 0."""
     shape = _shape(x)
     n = _count(np.empty(shape), _normalize_axis(axis, len(shape)))
-    return norm(x - mean(x, axis, keepdims=True), axis, keepdims) / float(n - ddof) ** 0.5
+    return euclidean_norm(x - mean(x, axis, keepdims=True), axis, keepdims) / float(n - ddof) ** 0.5
 
 
 @public(numpy=np.square)

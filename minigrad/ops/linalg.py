@@ -241,7 +241,7 @@ _l2norm = Op(
 )
 
 
-@public(numpy=np.linalg.norm, signature="norm", linalg=True)
-def norm(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
-    """The Euclidean (Frobenius) norm √Σx² over ``axis``; its gradient is 0 at x = 0."""
+def euclidean_norm(x: Any, axis: Axis = None, keepdims: bool = False) -> Any:
+    """The Euclidean (Frobenius) norm √Σx² over ``axis``; its gradient is 0 at x = 0.
+    (``mg.linalg.norm``, with every ``ord`` NumPy takes, is in :mod:`.norms`.)"""
     return _reduction(_l2norm, x, axis, keepdims)
