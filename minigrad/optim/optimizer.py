@@ -136,7 +136,7 @@ class Optimizer:
             p = self.params[i]
             for key, value in saved.items():
                 if isinstance(value, np.ndarray | Tensor):
-                    value = np.asarray(value)
+                    value = np.asarray(value.data if isinstance(value, Tensor) else value)
                     if value.shape != p.shape:
                         raise ShapeError(
                             f"{name}.load_state_dict: state {key!r} of parameter {i} has "
