@@ -7,7 +7,18 @@ maps NumPy's parameters onto the op's. A call with an argument minigrad
 cannot honour (``out=``, ``dtype=``, an ``ord`` without a rule) falls through to NumPy on
 the raw data, which :mod:`minigrad.tensor` allows only when no argument needs a gradient,
 or when the result is not floating point (``np.isnan``, ``np.argmax``) and so cannot
-carry one. Nothing leaves the graph silently.
+carry one. Nothing leaves the graph silently:
+
+- a *list* holding Tensors reaches these protocols only through functions that take a
+  sequence of arrays (``np.stack``, ``np.concatenate``, ``np.hstack``…): they record.
+  Anything else NumPy does with a list (``np.array([x, 2*x])``, ``np.mean([x, y])``,
+  ``np.r_[x, y]``, a ufunc on a list) converts each element with ``Tensor.__array__``,
+  which cannot return a Tensor and so refuses a tensor that requires grad (TypeError
+  naming ``mg.stack``), as PyTorch refuses ``t.numpy()`` there;
+- a call that writes into a Tensor (``out=t``, ``np.copyto(t, …)``, ``np.add.at(t, …)``,
+  ``np.put``, ``np.place``, ``np.putmask``) is an in-place change with the rules of
+  ``t += 1`` (see :func:`on_data`);
+- complex results are refused where a gradient is recorded (:func:`minigrad.op.apply`).
 """
 
 from __future__ import annotations
