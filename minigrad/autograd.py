@@ -185,16 +185,16 @@ def _accumulate_leaf(leaf: Tensor, g: Any, create_graph: bool) -> None:
         if create_graph:  # out of place: g may be the caller's own gradient tensor
             if g.dtype != leaf.data.dtype:
                 g = ops.astype(g, leaf.data.dtype)
-            leaf.grad = g * 1 if leaf.grad is None else leaf.grad + g  # g·1 keeps −0.0
-        elif leaf.grad is None:
+            leaf._grad = g * 1 if leaf._grad is None else leaf._grad + g  # g·1 keeps −0.0
+        elif leaf._grad is None:
             # an own, writable copy in the leaf's dtype: g may be a read-only broadcast
             # view or an array shared with another input
-            leaf.grad = Tensor._make(np.array(g, dtype=leaf.data.dtype), False, None, ())
-        elif leaf.grad.requires_grad:  # left by a create_graph pass: not into its graph
-            leaf.grad = Tensor._make(leaf.grad.data + g, False, None, ())
+            leaf._grad = Tensor._make(np.array(g, dtype=leaf.data.dtype), False, None, ())
+        elif leaf._grad.requires_grad:  # left by a create_graph pass: not into its graph
+            leaf._grad = Tensor._make(leaf._grad.data + g, False, None, ())
         else:
-            leaf.grad.data += g
-            leaf.grad._bump_version()  # a graph may have saved the old .grad
+            leaf._grad.data += g
+            leaf._grad._bump_version()  # a graph may have saved the old .grad
 
 
 def vjp(output: Tensor, inputs: Sequence[Tensor], v: Any, create_graph: bool = False) -> list:
@@ -232,6 +232,8 @@ def seed(output: Tensor, v: Any, caller: str, name: str) -> Any:
         v = np.ones(output.shape, output.dtype)
         if is_tracing():
             constant(v)  # the seed: a compiled program may fold it
+    elif np.iscomplexobj(_data_of(v)):
+        raise TypeError(f"{caller}: {name} is complex; minigrad's gradients are real")
     elif np.shape(_data_of(v)) != output.shape:
         raise ShapeError(
             f"{caller}: {name} has shape {np.shape(_data_of(v))}, the output has "

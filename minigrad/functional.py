@@ -55,6 +55,11 @@ def _track(x: Any) -> Tensor:
         if isinstance(number, Tensor):
             return number.requires_grad_()
         return Tensor(number, requires_grad=True)
+    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+        raise TypeError(
+            f"cannot differentiate with respect to a complex argument ({x!r}): minigrad's "
+            "gradients are real (split it into real and imaginary parts)"
+        )
     if isinstance(x, Tensor):
         start = x if x.dtype.kind == "f" else ops.astype(x, np.float64)
         t = start * 1

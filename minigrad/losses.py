@@ -409,8 +409,11 @@ def bce(prob: Any, target: Any, eps: float = BCE_EPS) -> Tensor:
 def bce_with_logits(logits: Any, target: Any) -> Tensor:
     """Binary cross-entropy of raw scores z (the logits, p = σ(z)), stable for any z.
 
-    ln(1 + e^z) − y·z is the same loss as ``bce(sigmoid(z), y)`` written without ever
-    forming σ(z), so |z| = 1000 gives a finite loss; its gradient is (σ(z) − y)/N.
+    y·ln(1 + e^−z) + (1 − y)·ln(1 + e^z) (= ln(1 + e^z) − y·z) is the same loss as
+    ``bce(sigmoid(z), y)`` written without ever forming σ(z), so |z| = 1000 gives a
+    finite loss; its gradient is (σ(z) − y)/N. At z = ±inf it is the limit: a term whose
+    weight (y or 1 − y) is 0 is 0, not 0·inf = nan, so z = +inf costs inf for y < 1 and
+    0 for y = 1 (PyTorch gives nan there), with ∂/∂z = σ(z) − y still.
 
     >>> round(bce_with_logits(Tensor([2.0, -1.0]), Tensor([1.0, 0.0])).item(), 6)
     0.220095
@@ -418,7 +421,13 @@ def bce_with_logits(logits: Any, target: Any) -> Tensor:
     _check_shapes("bce_with_logits", logits, target)
     z, y = as_tensor(logits), as_tensor(target)
     _check_range("bce_with_logits", "targets", y, "targets are 0/1 labels or probabilities")
-    return (ops.softplus(z) - y * z).mean()
+    return (_weighted(y, ops.softplus(-z)) + _weighted(1 - y, ops.softplus(z))).mean()
+
+
+def _weighted(w: Tensor, f: Tensor) -> Tensor:
+    """w·f with 0·inf taken as 0, the limit of a term whose weight is 0 (the mask is a
+    constant: where f is finite, the value and every derivative are w·f's)."""
+    return w * ops.where(ops.logical_and(w == 0, f == np.inf), 0.0, f)
 
 
 @_loss(targets=_class_targets, accuracy=metrics.multiclass_accuracy, accuracy_targets=None)

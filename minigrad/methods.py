@@ -92,21 +92,40 @@ class TensorMethods:
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         return numpy_api.array_function(func, args, kwargs)
 
-    # logical operators on boolean tensors (masks); like comparisons, no gradient
+    # & | ^ ~ << >> mean what they mean in NumPy: bitwise on integer tensors, logical on
+    # boolean ones (masks), a TypeError on floats; like comparisons, no gradient
     def __and__(self, other: Operand) -> Tensor:
-        return ops.logical_and(self, other)
+        return ops.BITWISE[np.bitwise_and](self, other)
 
     def __rand__(self, other: Operand) -> Tensor:
-        return ops.logical_and(other, self)
+        return ops.BITWISE[np.bitwise_and](other, self)
 
     def __or__(self, other: Operand) -> Tensor:
-        return ops.logical_or(self, other)
+        return ops.BITWISE[np.bitwise_or](self, other)
 
     def __ror__(self, other: Operand) -> Tensor:
-        return ops.logical_or(other, self)
+        return ops.BITWISE[np.bitwise_or](other, self)
+
+    def __xor__(self, other: Operand) -> Tensor:
+        return ops.BITWISE[np.bitwise_xor](self, other)
+
+    def __rxor__(self, other: Operand) -> Tensor:
+        return ops.BITWISE[np.bitwise_xor](other, self)
+
+    def __lshift__(self, other: Operand) -> Tensor:
+        return ops.BITWISE[np.left_shift](self, other)
+
+    def __rlshift__(self, other: Operand) -> Tensor:
+        return ops.BITWISE[np.left_shift](other, self)
+
+    def __rshift__(self, other: Operand) -> Tensor:
+        return ops.BITWISE[np.right_shift](self, other)
+
+    def __rrshift__(self, other: Operand) -> Tensor:
+        return ops.BITWISE[np.right_shift](other, self)
 
     def __invert__(self) -> Tensor:
-        return ops.logical_not(self)
+        return ops.BITWISE[np.invert](self)
 
     # comparisons are not differentiable: they give boolean tensors without a graph
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]

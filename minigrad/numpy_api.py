@@ -7,11 +7,23 @@ maps NumPy's parameters onto the op's. A call with an argument minigrad
 cannot honour (``out=``, ``dtype=``) falls through to NumPy on
 the raw data, which :mod:`minigrad.tensor` allows only when no argument needs a gradient,
 or when the result is not floating point (``np.isnan``, ``np.argmax``) and so cannot
-carry one. Nothing leaves the graph silently.
+carry one. Nothing leaves the graph silently:
+
+- a *list* holding Tensors reaches these protocols only through functions that take a
+  sequence of arrays (``np.stack``, ``np.concatenate``, ``np.hstack``…): they record.
+  Anything else NumPy does with a list (``np.array([x, 2*x])``, ``np.mean([x, y])``,
+  ``np.r_[x, y]``, a ufunc on a list) converts each element with ``Tensor.__array__``,
+  which cannot return a Tensor and so refuses a tensor that requires grad (TypeError
+  naming ``mg.stack``), as PyTorch refuses ``t.numpy()`` there;
+- a call that writes into a Tensor (``out=t``, ``np.copyto(t, …)``, ``np.add.at(t, …)``,
+  ``np.put``, ``np.place``, ``np.putmask``) is an in-place change with the rules of
+  ``t += 1`` (see :func:`on_data`);
+- complex results are refused where a gradient is recorded (:func:`minigrad.op.apply`).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -293,19 +305,90 @@ def _floating(result: Any) -> bool:
     )
 
 
-def on_data(func: Callable[..., Any], name: str, args: Any, kwargs: Any, why: str) -> Any:
+IN_PLACE: dict[Callable[..., Any], tuple[int, str]] = {
+    np.copyto: (0, "dst"),
+    np.put: (0, "a"),
+    np.place: (0, "arr"),
+    np.putmask: (0, "a"),
+    np.fill_diagonal: (0, "a"),
+    np.put_along_axis: (0, "arr"),
+}
+"""NumPy functions that write into an argument (position, keyword): run on a Tensor's
+data, they change it in place, so they follow the in-place rules of ``t += 1``."""
+
+
+def _out_argument(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """The ``out=`` of a call, given by keyword or (for a NumPy function with a Python
+    signature) by position; None when there is none."""
+    if "out" in kwargs:
+        return kwargs["out"]
+    if not any(isinstance(a, Tensor) for a in args[1:]):
+        return None  # only a Tensor passed by position could be an out= to look for
+    try:
+        return inspect.signature(func).bind(*args, **kwargs).arguments.get("out")
+    except (TypeError, ValueError):
+        return None
+
+
+def written_tensors(func: Callable[..., Any], args: tuple, kwargs: dict) -> list[Tensor]:
+    """The Tensors a NumPy call writes into: its ``out=``, the destination of an
+    in-place function (:data:`IN_PLACE`)."""
+    out = _out_argument(func, args, kwargs)
+    written = [o for o in (out if isinstance(out, tuple) else (out,)) if isinstance(o, Tensor)]
+    position, keyword = IN_PLACE.get(func, (None, None))
+    if position is not None:
+        target = args[position] if len(args) > position else kwargs.get(keyword)
+        if isinstance(target, Tensor):
+            written.append(target)
+    return written
+
+
+def on_data(
+    func: Callable[..., Any],
+    name: str,
+    args: Any,
+    kwargs: Any,
+    why: str,
+    written: list[Tensor] | None = None,
+) -> Any:
     """Run a NumPy call minigrad has no rule for on the raw data; refuse (TypeError) when
     that would drop a gradient: grad mode is on, an argument requires grad, and the
     result is floating point (or written to ``out=``). While ``mg.jit`` traces, it
-    always refuses (TraceError): the compiled function could not repeat it."""
+    always refuses (TraceError): the compiled function could not repeat it.
+
+    A call that writes into a Tensor (``out=t``, ``np.copyto(t, …)``, ``np.add.at(t,
+    …)``, ``np.put``, ``np.place``, ``np.putmask``) is an in-place change of ``t``, with
+    the rules of ``t += 1``: refused (RuntimeError) while grad mode is on if ``t``
+    requires grad, and it bumps ``t``'s version counter, so a backward that saved the
+    old value refuses instead of computing with the new one. NumPy returns ``out``
+    itself: so does this, as the Tensor."""
     if is_tracing() and func not in METADATA:
         raise read_error(f"{name} ({why})")
+    if written is None:
+        written = written_tensors(func, args, kwargs)
     needs = is_grad_enabled() and (_needs_grad(args) or _needs_grad(kwargs))
-    if needs and kwargs.get("out") is not None:
+    for t in written:
+        t._check_inplace(name, None)
+    writes = written or kwargs.get("out") is not None or func in IN_PLACE
+    if needs and (writes or getattr(func, "__name__", "") == "at"):  # values into an array
         raise _dropped(name, why)
     result = func(*to_data(args), **to_data(kwargs))
     if needs and _floating(result):
         raise _dropped(name, why)
+    if written:
+        for t in written:
+            t._bump_version()
+        return _as_written(result, written)
+    return result
+
+
+def _as_written(result: Any, written: list[Tensor]) -> Any:
+    """``result`` with each array that is a written Tensor's data given as that Tensor."""
+    if isinstance(result, tuple):
+        return tuple(_as_written(r, written) for r in result)
+    for t in written:
+        if result is t.data:
+            return t
     return result
 
 
@@ -324,7 +407,11 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
         return fn(*inputs)
     name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
     why = "minigrad has no rule for it" if fn is None else "with these arguments"
-    return on_data(getattr(ufunc, method), name, inputs, kwargs, why)
+    out = kwargs.get("out", ())  # NumPy hands a ufunc's out= over as a tuple
+    written = [o for o in (out if isinstance(out, tuple) else (out,)) if isinstance(o, Tensor)]
+    if method == "at" and isinstance(inputs[0], Tensor):  # np.add.at(t, index, value)
+        written.append(inputs[0])
+    return on_data(getattr(ufunc, method), name, inputs, kwargs, why, written)
 
 
 def array_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:

@@ -107,6 +107,8 @@ def apply(op: Op, *inputs: Any) -> Any:
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     if record and _mode.enabled and op.differentiable:
+        if data.dtype.kind == "c":
+            raise _complex_error(op, inputs)
         out = Tensor._make(data, True, op, inputs, raw, changes[0])
     else:
         out = Tensor._make(data, False, None, ())
@@ -115,6 +117,17 @@ def apply(op: Op, *inputs: Any) -> Any:
     if trace is not None:
         trace.record(op, inputs, out)
     return out
+
+
+def _complex_error(op: Op, inputs: tuple) -> TypeError:
+    """Complex values cannot carry minigrad's gradients (its rules are for real numbers:
+    a complex one would be cast to real, dropping its imaginary part, without a word)."""
+    kinds = ", ".join(str(getattr(x, "dtype", type(x).__name__)) for x in inputs)
+    return TypeError(
+        f"{op.name} of a tensor that requires grad gives complex values (inputs: {kinds}): "
+        "minigrad differentiates real functions only; split complex numbers into their "
+        "real and imaginary parts"
+    )
 
 
 def _share_counter_with_source(out: Tensor, inputs: tuple) -> None:

@@ -74,20 +74,20 @@ class Tensor(_methods.TensorMethods):
 
     __slots__ = (
         "__weakref__",
+        "_grad",
         "_op",
         "_parents",
         "_recorded_at",
         "_values",
         "_version",
         "data",
-        "grad",
         "requires_grad",
     )
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _as_data(data, dtype, requires_grad)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._op: Any = None
         self._parents: tuple[Any, ...] = ()
@@ -119,7 +119,7 @@ class Tensor(_methods.TensorMethods):
         """
         t = object.__new__(cls)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.requires_grad = requires_grad
         t._op = op
         t._parents = parents
@@ -162,6 +162,31 @@ class Tensor(_methods.TensorMethods):
         changed values. Writing through ``.data`` does not count: it is the escape hatch.
         """
         return 0 if self._version is None else self._version[0]
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient ``backward()`` accumulated here (a Tensor of this shape), or None.
+
+        Assigning checks what an optimizer step will read (PyTorch checks it too): a
+        Tensor of this tensor's shape, or None. An ndarray is refused, not wrapped, so
+        the mistake is seen where it is made rather than as an odd error in ``step()``.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got "
+                    f"{type(value).__name__}; wrap an array first: mg.tensor(g)"
+                )
+            if value.data.shape != self.data.shape:
+                raise ShapeError(
+                    f"assigned grad has shape {value.data.shape}, the tensor has shape "
+                    f"{self.data.shape}; they must match"
+                )
+        self._grad = value
 
     # --- identity, conversion, display -------------------------------------------------
 
@@ -210,7 +235,23 @@ class Tensor(_methods.TensorMethods):
         return np.asarray(self._value("numpy()"))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """NumPy's conversion (``np.asarray(t)``, and every element of ``np.array([t1,
+        t2])``, ``np.r_[t1, t2]``, ``np.mean([t1, t2])``): refused with a TypeError for a
+        tensor that requires grad while grad mode is on, because the array could not
+        carry the gradient. NumPy converts a list element by element and cannot get a
+        Tensor back, so a list of tensors is joined with ``mg.stack`` / ``np.stack`` /
+        ``np.concatenate`` (they record); the values are ``t.detach()``, ``t.numpy()``
+        or ``t.data`` (PyTorch refuses ``t.numpy()`` here too; we keep it as the explicit
+        way to say "the values")."""
         data = self._value("np.asarray()")
+        if self.requires_grad and _grad_mode._mode.enabled:
+            raise TypeError(
+                "converting a tensor that requires grad to a NumPy array (np.asarray, "
+                "np.array, or a list of tensors given to a NumPy function, np.r_, np.c_) "
+                "would silently drop its gradient. Join tensors with mg.stack / np.stack / "
+                "np.concatenate, which record; for the values without a gradient use "
+                "t.detach(), t.numpy() or t.data, or run under mg.no_grad()."
+            )
         if copy:
             return np.array(data, dtype=dtype)
         return np.asarray(data, dtype=dtype)
@@ -282,7 +323,7 @@ class Tensor(_methods.TensorMethods):
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (set ``.grad`` to None)."""
-        self.grad = None
+        self._grad = None
 
     def detach(self) -> Tensor:
         """The same data as a new leaf that is cut off from the graph.

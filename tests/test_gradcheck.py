@@ -79,10 +79,10 @@ bad_square = Op("bad_square", np.square, (lambda g, out, x: g * x,))  # missing 
 
 
 def _graph_breaking_square() -> Op:
-    # x² with the right rule 2·g·x — except that x is read through np.asarray, which under
+    # x² with the right rule 2·g·x — except that x is read through .data, which under
     # create_graph turns the Tensor x into a constant: first derivative right, the
-    # derivative of the rule with respect to x lost.
-    return Op("square_breaks_graph", np.square, (lambda g, out, x: 2 * g * np.asarray(x),))
+    # derivative of the rule with respect to x lost. (np.asarray(x) would be refused.)
+    return Op("square_breaks_graph", np.square, (lambda g, out, x: 2 * g * getattr(x, "data", x),))
 
 
 def test_gradcheck_passes_on_correct_functions():

@@ -36,7 +36,7 @@ def _nested(x: Any) -> str:
 
 def _fmt_array(a: Any, max_elements: int = 6) -> str:
     """Small arrays in full (``[1, 2.5]``), large ones as shape, min, max and mean."""
-    a = np.asarray(a)
+    a = np.asarray(a.data if isinstance(a, Tensor) else a)  # shown: the values
     if a.size == 0:
         return f"[] shape {a.shape}"
     if a.size <= max_elements:

@@ -29,6 +29,10 @@ from minigrad.op import ShapeError
 from minigrad.tensor import Tensor
 
 
+def _values_of(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
 class Parameter(Tensor):
     """A leaf tensor that a Module registers as trainable (``requires_grad=True``).
 
@@ -200,7 +204,8 @@ class Module:
             raise KeyError(
                 f"state_dict mismatch: missing {sorted(missing)}, unexpected {sorted(unexpected)}"
             )
-        values = {name: np.asarray(state[name]) for name in own}
+        # the values (a state may hold tensors that require grad: the load copies values)
+        values = {name: np.asarray(_values_of(state[name])) for name in own}
         for name, p in own.items():
             if values[name].shape != p.shape:
                 raise ShapeError(

@@ -57,7 +57,10 @@ def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Any
     equal (as for |x| at 0), not the nan of √ at 0."""
     shape = _shape(x)
     n = _count(np.empty(shape), _normalize_axis(axis, len(shape)))
-    return euclidean_norm(x - mean(x, axis, keepdims=True), axis, keepdims) / float(n - ddof) ** 0.5
+    # NumPy's divisor max(n − ddof, 0): with ddof ≥ n, inf (nan for equal values), never
+    # the complex root of a negative number
+    spread = euclidean_norm(x - mean(x, axis, keepdims=True), axis, keepdims)
+    return spread / builtins.max(n - ddof, 0) ** 0.5
 
 
 @public(numpy=np.square)

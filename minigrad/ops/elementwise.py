@@ -45,6 +45,14 @@ logical_or = public(
 logical_not = public(
     _no_gradient("logical_not", np.logical_not, 1, elementwise=True), numpy=np.logical_not
 )
+BITWISE = {
+    u: _no_gradient(u.__name__, u, u.nin, elementwise=True)
+    for u in (
+        np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert, np.left_shift, np.right_shift
+    )
+}  # fmt: skip
+"""The operators ``& | ^ ~ << >>``, as NumPy means them: bitwise on integers (logical on
+bools), no gradient, and a TypeError on floats (NumPy's own, from the ufunc)."""
 isnan = public(_no_gradient("isnan", np.isnan, 1, elementwise=True), numpy=np.isnan)
 isfinite = public(_no_gradient("isfinite", np.isfinite, 1, elementwise=True), numpy=np.isfinite)
 sign = public(_no_gradient("sign", np.sign, 1, elementwise=True), numpy=np.sign)

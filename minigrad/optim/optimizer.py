@@ -15,6 +15,7 @@ same Parameter objects. Per-parameter state (momentum buffers, running averages)
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -53,6 +54,15 @@ class Optimizer:
                     f"{type(self).__name__} optimizes tensors with requires_grad=True, "
                     f"got {type(p).__name__}"
                 )
+        unique = list(dict.fromkeys(self.params))  # tensors hash by identity
+        if len(unique) < len(self.params):  # PyTorch warns too; stepping twice would be silent
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; each is "
+                "kept once (and stepped once per step())",
+                UserWarning,
+                stacklevel=3,
+            )
+            self.params = unique
         self.defaults: dict[str, Any] = self._checked(hyperparameters)
         vars(self).update(self.defaults)
         self.state: dict[Tensor, dict[str, Any]] = {p: {} for p in self.params}
@@ -126,7 +136,7 @@ class Optimizer:
             p = self.params[i]
             for key, value in saved.items():
                 if isinstance(value, np.ndarray | Tensor):
-                    value = np.asarray(value)
+                    value = np.asarray(value.data if isinstance(value, Tensor) else value)
                     if value.shape != p.shape:
                         raise ShapeError(
                             f"{name}.load_state_dict: state {key!r} of parameter {i} has "

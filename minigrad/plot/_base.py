@@ -14,10 +14,20 @@ except ImportError as error:  # pragma: no cover - exercised only without matplo
         "minigrad.plot needs matplotlib, which is not installed: pip install 'minigrad[plot]'"
     ) from error
 
+from minigrad.tensor import Tensor
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 PathLike = str | os.PathLike
+
+
+def values_of(x: Any) -> Any:
+    """What a figure draws of ``x``: a Tensor's values (``model.w`` as it is; a drawing
+    is no computation to differentiate, and np.asarray refuses a tensor that requires
+    grad), anything else as given."""
+    return x.data if isinstance(x, Tensor) else x
+
 
 DPI = 110
 """Resolution of saved PNGs (dots per inch)."""

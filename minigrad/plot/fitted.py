@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.lines import Line2D
 
-from minigrad.plot._base import PathLike, finish, new_axes, new_figure, num, signed, with_units
+from minigrad.plot._base import (
+    PathLike,
+    finish,
+    new_axes,
+    new_figure,
+    num,
+    signed,
+    values_of,
+    with_units,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -17,10 +26,10 @@ if TYPE_CHECKING:
 
 
 def _model_params(w: Any, b: Any, d: int) -> tuple[np.ndarray, float]:
-    w_arr = np.asarray(w, dtype=np.float64).reshape(-1)
+    w_arr = np.asarray(values_of(w), dtype=np.float64).reshape(-1)
     if w_arr.size != d:
         raise ValueError(f"w must hold {d} weight(s) to match X's {d} feature(s), got {w_arr.size}")
-    return w_arr, float(np.asarray(b, dtype=np.float64).reshape(()))
+    return w_arr, float(np.asarray(values_of(b), dtype=np.float64).reshape(()))
 
 
 def fit_line(
@@ -58,10 +67,10 @@ def fit_line(
         ax: draw into these axes (3-D axes for two features).
         path: also save the figure there (PNG).
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(values_of(X), dtype=np.float64)
     if X.ndim == 1:
         X = X[:, None]
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    y = np.asarray(values_of(y), dtype=np.float64).reshape(-1)
     if X.ndim != 2 or X.shape[1] not in (1, 2) or len(X) != len(y):
         raise ValueError(
             "fit_line draws one or two features: X must be (N,), (N, 1) or (N, 2) with N = "
@@ -179,8 +188,8 @@ def predicted_vs_actual(
         units: the target's units, for the axes and the error numbers (e.g. ``"mpg"``).
         target_name: what y is called on the axes.
     """
-    y_true = np.asarray(y_true, dtype=np.float64).reshape(-1)
-    y_pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
+    y_true = np.asarray(values_of(y_true), dtype=np.float64).reshape(-1)
+    y_pred = np.asarray(values_of(y_pred), dtype=np.float64).reshape(-1)
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError(
             "predicted_vs_actual needs y_true and y_pred of the same non-zero length; got "

@@ -10,7 +10,15 @@ import numpy as np
 from matplotlib.colors import BoundaryNorm
 
 from minigrad import formulas
-from minigrad.plot._base import LOSS_NAMES, PathLike, finish, loss_label, new_figure, num
+from minigrad.plot._base import (
+    LOSS_NAMES,
+    PathLike,
+    finish,
+    loss_label,
+    new_figure,
+    num,
+    values_of,
+)  # fmt: skip
 from minigrad.train.history import History
 
 if TYPE_CHECKING:
@@ -32,11 +40,11 @@ def loss_grid(
     :func:`minigrad.formulas.mse_hessian`): O(1) per grid point, whatever N. The other
     losses build residual grids, a few rows of the grid at a time.
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(values_of(X), dtype=np.float64)
     x = X.reshape(-1) if X.ndim == 1 or X.shape[1] == 1 else None
     if x is None:
         raise ValueError(f"the loss surface is drawn for one feature; X has shape {X.shape}")
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    y = np.asarray(values_of(y), dtype=np.float64).reshape(-1)
     if loss not in formulas.LOSS_VALUES:
         raise ValueError(f"unknown loss {loss!r}; choose one of: {', '.join(formulas.LOSS_VALUES)}")
     W = np.asarray(W, dtype=np.float64)
@@ -170,14 +178,14 @@ def loss_surface(
         ax: draw into these axes (kind "contour", or "surface" with 3-D axes).
         path: also save the figure there (PNG).
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(values_of(X), dtype=np.float64)
     if not (X.ndim == 1 or (X.ndim == 2 and X.shape[1] == 1)):
         raise ValueError(
             f"loss_surface draws the loss over (w, b) of a one-feature model; X has shape "
             f"{X.shape} (pick one column)"
         )
     x = X.reshape(-1)
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    y = np.asarray(values_of(y), dtype=np.float64).reshape(-1)
     if kind not in ("both", "surface", "contour"):
         raise ValueError(f"kind must be 'both', 'surface' or 'contour', got {kind!r}")
     if ax is not None and kind == "both":
