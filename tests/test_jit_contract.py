@@ -1318,5 +1318,21 @@ def test_7_a_gradient_name_means_the_full_gradient(fn, args):
             assert f"d_{arg}" in returned, f"d_{arg} is not what is returned:\n{source}"
 
 
+def test_6b_a_closed_over_zero_that_turns_negative_is_subtracted_as_eager_does():
+    """6b: x − 0.0 is x, but x − (−0.0) = x + 0.0 turns −0.0 into +0.0; a closed-over
+    number that changes from 0.0 to −0.0 retraces, and the new trace keeps the sub.
+    (Found by the fuzzer: the second call returned −0.0 where eager returns +0.0.)"""
+    c = 0.0
+    f = lambda x: -x - c  # noqa: E731
+    fast = mg.jit(f)
+    zeros = np.zeros(2)
+    for value in (0.0, -0.0, 0.0):
+        c = value
+        expected = f(mg.tensor(zeros)).numpy()
+        got = fast(zeros).numpy()
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+        assert np.signbit(expected).all() == (math.copysign(1, value) > 0)  # −0 − (+0) = −0
+
+
 # 8. the first call's cost (≤ 3× one eager step) is a benchmark budget, not a unit
 # test: benchmarks/report.py, ("W6", "first call", ...)

@@ -179,6 +179,7 @@ X = np.array([0.5, -0.0, 2.0, -1.5])
         (lambda x: 1.0 * x, []),
         (lambda x: x / 1.0, []),
         (lambda x: x - 0.0, []),  # −0.0 − 0 = −0.0: exact
+        (lambda x: x - -0.0, ["sub"]),  # −0.0 − (−0.0) = +0.0: not an identity
         (lambda x: x**1.0, []),
         (lambda x: x.__neg__().__neg__(), []),
         (lambda x: x + 0.0, ["add"]),  # −0.0 + 0 = +0.0: not an identity for floats

@@ -219,3 +219,26 @@ def test_adding_an_op_is_one_definition_and_every_surface_follows():
     with pytest.raises(AttributeError):
         mg.demo_fabs  # noqa: B018  (gone with its registration)
     assert numpy_api._Tables.current().ufuncs.get(np.fabs) is before
+
+
+def test_every_name_in_minigrad_ops_comes_from_one_module():
+    """minigrad.ops merges the namespaces of its modules: a module that imports another's
+    op under that op's own name (``max as maximum``) would silently replace it for every
+    rule and pass that calls ``ops.maximum``."""
+    import importlib
+
+    import minigrad.ops as ops_package
+
+    first: dict[str, tuple[str, object]] = {}
+    for name in ops_package.MODULES:
+        module = importlib.import_module(f"minigrad.ops.{name}")
+        for key, value in vars(module).items():
+            if key.startswith("__") or key == "annotations":
+                continue
+            if key in first and first[key][1] is not value:
+                raise AssertionError(
+                    f"minigrad.ops.{key}: {first[key][0]} and {name} define it differently"
+                )
+            first.setdefault(key, (name, value))
+    for key, (_, value) in first.items():
+        assert getattr(ops_package, key) is value, key

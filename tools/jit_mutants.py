@@ -533,6 +533,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "simplify: x / 2ᵏ → x · 2⁻ᵏ even where 2⁻ᵏ overflows or underflows in the dtype",
     ),
     Mutant(
+        "sub-any-zero",
+        PASSES,
+        "_is(args[1], 0) and not np.signbit(_scalar(args[1])) and keeps(args[0])",
+        "_is(args[1], 0) and keeps(args[0])",
+        "simplify: x − (−0.0) → x, which keeps a −0.0 that eager turns into +0.0",
+    ),
+    Mutant(
         "square-any-dtype",
         PASSES,
         "if op is ops.pow and _is(args[1], 2) and _float(out.dtype) and keeps(args[0]):",

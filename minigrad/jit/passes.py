@@ -233,8 +233,8 @@ def _identity(ins: Instr, producer: dict[Value, Instr]) -> Any:
         return args[1]
     if op in (ops.div, ops.pow) and _is(args[1], 1) and keeps(args[0]):
         return args[0]
-    if op is ops.sub and _is(args[1], 0) and keeps(args[0]):
-        return args[0]  # x − 0 = x, −0.0 included
+    if op is ops.sub and _is(args[1], 0) and not np.signbit(_scalar(args[1])) and keeps(args[0]):
+        return args[0]  # x − (+0) = x, −0.0 included; x − (−0) = x + 0 turns −0.0 into +0.0
     if op is ops.add and out.dtype.kind in "iub":
         for x, zero in (args, args[::-1]):
             if _is(zero, 0) and keeps(x):

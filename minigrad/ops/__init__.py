@@ -21,29 +21,19 @@ tile, pad, split, the stacks, tensordot, kron, cross). This package holds them a
 under one name, ``minigrad.ops.NAME``.
 """
 
-from minigrad.ops import (
-    assembly,
-    base,
-    binary,
-    composites,
-    decompositions,
-    elementwise,
-    elementwise_more,
-    indexing,
-    linalg,
-    norms,
-    reductions,
-    rounding,
-    shape,
-)
+import importlib
+
+MODULES = (
+    "base", "elementwise", "binary", "elementwise_more", "rounding", "shape", "reductions",
+    "linalg", "decompositions", "norms", "indexing", "composites", "assembly",
+)  # fmt: skip
+"""The modules whose names make up ``minigrad.ops``; each name must come from one module
+(``tests/test_registry.py`` checks it: an alias such as ``max as maximum`` would shadow)."""
 
 # minigrad.ops.NAME for every op and helper of every module (the rules and the compiler
 # reach the private ones too: ops._sum, ops._getitem)
-for _module in (
-    base, elementwise, binary, elementwise_more, rounding, shape, reductions, linalg,
-    decompositions, norms, indexing, composites, assembly,
-):  # fmt: skip
+for _module in (importlib.import_module(f"minigrad.ops.{name}") for name in MODULES):
     globals().update(
         {k: v for k, v in vars(_module).items() if not k.startswith("__") and k != "annotations"}
     )
-del _module
+del _module, importlib

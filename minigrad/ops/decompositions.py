@@ -33,7 +33,7 @@ import numpy as np
 from minigrad.op import OUT, Op
 from minigrad.ops.base import _no_gradient, _shape
 from minigrad.ops.elementwise import where
-from minigrad.ops.reductions import sum as _sum
+from minigrad.ops.reductions import sum as total
 from minigrad.ops.registry import public
 from minigrad.ops.shape import expand_dims, swapaxes
 
@@ -113,7 +113,7 @@ def _cofactor_grad(g: Any, out: Any, a: Any) -> Any:
     # C = det A · A⁻ᵀ: dC = tr(A⁻¹dA) C − C dAᵀ A⁻ᵀ, so Ā = ⟨ḡ, A⁻ᵀ⟩ C − C ḡᵀ A⁻ᵀ (this
     # needs A⁻¹: a second derivative of det at a singular A raises LinAlgError)
     inv_t = _t(inv(a))
-    return _sum(g * inv_t, (-2, -1), True) * out - out @ _t(g) @ inv_t
+    return total(g * inv_t, (-2, -1), True) * out - out @ _t(g) @ inv_t
 
 
 cofactor = Op(

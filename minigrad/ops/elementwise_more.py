@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from minigrad.op import OUT, Op
-from minigrad.ops.binary import hypot
+from minigrad.ops.binary import LN2, hypot
 from minigrad.ops.elementwise import _safe_div, exp, sqrt
 from minigrad.ops.registry import public
 
-LN2, LN10 = math.log(2.0), math.log(10.0)  # Python floats: weak, float32 stays float32
+LN10 = math.log(10.0)  # a Python float: weak, float32 stays float32
 
 
 def _unary(name: str, rule: Any, derivative: str, saves: tuple = (0,), **facts: Any) -> Op:

@@ -29,8 +29,8 @@ from minigrad.ops.elementwise import abs as absolute
 from minigrad.ops.elementwise import cast, sign, where
 from minigrad.ops.linalg import euclidean_norm
 from minigrad.ops.reductions import _reduction, _unreduce
-from minigrad.ops.reductions import max as maximum
-from minigrad.ops.reductions import min as minimum
+from minigrad.ops.reductions import max as largest
+from minigrad.ops.reductions import min as smallest
 from minigrad.ops.reductions import sum as total
 from minigrad.ops.registry import public
 from minigrad.ops.shape import broadcast_to, reshape, transpose
@@ -88,9 +88,9 @@ def _vector_norm(x: Any, ord: Any, axis: tuple[int], keepdims: bool) -> Any:
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order '{ord}' for vectors")
     if ord == np.inf:
-        return maximum(absolute(x), axis, keepdims)
+        return largest(absolute(x), axis, keepdims)
     if ord == -np.inf:
-        return minimum(absolute(x), axis, keepdims)
+        return smallest(absolute(x), axis, keepdims)
     if ord == 0:
         return _reduction(_count_nonzero, x, axis, keepdims)
     if ord == 1:
@@ -106,13 +106,13 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple[int, int], keepdims: bool) -> Any
     elif ord in (2, -2, "nuc"):  # from the singular values of each (row, col) matrix
         others = tuple(i for i in range(ndim) if i not in axes)
         s = _svd_s(transpose(x, (*others, row, col)), None)
-        result = maximum(s, -1) if ord == 2 else minimum(s, -1) if ord == -2 else total(s, -1)
+        result = largest(s, -1) if ord == 2 else smallest(s, -1) if ord == -2 else total(s, -1)
     elif ord in (1, -1):  # the largest (smallest) column sum of |x|
         sums = total(absolute(x), row)
-        result = (maximum if ord == 1 else minimum)(sums, col - 1 if col > row else col)
+        result = (largest if ord == 1 else smallest)(sums, col - 1 if col > row else col)
     elif ord in (np.inf, -np.inf):  # the largest (smallest) row sum of |x|
         sums = total(absolute(x), col)
-        result = (maximum if ord == np.inf else minimum)(sums, row - 1 if row > col else row)
+        result = (largest if ord == np.inf else smallest)(sums, row - 1 if row > col else row)
     else:
         raise ValueError("Invalid norm order for matrices.")
     if keepdims:
