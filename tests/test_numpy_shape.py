@@ -95,7 +95,7 @@ def _assert_same(got, expected):
     got, expected = _flat(got), _flat(expected)
     assert len(got) == len(expected)
     for g, e in zip(got, expected, strict=True):
-        g, e = np.asarray(g), np.asarray(e)
+        g, e = (x.data if isinstance(x, mg.Tensor) else np.asarray(x) for x in (g, e))
         assert g.dtype == e.dtype and g.shape == e.shape
         np.testing.assert_array_equal(g, e)
 
