@@ -72,6 +72,13 @@ def test_cumprod_at_zeros_matches_torch_finite_differences_and_products(values):
     assert mg.gradgradcheck(lambda x: mg.cumprod(x), t(values))
 
 
+def test_cumprod_gradient_is_right_at_subnormal_values_where_dividing_is_not():
+    """x₀ = 5e−324, the smallest subnormal: x₀·1.5 rounds to 2·x₀, so out₁/x₀ = 2, not
+    x₁ = 1.5 (PyTorch's rule divides: 3.0 here); the division-free rule gives 2.5."""
+    _, grad = grad_of(lambda x: mg.cumprod(x), [5e-324, 1.5])
+    np.testing.assert_array_equal(grad, [2.5, 5e-324])
+
+
 @pytest.mark.parametrize("values", ZERO_CORNERS, ids=str)
 def test_cumprod_hessian_at_zeros_is_the_polynomial_one(values):
     """Second order at a zero: the rule may not mask a zero away (a mask would give
@@ -92,13 +99,15 @@ def test_cumprod_hessian_at_zeros_is_the_polynomial_one(values):
 def test_cumprod_with_drawn_zeros_along_any_axis(data):
     shape = data.draw(mt.shapes(min_dims=1, max_dims=3, max_side=4))
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
-    a = data.draw(mt.arrays(shape))
+    a = data.draw(mt.arrays(shape, avoid=(0.0,), margin=0.1))  # no subnormals: torch
     zeros = data.draw(st.lists(st.booleans(), min_size=a.size, max_size=a.size))
     a = np.where(np.reshape(zeros, shape), 0.0, a)
     upstream = data.draw(mt.arrays(shape))
     _, grad = grad_of(lambda x: mg.cumprod(x, axis=axis), a, upstream)
     _, expected = torch_grad_of(lambda x: torch.cumprod(x, axis), a, upstream)
     np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-12)
+    _, by_prod = grad_of(lambda x: _cumprod_by_prod(x, axis % len(shape)), a, upstream)
+    np.testing.assert_allclose(grad, by_prod, rtol=1e-10, atol=1e-12)
     assert mg.gradgradcheck(lambda x: mg.cumprod(x, axis=axis), t(a))
 
 
@@ -137,6 +146,18 @@ def test_partition_sends_each_place_gradient_to_the_input_that_landed_there(data
     rows_out, rows_a = out.reshape(-1, shape[-1]), a.reshape(-1, shape[-1])
     rows_up, rows_grad = upstream.reshape(-1, shape[-1]), grad.reshape(-1, shape[-1])
     for o, x, u, g in zip(rows_out, rows_a, rows_up, rows_grad, strict=True):
+        np.testing.assert_array_equal(g, [u[np.flatnonzero(o == v)[0]] for v in x])
+
+
+@pytest.mark.parametrize("kth", [3, 50, -1])
+def test_partition_of_a_long_axis_where_the_output_is_not_sorted(kth):
+    """Up to ~50 values NumPy's partition happens to sort; past it, the places are not
+    the ranks, and the gradient must follow the places."""
+    a = np.random.default_rng(kth % 7).standard_normal((2, 120))
+    upstream = np.random.default_rng(1).standard_normal((2, 120))
+    out, grad = grad_of(lambda x: np.partition(x, kth), a, upstream)
+    assert not np.array_equal(out, np.sort(a))  # the case this test is for
+    for o, x, u, g in zip(out, a, upstream, grad, strict=True):
         np.testing.assert_array_equal(g, [u[np.flatnonzero(o == v)[0]] for v in x])
 
 
@@ -256,6 +277,13 @@ def test_linspace_with_tensor_endpoints_is_differentiable_in_both():
     i = np.arange(6) / 5
     np.testing.assert_allclose(lo.grad.numpy(), (w * (1 - i)).sum(), rtol=1e-14)
     np.testing.assert_allclose(hi.grad.numpy(), (w * i).sum(), rtol=1e-14)
+
+
+@pytest.mark.parametrize(("lo", "hi", "num"), [(0.1, 0.7, 7), (-1.3, 2.9, 11), (1e-3, 5.0, 50)])
+def test_linspace_is_numpys_to_the_bit_and_ends_at_stop(lo, hi, num):
+    got = np.linspace(t(lo), t(hi), num).numpy()
+    np.testing.assert_array_equal(got, np.linspace(lo, hi, num))
+    assert got[-1] == hi
 
 
 def test_linspace_options_match_numpy():
