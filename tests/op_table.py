@@ -999,6 +999,7 @@ OPS = [
         torch_fn=lambda a, b: torch_().stack([a + (b * b - a) * (i / 4) for i in range(4)], -1),
     ),
     OpCase("real", lambda x: mg.real(x) * 1.5, torch_fn=lambda x: torch_().real(x) * 1.5),
+    OpCase("real_if_close", lambda x: mg.real_if_close(x) * 1.5, torch_fn=lambda x: x * 1.5),
     OpCase("conj", lambda x: mg.conj(x) * 1.5, torch_fn=lambda x: torch_().conj(x) * 1.5),
     OpCase("imag", lambda x: mg.imag(x) + x, torch_fn=lambda x: x * 1.0),
     OpCase(

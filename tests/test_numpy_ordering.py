@@ -205,6 +205,7 @@ def test_real_and_conj_are_the_tensor_imag_and_angle_have_zero_gradient():
     a = np.array([-2.0, -0.0, 0.0, 3.0])
     x = t(a)
     assert np.real(x) is x and np.conj(x) is x and np.conjugate(x) is x and x.conj() is x
+    assert np.real_if_close(x) is x
     imag, angle = np.imag(x), np.angle(x)
     np.testing.assert_array_equal(imag.numpy(), np.imag(a))
     np.testing.assert_array_equal(angle.numpy(), np.angle(a))
@@ -217,12 +218,30 @@ def test_real_and_conj_are_the_tensor_imag_and_angle_have_zero_gradient():
     np.testing.assert_array_equal(x.grad.numpy(), expected.grad.numpy())
 
 
-@pytest.mark.parametrize("name", ["real", "imag", "conj", "angle"])
+@pytest.mark.parametrize("name", ["real", "imag", "conj", "angle", "real_if_close"])
 def test_complex_input_raises_type_error(name):
     with pytest.raises(TypeError, match=f"{name}: complex input"):
         getattr(mg, name)(mg.tensor([1.0 + 2.0j]))
     with pytest.raises(TypeError, match="complex"):
         getattr(mg, name)(np.array([1j]))
+
+
+@pytest.mark.parametrize(
+    ("f", "saved"),
+    [
+        (lambda x: mg.cumprod(x), "cumprod saved its input 0"),
+        (lambda x: mg.sort(x), "sort saved its input 0"),
+        (lambda x: mg.partition(x, 1), "partition saved its input 0"),
+        (lambda x: mg.nan_to_num(x), "nan_to_num saved its input 0"),
+    ],
+)
+def test_changing_a_saved_input_in_place_is_refused_at_backward(f, saved):
+    x = t([2.0, 0.5, 3.0, 1.0])
+    out = f(x)
+    with mg.no_grad():
+        x += 1.0  # changes the values the rule would read
+    with pytest.raises(RuntimeError, match=f"modified in place: {saved}"):
+        out.sum().backward()
 
 
 def test_fabs_matches_numpy_and_abs_gradient():

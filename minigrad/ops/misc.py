@@ -3,6 +3,19 @@ tensor endpoints), and real/imag/conj/angle of real tensors.
 
 Most are written with other ops (their gradients are those ops' rules, exact at every
 order); nan_to_num, fabs, imag and angle are ops of their own.
+
+>>> import numpy as np, minigrad as mg
+>>> lo, hi = mg.tensor(0.0, requires_grad=True), mg.tensor(1.0, requires_grad=True)
+>>> y = np.linspace(lo, hi, 5)
+>>> y.numpy()
+array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+>>> y.sum().backward()
+>>> lo.grad, hi.grad  # Σ (1 − i/4) and Σ i/4
+(tensor(2.5), tensor(2.5))
+>>> x = mg.tensor([1.0, np.nan, -np.inf], requires_grad=True)
+>>> np.nan_to_num(x, posinf=9.0, neginf=-9.0).sum().backward()
+>>> x.grad  # 0 where a value was replaced
+tensor([1., 0., 0.])
 """
 
 from __future__ import annotations
@@ -84,6 +97,13 @@ def _real_only(name: str, x: Any) -> None:
 def real(x: Any) -> Any:
     """The real part of a real tensor: the tensor itself (complex input: TypeError)."""
     _real_only("real", x)
+    return x
+
+
+@public(numpy=np.real_if_close)
+def real_if_close(x: Any, tol: float = 100) -> Any:
+    """NumPy's real_if_close of a real tensor: the tensor itself (complex: TypeError)."""
+    _real_only("real_if_close", x)
     return x
 
 

@@ -5,6 +5,16 @@ Every rule is written with ops, so a recorded backward (create_graph) differenti
 again. None divides by an input: cumprod's gradient at a zero is the true polynomial
 derivative, at every order. Sort and partition are permutations of their input: the
 gradient is scattered back through the permutation (ties: see :func:`sort`).
+
+>>> import numpy as np, minigrad as mg
+>>> x = mg.tensor([2.0, 0.0, 3.0], requires_grad=True)
+>>> np.cumprod(x).sum().backward()  # 2 + 2·0 + 2·0·3
+>>> x.grad  # ∂/∂x₁ = 2 + 2·3 at the zero: no 0/0
+tensor([1., 8., 0.])
+>>> y = mg.tensor([3.0, 1.0, 2.0], requires_grad=True)
+>>> (np.sort(y) * np.array([1.0, 10.0, 100.0])).sum().backward()
+>>> y.grad  # each input gets the weight of the place it was sorted to
+tensor([100.,   1.,  10.])
 """
 
 from __future__ import annotations
