@@ -302,10 +302,10 @@ class TensorMethods:
         return ops.cumprod(self, axis)
 
     def sort(self, axis: int = -1) -> tuple[Tensor, Tensor]:
-        """``(values, indices)`` sorted along ``axis``, as PyTorch's ``Tensor.sort`` (a
-        new tensor, not NumPy's in-place sort); ties keep their order (stable), and
-        the values' gradient goes back through the indices."""
-        return ops.sort(self, axis), ops.argsort(self, axis)
+        """``(values, indices)`` sorted along ``axis``, as PyTorch's ``Tensor.sort`` (new
+        tensors, not NumPy's in-place sort); ties keep their order (stable), and the
+        values' gradient goes back through the indices."""
+        return ops.sort_with_indices(self, axis)
 
     def conj(self) -> Tensor:
         """The complex conjugate: the tensor itself (tensors are real)."""

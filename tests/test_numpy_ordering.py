@@ -173,6 +173,7 @@ def test_partition_with_ties_and_several_kth():
 def test_tensor_sort_method_gives_values_and_indices_like_torch():
     a = np.array([[3.0, 1.0, 2.0], [0.0, 0.0, -1.0]])
     values, indices = t(a).sort()
+    assert t(a).sort().values.shape == t(a).sort(axis=0).indices.shape == a.shape
     expected = torch.sort(torch.tensor(a), stable=True)
     np.testing.assert_array_equal(values.numpy(), expected.values.numpy())
     np.testing.assert_array_equal(indices.numpy(), expected.indices.numpy())
@@ -189,6 +190,10 @@ def test_nan_to_num_gradient_is_one_where_finite_and_zero_where_replaced():
     np.testing.assert_array_equal(y.numpy(), np.nan_to_num(a, nan=7.0, posinf=1e3, neginf=-2.0))
     y.backward(np.arange(1.0, 7.0))
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 0.0, 0.0, 5.0, 6.0])
+    _, expected = torch_grad_of(
+        lambda v: torch.nan_to_num(v, nan=7.0, posinf=1e3, neginf=-2.0), a, np.arange(1.0, 7.0)
+    )
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
     x = t(a)
     y = np.nan_to_num(x)  # NumPy's function on a Tensor: the default limits
     np.testing.assert_array_equal(y.numpy(), np.nan_to_num(a))
@@ -394,6 +399,7 @@ def test_diff_gradient_is_the_transposed_difference():
         (lambda: np.cumprod(t(A), axis=-3), mg.ShapeError, r"cumprod: axis -3 .* \(3, 4\)"),
         (lambda: mg.sort(t(1.0)), mg.ShapeError, r"sort: axis -1 .* shape \(\)"),
         (lambda: mg.flip(t(A), 3), mg.ShapeError, r"flip: .*out of range.*\(3, 4\)"),
+        (lambda: mg.flip(t(1.0), 0), mg.ShapeError, r"flip: axis 0 is out of range for a 0-d"),
         (lambda: mg.fliplr(t([1.0])), mg.ShapeError, r"fliplr: .*2 dimensions.*\(1,\)"),
         (lambda: mg.flipud(t(1.0)), mg.ShapeError, "flipud"),
         (lambda: mg.roll(t(A), (1, 2), axis=0), ValueError, r"roll: 2 shifts"),

@@ -85,8 +85,8 @@ public(fabs, numpy=np.fabs)
 
 
 def _real_only(name: str, x: Any) -> None:
-    dtype = getattr(x, "dtype", None) or np.result_type(x)
-    if np.dtype(dtype).kind == "c":
+    dtype = x.dtype if isinstance(x, Tensor | np.ndarray) else np.result_type(x)
+    if dtype.kind == "c":
         raise TypeError(
             f"{name}: complex input (dtype {dtype}) is not supported: minigrad's tensors "
             "and gradients are real"

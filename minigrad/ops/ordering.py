@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import builtins
 import operator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -50,6 +50,8 @@ def _axes_of(name: str, x: Any, axis: Axis) -> tuple[int, ...]:
     shape = _shape(x)
     if axis is None:
         return tuple(range(len(shape)))
+    if len(shape) == 0:
+        raise ShapeError(f"{name}: axis {axis!r} is out of range for a 0-d input")
     try:
         return _normalize_axis(axis, len(shape))
     except ShapeError as err:
@@ -405,3 +407,16 @@ def partition(x: Any, kth: int | tuple[int, ...], axis: int | None = -1) -> Any:
 def argsort(x: Any, axis: int = -1) -> Any:
     """The stable sorting permutation along ``axis`` (an integer tensor, no gradient)."""
     return _argsort(*_flat_or("argsort", x, axis))
+
+
+class SortResult(NamedTuple):
+    """What ``Tensor.sort`` returns, as ``torch.sort`` does: the sorted values (with a
+    gradient) and the indices they came from (integers, none)."""
+
+    values: Any
+    indices: Any
+
+
+def sort_with_indices(x: Any, axis: int = -1) -> SortResult:
+    """``(values, indices)`` along ``axis``: PyTorch's ``sort`` (ties stable)."""
+    return SortResult(sort(x, axis), argsort(x, axis))
