@@ -293,6 +293,24 @@ class TensorMethods:
         """Index of the minimum (flat when ``axis`` is None); an integer tensor, no graph."""
         return ops.argmin(self, axis, keepdims)
 
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """Running sums along ``axis`` (of the flattened tensor when None, as NumPy)."""
+        return ops.cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        """Running products along ``axis``; the gradient is exact with zeros."""
+        return ops.cumprod(self, axis)
+
+    def sort(self, axis: int = -1) -> tuple[Tensor, Tensor]:
+        """``(values, indices)`` sorted along ``axis``, as PyTorch's ``Tensor.sort`` (new
+        tensors, not NumPy's in-place sort); ties keep their order (stable), and the
+        values' gradient goes back through the indices."""
+        return ops.sort_with_indices(self, axis)
+
+    def conj(self) -> Tensor:
+        """The complex conjugate: the tensor itself (tensors are real)."""
+        return ops.conj(self)
+
 
 # The ops (and NumPy dispatch) build Tensors, so they can only be imported once the
 # Tensor class, which inherits these methods, exists: minigrad.tensor binds them then.

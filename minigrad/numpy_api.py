@@ -217,12 +217,52 @@ def _trace(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _cumulative(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+        _plain(dtype=dtype, out=out)
+        return fn(a, axis)
+
+    return call
+
+
 def _pad(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> Any:
         if mode != "constant":  # no rule: NumPy's own pad, when no gradient is lost
             raise Unsupported(f"mode={mode!r} (only mode='constant' has a gradient rule)")
         _plain(**{k: v for k, v in kwargs.items() if k != "constant_values"})
         return fn(array, pad_width, mode, kwargs.get("constant_values", 0))
+
+    return call
+
+
+def _sort(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, **rest: Any) -> Any:
+        _plain(order=order)  # any kind (and stable=) sorts to the same values
+        return fn(a, axis)
+
+    return call
+
+
+def _partition(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(a: Any, kth: Any, axis: Any = -1, kind: Any = None, order: Any = None) -> Any:
+        _plain(order=order)
+        return fn(a, kth, axis)
+
+    return call
+
+
+def _nan_to_num(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf: Any = None):
+        _plain(copy=None if copy else "copy=False")  # in place: not on a tensor
+        return fn(x, nan, posinf, neginf)
+
+    return call
+
+
+def _linspace(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, device: Any = None, **kwargs: Any) -> Any:
+        _plain(device=device)
+        return fn(*args, **kwargs)
 
     return call
 
@@ -245,6 +285,11 @@ SIGNATURES: dict[str | None, Callable[[Callable[..., Any]], Callable[..., Any]]]
     "ravel": _ravel,
     "trace": _trace,
     "pad": _pad,
+    "cumulative": _cumulative,
+    "sort": _sort,
+    "partition": _partition,
+    "nan_to_num": _nan_to_num,
+    "linspace": _linspace,
 }
 """How a NumPy function's call maps onto an op's, by the name an op gives as its
 ``signature`` in the registry (:func:`minigrad.ops.registry.public`)."""

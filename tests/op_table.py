@@ -863,6 +863,151 @@ OPS = [
         torch_fn=lambda a: torch_().linalg.matrix_norm(a * torch_().tensor(_untied(a)), np.inf),
         second_order=False,
     ),
+    # --- NumPy's cumulative, ordering and other functions (issue 18, part 2) ---
+    OpCase("cumsum", lambda x: x.cumsum(), torch_fn=lambda x: torch_().cumsum(x.reshape(-1), 0)),
+    OpCase(
+        "cumsum_last",
+        lambda x: mg.cumsum(x, axis=-1),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().cumsum(x, -1),
+    ),
+    OpCase(
+        "cumprod_axis0",
+        lambda x: mg.cumprod(x, axis=0),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().cumprod(x, 0),
+    ),
+    OpCase("cumprod", lambda x: x.cumprod(), torch_fn=lambda x: torch_().cumprod(x.reshape(-1), 0)),
+    OpCase(
+        "sort_last",
+        lambda x: mg.sort(x),
+        shapes="nonscalar",
+        values=DISTINCT,
+        torch_fn=lambda x: torch_().sort(x, -1).values,
+    ),
+    OpCase(
+        "sort_axis0",
+        lambda x: mg.sort(x, axis=0),
+        shapes="nonscalar",
+        values=DISTINCT,
+        torch_fn=lambda x: torch_().sort(x, 0).values,
+    ),
+    OpCase(
+        "partition",  # sorted afterwards: partition's own order of the others is unspecified
+        lambda x: mg.sort(mg.partition(x, 0) * (1 + mg.partition(x, 0)[..., :1])),
+        shapes="nonscalar",
+        values=DISTINCT,
+        torch_fn=lambda x: torch_().sort(x * (1 + x.min(-1, keepdim=True).values), -1).values,
+    ),
+    OpCase(
+        "flip_axis0",
+        lambda x: mg.flip(x, axis=0),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().flip(x, (0,)),
+    ),
+    OpCase("flip", lambda x: mg.flip(x), torch_fn=lambda x: torch_().flip(x, tuple(range(x.ndim)))),
+    OpCase("flipud", lambda x: mg.flipud(x), shapes="nonscalar", torch_fn=lambda x: x.flipud()),
+    OpCase("fliplr", lambda x: mg.fliplr(x), shapes="matrix", torch_fn=lambda x: x.fliplr()),
+    OpCase(
+        "roll_last",
+        lambda x: mg.roll(x, 1, axis=-1),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().roll(x, 1, -1),
+    ),
+    OpCase(
+        "roll_flat", lambda x: mg.roll(x, -2), op="roll", torch_fn=lambda x: torch_().roll(x, -2)
+    ),
+    OpCase(
+        "roll_two_axes",
+        lambda x: mg.roll(x, (1, -1), axis=(0, 2)),
+        shapes="3d",
+        op="roll",
+        torch_fn=lambda x: torch_().roll(x, (1, -1), (0, 2)),
+    ),
+    OpCase(
+        "diff_2_axis0",
+        lambda x: mg.diff(x, n=2, axis=0),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().diff(x, n=2, dim=0),
+    ),
+    OpCase(
+        "diff_prepend",
+        lambda a, b: mg.diff(a, prepend=b),
+        2,
+        "same",
+        torch_fn=lambda a, b: torch_().diff(a, prepend=b),
+    ),
+    OpCase("rot90", lambda x: mg.rot90(x), shapes="matrix", torch_fn=lambda x: x.rot90()),
+    OpCase(
+        "rot90_3_axes_2_0",
+        lambda x: mg.rot90(x, 3, axes=(2, 0)),
+        shapes="3d",
+        torch_fn=lambda x: x.rot90(3, (2, 0)),
+    ),
+    OpCase("rot90_2", lambda x: mg.rot90(x, -2), shapes="matrix", torch_fn=lambda x: x.rot90(-2)),
+    OpCase(
+        "rollaxis",
+        lambda x: mg.rollaxis(x, 2),
+        shapes="3d",
+        torch_fn=lambda x: torch_().movedim(x, 2, 0),
+    ),
+    OpCase(
+        "rollaxis_start",
+        lambda x: mg.rollaxis(x, 0, 3),
+        shapes="3d",
+        torch_fn=lambda x: torch_().movedim(x, 0, 2),
+    ),
+    OpCase("nan_to_num", lambda x: mg.nan_to_num(x), torch_fn=lambda x: torch_().nan_to_num(x)),
+    OpCase("fabs", lambda x: mg.fabs(x), values={"avoid": (0.0,)}, torch_fn=lambda x: x.abs()),
+    OpCase(
+        "select",
+        lambda a, b: mg.select([a > 0.5, a < -0.5], [a * b, b], default=a),
+        2,
+        "same",
+        {"avoid": (0.5, -0.5)},
+        torch_fn=lambda a, b: torch_().where(a > 0.5, a * b, torch_().where(a < -0.5, b, a)),
+    ),
+    OpCase(
+        "gradient",  # joined to ≥ 3 along the axis, as edge_order 2 needs
+        lambda x: mg.gradient(mg.concatenate([x, x * x, -x], axis=-1), 0.5, axis=-1),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().gradient(torch_().cat([x, x * x, -x], -1), spacing=0.5, dim=-1)[
+            0
+        ],
+    ),
+    OpCase(
+        "gradient_edge_order_2",
+        lambda x: mg.gradient(mg.concatenate([x, x * x, -x], axis=0), axis=0, edge_order=2),
+        shapes="nonscalar",
+        torch_fn=lambda x: torch_().gradient(torch_().cat([x, x * x, -x], 0), dim=0, edge_order=2)[
+            0
+        ],
+    ),
+    OpCase(
+        "linspace",
+        lambda a, b: mg.linspace(a, b, 5),
+        2,
+        "same",
+        torch_fn=lambda a, b: torch_().stack([a + (b - a) * (i / 4) for i in range(5)]),
+    ),
+    OpCase(
+        "linspace_no_endpoint_last_axis",
+        lambda a, b: mg.linspace(a, b * b, 4, endpoint=False, axis=-1),
+        2,
+        "same",
+        op="linspace",
+        torch_fn=lambda a, b: torch_().stack([a + (b * b - a) * (i / 4) for i in range(4)], -1),
+    ),
+    OpCase("real", lambda x: mg.real(x) * 1.5, torch_fn=lambda x: torch_().real(x) * 1.5),
+    OpCase("real_if_close", lambda x: mg.real_if_close(x) * 1.5, torch_fn=lambda x: x * 1.5),
+    OpCase("conj", lambda x: mg.conj(x) * 1.5, torch_fn=lambda x: torch_().conj(x) * 1.5),
+    OpCase("imag", lambda x: mg.imag(x) + x, torch_fn=lambda x: x * 1.0),
+    OpCase(
+        "angle",
+        lambda x: mg.angle(x) + x,
+        values={"avoid": (0.0,)},
+        torch_fn=lambda x: torch_().angle(x) + x,
+    ),
 ]
 
 

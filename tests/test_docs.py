@@ -50,6 +50,8 @@ MODULES = [
     "minigrad.ops.norms",
     "minigrad.plot",
     "minigrad.plot.curves",
+    "minigrad.ops.ordering",
+    "minigrad.ops.misc",
 ]
 
 

@@ -116,7 +116,7 @@ WITHOUT_RULES = {
     "ufunc_with_kwargs": lambda a: np.add(a, 1.0, dtype=np.float32),
     "ufunc_method": lambda a: np.add.reduce(a),
     "ufunc_without_rule": lambda a: np.spacing(a),
-    "function_without_rule": lambda a: np.cumsum(a),
+    "function_without_rule": lambda a: np.unwrap(a),
 }
 
 
@@ -144,12 +144,12 @@ def test_the_refusal_names_the_call_and_why():
         np.add(x, 1.0, dtype=np.float32)
     with pytest.raises(TypeError, match=r"^np\.linalg\.qr on .*no rule for it\)"):
         np.linalg.qr(mg.tensor(M, requires_grad=True))
-    with pytest.raises(TypeError, match=r"^np\.cumsum on .*no rule for it\)"):
-        np.cumsum(x)
+    with pytest.raises(TypeError, match=r"^np\.unwrap on .*no rule for it\)"):
+        np.unwrap(x)
     with pytest.raises(TypeError, match=r"no rule for dtype\)"):
         np.sum(x, dtype=np.float32)
     with pytest.raises(TypeError, match=r"x\.detach\(\).*mg\.no_grad\(\)"):
-        np.cumsum(x)
+        np.unwrap(x)
 
 
 def test_an_out_argument_is_refused_before_numpy_writes_it():
@@ -172,7 +172,7 @@ def test_results_that_are_not_floating_point_need_no_gradient():
     assert np.argmin(x) == np.argmin(V)  # an integer
     assert np.nonzero(x)[0].tolist() == np.nonzero(V)[0].tolist()  # a tuple of ints
     with pytest.raises(TypeError, match=DROPS):
-        np.cumprod(x)  # floats: refused
+        np.unwrap(x)  # floats: refused
     with pytest.raises(TypeError, match=DROPS):
         np.meshgrid(x, x)  # a list of float arrays: refused
 
@@ -280,10 +280,10 @@ def test_the_reshape_rule_also_takes_array_likes():
 def test_a_tensor_passed_by_keyword_is_found():
     x = mg.tensor(M, requires_grad=True)
     with pytest.raises(TypeError, match=DROPS):
-        np.cumsum(a=x)  # no rule; x is only in kwargs
+        np.unwrap(p=x)  # no rule; x is only in kwargs
     with pytest.raises(RuntimeError, match=r"in-place np\.cumsum on a tensor that requires grad"):
         np.cumsum(M, out=mg.tensor(np.zeros(12), requires_grad=True))  # an out Tensor
-    np.testing.assert_array_equal(np.cumsum(a=mg.tensor(M)), np.cumsum(M))
+    np.testing.assert_array_equal(np.unwrap(p=mg.tensor(M)), np.unwrap(M))
 
 
 def test_refusals_say_which_argument_has_no_rule():
@@ -299,9 +299,9 @@ def test_refusals_say_which_argument_has_no_rule():
 
 def test_the_refusal_message_in_full():
     with pytest.raises(TypeError) as refused:
-        np.cumsum(mg.tensor(V, requires_grad=True))
+        np.unwrap(mg.tensor(V, requires_grad=True))
     assert str(refused.value) == (
-        "np.cumsum on a tensor that requires grad would silently drop its gradient (minigrad "
+        "np.unwrap on a tensor that requires grad would silently drop its gradient (minigrad "
         "has no rule for it). Write it with minigrad ops (see minigrad.ops), or call it on "
         "x.detach() (or under mg.no_grad()) if no gradient should flow through it."
     )

@@ -97,6 +97,14 @@ CALLS = {
     "svd": lambda f, v, w, m: f(m, full_matrices=False)[2],
     "pinv": lambda f, v, w, m: f(m),
     "matrix_power": lambda f, v, w, m: f(m @ m.T, 3),
+    "partition": lambda f, v, w, m: f(m, 2),
+    "roll": lambda f, v, w, m: f(m, 1, 1),
+    "rollaxis": lambda f, v, w, m: f(m, 1),
+    "rot90": lambda f, v, w, m: f(m),
+    "fliplr": lambda f, v, w, m: f(m),
+    "select": lambda f, v, w, m: f([v > 1, w > 1], [v, w], 0.5),
+    "linspace": lambda f, v, w, m: f(v, w, 5),
+    "diff": lambda f, v, w, m: f(m, 2, 0),
 }
 """How to call an op on the sample arrays v, w (vectors) and m (a matrix), where it is
 not "like NumPy on v, or on v and w"."""

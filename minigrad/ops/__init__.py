@@ -16,16 +16,19 @@ for gradients of gradients).
 The ops are split by kind, each module readable on its own: :mod:`.elementwise`,
 :mod:`.reductions`, :mod:`.shape`, :mod:`.indexing`, :mod:`.linalg`,
 :mod:`.decompositions` (``numpy.linalg``'s matrix functions), :mod:`.norms`,
-:mod:`.composites` (functions written with the others) and :mod:`.assembly` (repeat,
-tile, pad, split, the stacks, tensordot, kron, cross). This package holds them all
-under one name, ``minigrad.ops.NAME``.
+:mod:`.composites` (functions written with the others), :mod:`.assembly` (repeat,
+tile, pad, split, the stacks, tensordot, kron, cross), :mod:`.ordering` (cumulative
+sums and products, sort, flip, roll, diff) and :mod:`.misc` (NumPy's other common
+functions: nan_to_num, select, gradient, linspace, real/imag/conj/angle). This package
+holds them all under one name, ``minigrad.ops.NAME``.
 """
 
 import importlib
 
 MODULES = (
     "base", "elementwise", "binary", "elementwise_more", "rounding", "shape", "reductions",
-    "linalg", "decompositions", "norms", "indexing", "composites", "assembly",
+    "linalg", "decompositions", "norms", "indexing", "composites", "assembly", "ordering",
+    "misc",
 )  # fmt: skip
 """The modules whose names make up ``minigrad.ops``; each name must come from one module
 (``tests/test_registry.py`` checks it: an alias such as ``max as maximum`` would shadow)."""
