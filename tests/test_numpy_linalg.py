@@ -481,3 +481,47 @@ def test_det_second_derivative_at_a_singular_matrix_raises_rather_than_guesses()
     np.testing.assert_allclose(g.numpy(), [[4.0, -2.0], [-2.0, 1.0]], atol=1e-14)
     with pytest.raises(np.linalg.LinAlgError):
         mg.autograd.grad(g.sum(), [x])
+
+
+# --- eigh and cholesky read one triangle: the gradient is exact for that function -------
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a, uplo: (np.linalg.eigvalsh(a, UPLO=uplo) ** 3).sum(),
+        lambda a, uplo: (np.linalg.eigh(a, UPLO=uplo)[0] * np.arange(1.0, 5.0)).sum(),
+        lambda a, uplo: (
+            np.linalg.eigh(a, UPLO=uplo)[1] ** 2 * np.arange(16.0).reshape(4, 4)
+        ).sum(),
+    ],
+    ids=["eigvalsh", "eigh_values", "eigh_vectors_squared"],
+)
+def test_eigh_of_a_matrix_that_is_not_symmetric_has_the_gradient_of_numpys_function(f, uplo):
+    """NumPy's eigh reads only the UPLO triangle: finite differences of that function (on a
+    matrix whose two triangles differ) are the truth, and the other triangle gets 0."""
+    a = np.random.default_rng(7).standard_normal((4, 4)) + np.diag([4.0, 1.0, -2.0, 6.0])
+    x = mg.tensor(a, requires_grad=True)
+    assert mg.gradcheck(lambda t: f(t, uplo), x)
+    assert mg.gradgradcheck(lambda t: f(t, uplo), x, atol=1e-4)
+    g = mg.grad(lambda t: f(t, uplo))(a).numpy()
+    unread = np.triu(g, 1) if uplo == "L" else np.tril(g, -1)
+    np.testing.assert_array_equal(unread, 0.0)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_of_a_matrix_that_is_not_symmetric_has_the_gradient_of_numpys_function(upper):
+    rng = np.random.default_rng(8)
+    b = rng.standard_normal((4, 4))
+    a = b @ b.T + 4 * np.eye(4) + 0.5 * np.triu(rng.standard_normal((4, 4)), 1)  # not symmetric
+    weights = np.arange(16.0).reshape(4, 4)
+
+    def f(t):
+        return (np.linalg.cholesky(t, upper=upper) * weights).sum()
+
+    x = mg.tensor(a, requires_grad=True)
+    assert mg.gradcheck(f, x)
+    assert mg.gradgradcheck(f, x, atol=1e-4)
+    g = mg.grad(f)(a).numpy()
+    np.testing.assert_array_equal(np.tril(g, -1) if upper else np.triu(g, 1), 0.0)

@@ -172,6 +172,16 @@ def slogdet(a: Any) -> SlogdetResult:
 # --- Cholesky ---------------------------------------------------------------------------
 
 
+def _read_triangle(g: Any, lower: bool) -> Any:
+    """The gradient with respect to A of a function that reads only A's lower (upper)
+    triangle, as NumPy's eigh and cholesky do, given g, its gradient with respect to the
+    symmetric matrix that triangle stands for: an entry off the diagonal stands for
+    itself and its mirror (gᵢⱼ + gⱼᵢ), the other triangle is never read (0)."""
+    n, dtype = g.shape[-1], g.dtype
+    strict = np.tril(np.ones((n, n), dtype), -1) if lower else np.triu(np.ones((n, n), dtype), 1)
+    return (g + _t(g)) * strict + g * np.eye(n, dtype=dtype)
+
+
 def _cholesky_grad(g: Any, out: Any, a: Any, upper: Any) -> Any:
     low, g = (_t(out), _t(g)) if upper else (out, g)  # U = Lᵀ: the same rule for L
     # Φ(Lᵀ ḡ): its lower triangle with the diagonal halved (a constant mask), made
@@ -179,14 +189,17 @@ def _cholesky_grad(g: Any, out: Any, a: Any, upper: Any) -> Any:
     lower = np.tril(np.ones(low.shape[-2:], dtype=low.dtype)) - 0.5 * _eye(low)
     phi = (_t(low) @ g) * lower
     s = (phi + _t(phi)) * 0.5
-    return solve(_t(low), _t(solve(_t(low), s)))
+    return _read_triangle(solve(_t(low), _t(solve(_t(low), s))), not upper)
 
 
 _cholesky = Op(
     "cholesky",
     lambda a, upper: np.linalg.cholesky(a, upper=upper),
     (_cholesky_grad, None),
-    ("A = LLᵀ: Ā = L⁻ᵀ sym(Φ(Lᵀ L̄)) L⁻¹, Φ the lower triangle with half the diagonal",),
+    (
+        "A = LLᵀ: Ā = L⁻ᵀ sym(Φ(Lᵀ L̄)) L⁻¹, Φ the lower triangle with half the diagonal, "
+        "then on the triangle NumPy reads (an entry off the diagonal counts twice)",
+    ),
     saves=((OUT,), ()),
     effect=True,  # not positive definite: LinAlgError
     source="np.linalg.cholesky({0}, upper={1})",
@@ -195,8 +208,10 @@ _cholesky = Op(
 
 @public(numpy=np.linalg.cholesky, linalg=True)
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
-    """The lower-triangular L with A = L Lᵀ (or U = Lᵀ if ``upper``). NumPy reads A's
-    lower (upper) triangle; the gradient is the symmetric one (PyTorch's)."""
+    """The lower-triangular L with A = L Lᵀ (or U = Lᵀ if ``upper``). NumPy reads only A's
+    lower (upper) triangle, so the gradient is exact for that function: 0 on the other
+    triangle (PyTorch gives the symmetric gradient instead; the two agree for any function
+    of a symmetrized matrix, such as ``cholesky((A + A.T) / 2)``)."""
     return _cholesky(a, bool(upper))
 
 
@@ -212,7 +227,7 @@ class EighResult(NamedTuple):
 
 def _eigenvalues_grad(g: Any, out: Any, a: Any, uplo: Any, alone: Any) -> Any:
     v = _eigenvectors(a, uplo)
-    return v @ (expand_dims(g, -1) * _t(v))  # V diag(ḡ) Vᵀ
+    return _read_triangle(v @ (expand_dims(g, -1) * _t(v)), uplo == "L")  # V diag(ḡ) Vᵀ
 
 
 def _eigenvectors_grad(g: Any, out: Any, a: Any, uplo: Any) -> Any:
@@ -221,7 +236,7 @@ def _eigenvectors_grad(g: Any, out: Any, a: Any, uplo: Any) -> Any:
     # Fᵢⱼ = 1/(λⱼ − λᵢ) off the diagonal; the skew part of Vᵀ V̄ is 0 on the diagonal,
     # where the denominator is made 1 (a constant): 0/1, exact at every order
     gap = expand_dims(w, -2) - expand_dims(w, -1) + _eye(w)
-    return out @ (((x - _t(x)) * 0.5) / gap) @ _t(out)
+    return _read_triangle(out @ (((x - _t(x)) * 0.5) / gap) @ _t(out), uplo == "L")
 
 
 def _eigenvalues_forward(a: np.ndarray, uplo: str, alone: bool) -> np.ndarray:
@@ -234,7 +249,7 @@ _eigenvalues = Op(
     "eigvalsh",
     _eigenvalues_forward,
     (_eigenvalues_grad, None, None),
-    ("∂λᵢ/∂A = vᵢvᵢᵀ: Ā = V diag(λ̄) Vᵀ",),
+    ("∂λᵢ/∂A = vᵢvᵢᵀ: Ā = V diag(λ̄) Vᵀ, on the triangle NumPy reads",),
     saves=((0,), (), ()),
     effect=True,
     source=lambda r, a, uplo, alone: (
@@ -247,7 +262,10 @@ _eigenvectors = Op(
     "eigh_vectors",
     lambda a, uplo: np.linalg.eigh(a, uplo)[1],
     (_eigenvectors_grad, None),
-    ("Ā = V (F ∘ skew(Vᵀ V̄)) Vᵀ, Fᵢⱼ = 1/(λⱼ − λᵢ): inf/nan at repeated eigenvalues",),
+    (
+        "Ā = V (F ∘ skew(Vᵀ V̄)) Vᵀ on the triangle NumPy reads, Fᵢⱼ = 1/(λⱼ − λᵢ): "
+        "inf/nan at repeated eigenvalues",
+    ),
     saves=((0, OUT), ()),
     source="np.linalg.eigh({0}, {1})[1]",  # its errors are the eigenvalues' (a check)
 )
@@ -256,8 +274,10 @@ _eigenvectors = Op(
 @public(numpy=np.linalg.eigh, linalg=True)
 def eigh(a: Any, UPLO: str = "L") -> EighResult:
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices, from the ``UPLO``
-    triangle. Gradients are the symmetric ones; eigenvectors' only through functions
-    their signs do not change, and repeated eigenvalues give inf/nan (as PyTorch)."""
+    triangle. Gradients are exact for that function (0 on the triangle NumPy does not
+    read; PyTorch gives the symmetric gradient, the same for a symmetrized input);
+    eigenvectors' only through functions their signs do not change, and repeated
+    eigenvalues give inf/nan (as PyTorch)."""
     return EighResult(_eigenvalues(a, UPLO, False), _eigenvectors(a, UPLO))
 
 
