@@ -86,6 +86,8 @@ reciprocal = _unary(
 )
 deg2rad = _unary("deg2rad", lambda g, out, x: g * (math.pi / 180), "∂(x·π/180)/∂x = π/180", ())
 rad2deg = _unary("rad2deg", lambda g, out, x: g * (180 / math.pi), "∂(x·180/π)/∂x = 180/π", ())
+public(deg2rad, numpy=(np.deg2rad, np.radians))  # NumPy's other names for the same ufuncs
+public(rad2deg, numpy=(np.rad2deg, np.degrees))
 
 
 # --- sinc, smooth at 0 at every order ------------------------------------------------------
