@@ -414,7 +414,8 @@ def on_data(
     needs = is_grad_enabled() and (_needs_grad(args) or _needs_grad(kwargs))
     for t in written:
         t._check_inplace(name, None)
-    writes = written or kwargs.get("out") is not None or func in IN_PLACE
+    # an out= array of integers or bools (np.argmax(t, out=o)) cannot carry a gradient
+    writes = written or _floating(kwargs.get("out")) or func in IN_PLACE
     if needs and (writes or getattr(func, "__name__", "") == "at"):  # values into an array
         raise _dropped(name, why)
     result = func(*to_data(args), **to_data(kwargs))

@@ -285,17 +285,14 @@ def test_argmax_argmin_with_out_write_into_it(fn, kwargs, shape):
     assert result is out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on_data refuses any out= when an argument requires grad, even for an integer "
-    "result that cannot carry a gradient (NumPy, PyTorch and numpy_api's own docstring "
-    "allow np.argmax here)",
-)
 def test_argmax_with_out_on_a_tensor_that_requires_grad():
     """np.argmax(t, axis=1, out=o) with t requiring grad fills o, as torch.argmax does."""
     out = np.empty(3, dtype=np.intp)
     np.argmax(mg.tensor(A, requires_grad=True), axis=1, out=out)
     np.testing.assert_array_equal(out, np.argmax(A, axis=1))
+    floats = np.empty(3)  # a float out= could carry a gradient: still refused
+    with pytest.raises(TypeError, match="drop"):
+        np.argmax(mg.tensor(A, requires_grad=True), axis=1, out=floats)
 
 
 @pytest.mark.parametrize(
