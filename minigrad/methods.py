@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from minigrad import grad_mode
+
 if TYPE_CHECKING:
     from minigrad import numpy_api, ops
     from minigrad.tensor import Tensor
@@ -91,6 +93,53 @@ class TensorMethods:
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         return numpy_api.array_function(func, args, kwargs)
+
+    # --- values as NumPy and Python see them (each read refused while jit traces) ----
+
+    def numpy(self) -> np.ndarray:
+        """The underlying data as an ndarray (shared, not copied; no gradient)."""
+        return np.asarray(self._value("numpy()"))
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """NumPy's conversion (``np.asarray(t)``, and every element of ``np.array([t1,
+        t2])``, ``np.r_[t1, t2]``, ``np.mean([t1, t2])``): refused with a TypeError for a
+        tensor that requires grad while grad mode is on, because the array could not
+        carry the gradient. NumPy converts a list element by element and cannot get a
+        Tensor back, so a list of tensors is joined with ``mg.stack`` / ``np.stack`` /
+        ``np.concatenate`` (they record); the values are ``t.detach()``, ``t.numpy()``
+        or ``t.data`` (PyTorch refuses ``t.numpy()`` here too; we keep it as the explicit
+        way to say "the values")."""
+        data = self._value("np.asarray()")
+        if self.requires_grad and grad_mode._mode.enabled:
+            raise TypeError(
+                "converting a tensor that requires grad to a NumPy array (np.asarray, "
+                "np.array, or a list of tensors given to a NumPy function, np.r_, np.c_) "
+                "would silently drop its gradient. Join tensors with mg.stack / np.stack / "
+                "np.concatenate, which record; for the values without a gradient use "
+                "t.detach(), t.numpy() or t.data, or run under mg.no_grad()."
+            )
+        if copy:
+            return np.array(data, dtype=dtype)
+        return np.asarray(data, dtype=dtype)
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        data = self._value("item()")
+        if data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return data.item()
+
+    def tolist(self) -> Any:
+        return self._value("tolist()").tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self._value("bool() (an if or while on a tensor)"))
 
     # & | ^ ~ << >> mean what they mean in NumPy: bitwise on integer tensors, logical on
     # boolean ones (masks), a TypeError on floats; like comparisons, no gradient
