@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import data, formulas, losses
+from minigrad.io import FileFormatError, load_arrays, save_arrays
 from minigrad.nn import LinearRegression
 from minigrad.train import History, fit
 
@@ -223,34 +224,31 @@ def save_model(
     weights = np.asarray(weights, dtype=np.float64).reshape(-1)
     if len(feature_names) != weights.size:
         raise ValueError(f"{weights.size} weights but {len(feature_names)} feature names")
-    np.savez(
+    save_arrays(
         path,
-        format=np.array(_FORMAT),
-        weight=weights,
-        bias=np.float64(bias),
-        feature_names=np.array(feature_names, dtype=str),
-        target_name=np.array(target_name),
+        {
+            "format": np.array(_FORMAT),
+            "weight": weights,
+            "bias": np.float64(bias),
+            "feature_names": np.array(feature_names, dtype=str),
+            "target_name": np.array(target_name),
+        },
     )
 
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
     """Read a model written by :func:`save_model` (``minigrad train --save``)."""
     name = os.fspath(path)
+    archive = load_arrays(path, "a model file")
+    if "format" not in archive or str(archive["format"]) != _FORMAT:
+        held = ", ".join(archive) or "no named arrays"
+        raise FileFormatError(name, "a model saved by `minigrad train --save`", f"it holds {held}")
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (FileNotFoundError, IsADirectoryError):
-        raise
-    except (OSError, ValueError, EOFError):
-        raise ValueError(f"{name} is not a model file: not a NumPy .npz archive") from None
-    if not hasattr(archive, "files"):
-        raise ValueError(f"{name} is not a model file: one array (.npy), not an .npz archive")
-    with archive:
-        if "format" not in archive.files or str(archive["format"]) != _FORMAT:
-            held = ", ".join(archive.files) or "no named arrays"
-            raise ValueError(f"{name} is not a model saved by `minigrad train --save` ({held})")
         return SavedModel(
             weights=archive["weight"].astype(np.float64),
             bias=float(archive["bias"]),
             feature_names=[str(n) for n in archive["feature_names"]],
             target_name=str(archive["target_name"]),
         )
+    except (KeyError, ValueError, TypeError) as error:  # a field missing or malformed
+        raise FileFormatError(name, "a model file", f"a damaged model ({error!r})") from None
