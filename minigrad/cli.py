@@ -21,10 +21,12 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
 from minigrad import data, formulas, losses, optim, regression
+from minigrad.io import atomic_write
 
 DEFAULT_DEMO = "linear_model"
 FULL_BATCH_EPOCHS = 10_000
@@ -226,16 +228,13 @@ def predict(args: argparse.Namespace) -> None:
         print(f"{warning.message} (--drop-missing)", file=sys.stderr)
     predictions = model.predict(rows.values)
     out: TextIO = sys.stdout
-    if args.out is not None:
-        out = args.out.open("w", newline="", encoding="utf-8")
-    try:
+    with ExitStack() as files:  # --out is replaced only once every row is written
+        if args.out is not None:
+            out = files.enter_context(atomic_write(args.out, "w", newline="", encoding="utf-8"))
         writer = csv.writer(out, delimiter=args.delimiter, lineterminator="\n")
         writer.writerow([*rows.header, _prediction_column(rows.header, model.target_name)])
         for i, value in zip(rows.kept, predictions, strict=True):
             writer.writerow([*rows.cells[i], repr(float(value))])
-    finally:
-        if out is not sys.stdout:
-            out.close()
     if args.out is not None:
         print(f"wrote {len(predictions)} predictions of {model.target_name!r} to {args.out}")
 

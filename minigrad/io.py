@@ -91,6 +91,12 @@ def save_arrays(path: PathLike, arrays: dict[str, Any]) -> None:
         np.savez(file, **arrays)
 
 
+def save_text(path: PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_path`)."""
+    with atomic_write(path, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 _ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or an empty zip
 _PICKLE_STARTS = (b"\x80",)  # the PROTO opcode of pickle protocols 2 and later
 
