@@ -53,6 +53,7 @@ class History:
     diverged_at_update: int | None = None
     divergence_reason: str = ""
     stopped_by_callback: bool = False
+    interrupted: bool = False  #: stopped by Ctrl-C (after a whole update)
     max_stable_lr: float | None = None
     convergence_judged: bool = False
     traces: int = 0
@@ -82,6 +83,8 @@ class History:
             status = f"diverged at update {self.diverged_at_update}"
         elif self.stopped_by_callback:
             status = "stopped by a callback"
+        elif self.interrupted:
+            status = "interrupted (Ctrl-C)"
         else:
             status = "not converged"
         return (
@@ -106,6 +109,8 @@ class History:
             lines.append(f"DIVERGED: {self.divergence_reason}")
         elif self.stopped_by_callback:
             lines.append("stopped by a callback")
+        elif self.interrupted:
+            lines.append(f"INTERRUPTED (Ctrl-C) after update {self.n_updates - 1}")
         elif self.convergence_judged:
             lines.append("did not converge within the epochs given")
         elif self.batch_size is None:
