@@ -42,6 +42,10 @@ class CommandError(Exception):
     """A failure to report in one line (exit status 1)."""
 
 
+class Interrupted(Exception):
+    """Ctrl-C: reported in one line, exit status 130 (128 + SIGINT, as shells use)."""
+
+
 def _demo_names() -> dict[str, str]:
     from minigrad.demos import DEMOS
 
@@ -188,7 +192,11 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
             ds.X, ds.y, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
             standardize=args.standardize, epochs=args.epochs, batch_size=args.batch_size,
             seed=args.seed, tol=DEFAULT_TOL, progress=args.progress,
+            checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+            resume=args.resume,
         )  # fmt: skip
+    if result.history.interrupted:
+        _stop_interrupted(ds, result, args)
     if result.history.diverged:
         raise CommandError(_divergence(result, args))
     for note in notes:
@@ -206,6 +214,22 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
         )
         print(f"saved {args.save} (weights in original units; minigrad predict {args.save} FILE)")
     return result
+
+
+def _stop_interrupted(
+    ds: data.Dataset, result: regression.LinearFit, args: argparse.Namespace
+) -> None:
+    """Ctrl-C during train: keep what was trained (--save), say where, exit 130."""
+    history = result.history
+    done = (
+        f"after {history.n_updates} updates ({history.epochs_run} epochs, the last maybe partial)"
+    )
+    if args.save:
+        regression.save_model(
+            args.save, result.weights, result.bias, ds.feature_names, ds.target_name
+        )
+        raise Interrupted(f"interrupted {done}; saved the model trained so far to {args.save}")
+    raise Interrupted(f"interrupted {done}; nothing saved (pass --save MODEL.npz to keep it)")
 
 
 # --------------------------------------------------------------------------- predict
@@ -404,6 +428,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="save the model, in original units, for minigrad predict (default: not saved)",
     )
     tr.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="RUN.ckpt",
+        help="save the run's whole state there after every epoch (--checkpoint-every N "
+        "epochs), atomically, for --resume (default: none)",
+    )
+    tr.add_argument(
+        "--checkpoint-every",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="epochs between checkpoints (default: 1; the last epoch is always saved)",
+    )
+    tr.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN.ckpt",
+        help="continue the run saved by --checkpoint (same file and flags); --epochs counts "
+        "its epochs too, and the result is that of one uninterrupted run",
+    )
+    tr.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -460,6 +505,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_demo(args.name, args.out, args.quick)
         else:
             handlers[args.command](args)
+    except (Interrupted, KeyboardInterrupt) as error:  # a second Ctrl-C: nothing to save
+        print(f"minigrad: {error or 'interrupted'}", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader left (| head): stop quietly, as cat does
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

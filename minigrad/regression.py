@@ -136,6 +136,9 @@ def fit_linear(
     seed: int = 0,
     tol: float | None = 1e-6,
     progress: bool | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int = 1,
+    resume: str | os.PathLike[str] | None = None,
 ) -> LinearFit:
     """Fit ŷ = Xw + b to raw features by gradient descent, well by default.
 
@@ -143,7 +146,8 @@ def fit_linear(
         standardize: None standardizes when the condition number exceeds
             :data:`AUTO_STANDARDIZE_CONDITION`; True or False forces the choice.
         lr: a learning rate, or ``"auto"`` (:func:`auto_lr`, needs ``optimizer="sgd"``).
-        The rest are :func:`minigrad.fit`'s. A diverging run returns with
+        The rest are :func:`minigrad.fit`'s (Ctrl-C included: the fit comes back with
+        ``history.interrupted`` set). A diverging run returns with
         ``history.diverged`` set (and warns, as :func:`minigrad.fit` does).
     """
     X = np.asarray(X, dtype=np.float64)
@@ -170,7 +174,8 @@ def fit_linear(
         warnings.filterwarnings("ignore", message="the features are badly conditioned")
         history = fit(model, X_trained, y, loss=loss, optimizer=optimizer, lr=float(lr),
                       epochs=epochs, batch_size=batch_size, seed=seed, tol=tol,
-                      progress=progress)  # fmt: skip
+                      progress=progress, checkpoint=checkpoint,
+                      checkpoint_every=checkpoint_every, resume=resume)  # fmt: skip
     weights, bias = model.w, model.b
     if scaler is not None:
         weights, bias = scaler.unstandardize_weights(weights, bias)
