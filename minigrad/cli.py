@@ -446,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="RUN.ckpt",
         help="continue the run saved by --checkpoint (same file and flags); --epochs counts "
-        "its epochs too, and the result is that of one uninterrupted run",
+        "its epochs too, and the result is that of one uninterrupted run (default: a new run)",
     )
     tr.add_argument(
         "--progress",
