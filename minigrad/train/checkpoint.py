@@ -180,12 +180,6 @@ class Checkpointing:
                     f"cannot resume from {path}: it was saved by a run with {key}={saved!r}, "
                     f"this run has {key}={now!r}; resume with the settings of the saved run"
                 )
-        kind = meta["optimizer"]["type"]
-        if kind != type(trainer.opt).__name__:
-            raise ValueError(
-                f"cannot resume from {path}: it holds the state of a {kind} optimizer, "
-                f"this run uses {type(trainer.opt).__name__}"
-            )
         saved_sched, sched = meta["scheduler"], self.scheduler
         if (saved_sched is None) != (sched is None) or (
             sched is not None and saved_sched["type"] != type(sched).__name__
@@ -197,10 +191,10 @@ class Checkpointing:
             )
         history = self._history(arrays, meta["history"], path)
         if history.param_names != trainer.history.param_names:
-            raise FileFormatError(
-                path, _WHAT, f"its model has parameters {history.param_names}, this one "
-                f"{trainer.history.param_names}",
-            )  # fmt: skip
+            raise ValueError(
+                f"cannot resume from {path}: its model has parameters {history.param_names}, "
+                f"this one {trainer.history.param_names}"
+            )
         model_state = {
             k.removeprefix("model/"): v for k, v in arrays.items() if k.startswith("model/")
         }
@@ -213,7 +207,7 @@ class Checkpointing:
                 optimizer_state["state"].setdefault(int(i), {})[name] = value
         generators = _module_generators(trainer)
         if set(generators) != set(meta["rng"]["modules"]):
-            raise FileFormatError(path, _WHAT, "its model keeps other random generators")
+            raise ValueError(f"cannot resume from {path}: its model keeps other random generators")
         before = trainer.model.state_dict()
         try:
             trainer.model.load_state_dict(model_state)
@@ -221,7 +215,9 @@ class Checkpointing:
         except (KeyError, ShapeError, ValueError) as error:
             trainer.model.load_state_dict(before)
             reason = error.args[0] if isinstance(error, KeyError) else str(error)
-            raise FileFormatError(path, _WHAT, f"it does not fit this run: {reason}") from None
+            raise ValueError(
+                f"cannot resume from {path}: it does not fit this run: {reason}"
+            ) from None
         if sched is not None:
             sched.load_state_dict(saved_sched["state"])
         rng.bit_generator.state = meta["rng"]["shuffle"]
