@@ -240,3 +240,12 @@ def test_cli_resume_equals_an_uninterrupted_train(tmp_path, capsys):
     assert main([*common[:-2], "--seed", "3", "--epochs", "4", "--resume", str(ckpt)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "seed=2, this run has seed=3" in err
+
+
+def test_resume_refuses_a_run_that_records_other_things(tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    _fit(_model(None, 0), 2, checkpoint=ckpt)
+    with pytest.raises(ValueError, match=r"metrics=\[\], this run has metrics=\['_mae'\]"):
+        _fit(_model(None, 0), 4, metrics=[_mae], resume=ckpt)
+    with pytest.raises(ValueError, match="record_path=True, this run has record_path=False"):
+        _fit(_model(None, 0), 4, record_path=False, resume=ckpt)

@@ -154,9 +154,12 @@ def fit(
         raise ValueError("scheduler= must schedule the optimizer passed as optimizer=")
     trainer = Trainer(model, task, opt, X, batch_size, tol, patience, grad_tol,
                       validation, callbacks, record_path, jit, scheduler)  # fmt: skip
-    config = {"examples": len(X), "features": int(X.shape[1]), "batch_size": batch_size,
-              "shuffle": bool(shuffle), "seed": seed, "loss": trainer.history.loss,
-              "optimizer": type(opt).__name__, "lr": opt.lr}  # fmt: skip
+    config = {  # what a resumed run must share with the saved one
+        "examples": len(X), "features": int(X.shape[1]), "batch_size": batch_size,
+        "shuffle": bool(shuffle), "seed": seed, "loss": trainer.history.loss,
+        "optimizer": type(opt).__name__, "lr": opt.lr, "grad_tol": grad_tol,
+        "metrics": list(trainer.history.metrics), "record_path": bool(record_path),
+    }  # fmt: skip
     saving = Checkpointing.of(checkpoint, checkpoint_every, resume, config, scheduler)
     with _modes_kept(model):
         model.train()

@@ -26,7 +26,8 @@ class History:
     predicted before each update, weighted by batch size (like ``epoch_losses``), and
     ``"val_accuracy"`` on the validation data after the epoch, in eval mode.
     ``convergence_judged`` says whether the convergence rule applied (full batch, linear
-    model); ``interrupted``, whether Ctrl-C stopped the run (after a whole update); ``traces``, how often ``fit(..., jit=True)`` traced its update. ``repr()``
+    model); ``interrupted``, whether Ctrl-C stopped the run (after a whole update);
+    ``traces``, how often ``fit(..., jit=True)`` traced its update. ``repr()``
     is a one-line summary (a run of a million updates prints as quickly as one of ten);
     the numbers are one attribute away.
     """
