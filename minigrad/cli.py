@@ -221,8 +221,9 @@ def _stop_interrupted(
 ) -> None:
     """Ctrl-C during train: keep what was trained (--save), say where, exit 130."""
     history = result.history
-    done = (
-        f"after {history.n_updates} updates ({history.epochs_run} epochs, the last maybe partial)"
+    epochs, rest = divmod(history.n_updates, history.updates_per_epoch)
+    done = f"after {history.n_updates} updates ({epochs} epochs" + (
+        f" and {rest} updates)" if rest else ")"
     )
     if args.save:
         regression.save_model(
