@@ -249,3 +249,39 @@ def test_resume_refuses_a_run_that_records_other_things(tmp_path):
         _fit(_model(None, 0), 4, metrics=[_mae], resume=ckpt)
     with pytest.raises(ValueError, match="record_path=True, this run has record_path=False"):
         _fit(_model(None, 0), 4, record_path=False, resume=ckpt)
+
+
+def test_a_crash_while_saving_a_checkpoint_keeps_the_previous_one(tmp_path, monkeypatch):
+    """The save after epoch 3 fails halfway (a full disk): run.ckpt still holds epoch 2,
+    whole, and resuming from it ends as the uninterrupted run."""
+    ckpt = tmp_path / "run.ckpt"
+    real = np.lib.format.write_array
+    from minigrad.train import checkpoint as module
+
+    saves = []
+    real_save = module.save_arrays
+
+    def counting_save(path, arrays):
+        saves.append(path)
+        return real_save(path, arrays)
+
+    def failing_write(fp, array, *args, **kwargs):
+        if len(saves) == 3 and failing_write.calls >= 4:
+            raise OSError(28, "No space left on device")
+        failing_write.calls += len(saves) == 3
+        return real(fp, array, *args, **kwargs)
+
+    failing_write.calls = 0
+    monkeypatch.setattr(module, "save_arrays", counting_save)
+    monkeypatch.setattr(np.lib.format, "write_array", failing_write)
+    mg.manual_seed(0)
+    with pytest.raises(OSError, match="No space left"):
+        _fit(_model("default", 0), 6, checkpoint=ckpt)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == ["run.ckpt"]
+    mg.manual_seed(0)
+    whole_model = _model("default", 0)
+    whole = _fit(whole_model, 6)
+    model = _model("default", 3)
+    resumed = _fit(model, 6, resume=ckpt)
+    assert_same_run(whole, resumed, whole_model, model)

@@ -175,3 +175,30 @@ def test_cli_train_interrupted_without_save_says_nothing_was_saved(tmp_path):
     _, err = child.communicate(timeout=120)
     assert child.returncode == 130
     assert "nothing saved (pass --save MODEL.npz to keep it)" in err.splitlines()[-1]
+
+
+def test_ctrl_c_closes_the_progress_bar(monkeypatch):
+    from minigrad.train import loop
+
+    class Bar:
+        closed = False
+
+        def set_postfix(self, **kwargs):
+            pass
+
+        def update(self, n):
+            pass
+
+        def close(self):
+            Bar.closed = True
+
+    monkeypatch.setattr(loop, "_progress_bar", lambda progress, epochs: Bar())
+    X, y, _, _ = mg.data.make_linear(n=20, d=2, seed=0)
+
+    def press_ctrl_c(epoch, update, loss, model):
+        if update == 3:
+            signal.raise_signal(signal.SIGINT)
+
+    history = mg.fit(mg.nn.Linear(2, 1, seed=0), X, y, epochs=100, batch_size=4,
+                     callbacks=[press_ctrl_c], progress=True, tol=None)  # fmt: skip
+    assert history.interrupted and history.n_updates == 4 and Bar.closed
