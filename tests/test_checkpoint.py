@@ -285,3 +285,18 @@ def test_a_crash_while_saving_a_checkpoint_keeps_the_previous_one(tmp_path, monk
     model = _model("default", 3)
     resumed = _fit(model, 6, resume=ckpt)
     assert_same_run(whole, resumed, whole_model, model)
+
+
+def test_a_resumed_run_converges_at_the_same_epoch(tmp_path):
+    """The convergence rule reads the last epochs' steps: they are restored too."""
+
+    def run(epochs, **kwargs):
+        model = mg.nn.Linear(3, 1, init="zeros")
+        history = mg.fit(model, X, Y, lr=0.1, epochs=epochs, tol=1e-6, progress=False, **kwargs)
+        return model, history
+
+    whole_model, whole = run(2000)
+    assert whole.converged and whole.converged_at_epoch > 10
+    run(whole.converged_at_epoch - 2, checkpoint=tmp_path / "c.ckpt")
+    model, resumed = run(2000, resume=tmp_path / "c.ckpt")
+    assert_same_run(whole, resumed, whole_model, model)
