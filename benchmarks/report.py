@@ -13,6 +13,7 @@ from typing import Any
 
 from benchmarks.adapters import ADAPTERS, VARIANTS
 from benchmarks.workloads import ADAM_LR, DESCRIPTIONS
+from minigrad.io import atomic_path, save_text
 
 # (workload, kind, library, peer, limit): the library's median (or peak memory) at most
 # limit × the peer's in the same run. Eager minigrad's W2 budget is 1.20× since issue 13
@@ -647,7 +648,8 @@ def plot_step_time(results: dict, path: Path) -> str | None:
     )
     rows_of_legend = -(-len(labels) // 4)
     fig.tight_layout(rect=(0, 0.045 * rows_of_legend + 0.02, 1, 0.97))
-    fig.savefig(path, dpi=130)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=130)
     plt.close(fig)
     return path.name
 
@@ -662,8 +664,8 @@ def main(argv: list[str] | None = None) -> int:
     results["fit_overhead"] = fit_overhead(results)
     if results.get("plot"):
         results["plot"] = plot_step_time(results, args.results.parent / results["plot"])
-    args.results.write_text(json.dumps(results, indent=1, default=float) + "\n")
-    (args.results.parent / "results.md").write_text(markdown(results) + "\n")
+    save_text(args.results, json.dumps(results, indent=1, default=float) + "\n")
+    save_text(args.results.parent / "results.md", markdown(results) + "\n")
     return 0
 
 

@@ -31,6 +31,7 @@ from benchmarks import machine, report
 from benchmarks import workloads as wl
 from benchmarks.adapters import ADAPTERS, load_extra
 from benchmarks.worker import thread_env
+from minigrad.io import save_text
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "benchmarks" / "results"
@@ -291,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     if "W6" in args.workloads and not args.no_plot:
         results["plot"] = report.plot_step_time(results, args.out / "step_time_vs_n.png")
     results["seconds"] = time.perf_counter() - started
-    (args.out / "results.json").write_text(json.dumps(results, indent=1, default=float) + "\n")
-    (args.out / "results.md").write_text(report.markdown(results) + "\n")
+    save_text(args.out / "results.json", json.dumps(results, indent=1, default=float) + "\n")
+    save_text(args.out / "results.md", report.markdown(results) + "\n")
     print(
         f"benchmarks: wrote {args.out / 'results.md'} ({results['seconds'] / 60:.1f} min)",
         file=sys.stderr,

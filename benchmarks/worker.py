@@ -20,6 +20,7 @@ from benchmarks import workloads as wl
 from benchmarks.adapters import ADAPTERS, VARIANTS, Adapter, load_extra
 from benchmarks.machine import minigrad_source
 from benchmarks.memory import measure_in_subprocess
+from minigrad.io import atomic_write
 
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     out["other_cpus"]["all"] = other_cpus(whole, cpu_snapshot())
     out["loadavg_end"] = _loadavg()
     out["seconds"] = time.perf_counter() - started
-    with open(args.json, "w") as f:
+    with atomic_write(args.json, "w") as f:
         json.dump(out, f, indent=1, default=float)
     return 0
 

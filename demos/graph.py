@@ -15,6 +15,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import graph
 from minigrad.demos._common import cars, main_for
+from minigrad.io import save_text
 
 
 def run(out: Path, quick: bool = False) -> list[Path]:
@@ -34,7 +35,7 @@ def run(out: Path, quick: bool = False) -> list[Path]:
     dot = graph.to_dot(loss, params)
     paths = [out / "graph.dot", out / "graph_explain.md"]
     graph.render(dot, paths[0])
-    paths[1].write_text(explanation.to_markdown(), encoding="utf-8")
+    save_text(paths[1], explanation.to_markdown())
     try:
         png = out / "graph.png"
         graph.render(dot, png)

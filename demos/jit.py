@@ -16,6 +16,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.demos._common import cars, main_for, table
+from minigrad.io import atomic_path
 
 HAND = """\
 the hand derivation (the notes' partial derivatives):
@@ -113,7 +114,8 @@ def _draw(timings: list, path: Path) -> Path:
         ax.set_xlim(0, max(values) * 1.3)
     fig.suptitle("One gradient update: eager autograd, mg.jit, and hand-written NumPy")
     fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
     return path
 
 

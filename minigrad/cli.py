@@ -21,10 +21,12 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
 from minigrad import data, formulas, losses, optim, regression
+from minigrad.io import atomic_write
 
 DEFAULT_DEMO = "linear_model"
 FULL_BATCH_EPOCHS = 10_000
@@ -38,6 +40,10 @@ _FLAGS = {"drop_missing": "--drop-missing", "delimiter": "--delimiter"}
 
 class CommandError(Exception):
     """A failure to report in one line (exit status 1)."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C: reported in one line, exit status 130 (128 + SIGINT, as shells use)."""
 
 
 def _demo_names() -> dict[str, str]:
@@ -186,7 +192,11 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
             ds.X, ds.y, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
             standardize=args.standardize, epochs=args.epochs, batch_size=args.batch_size,
             seed=args.seed, tol=DEFAULT_TOL, progress=args.progress,
+            checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+            resume=args.resume,
         )  # fmt: skip
+    if result.history.interrupted:
+        _stop_interrupted(ds, result, args)
     if result.history.diverged:
         raise CommandError(_divergence(result, args))
     for note in notes:
@@ -204,6 +214,23 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
         )
         print(f"saved {args.save} (weights in original units; minigrad predict {args.save} FILE)")
     return result
+
+
+def _stop_interrupted(
+    ds: data.Dataset, result: regression.LinearFit, args: argparse.Namespace
+) -> None:
+    """Ctrl-C during train: keep what was trained (--save), say where, exit 130."""
+    history = result.history
+    epochs, rest = divmod(history.n_updates, history.updates_per_epoch)
+    done = f"after {history.n_updates} updates ({epochs} epochs" + (
+        f" and {rest} updates)" if rest else ")"
+    )
+    if args.save:
+        regression.save_model(
+            args.save, result.weights, result.bias, ds.feature_names, ds.target_name
+        )
+        raise Interrupted(f"interrupted {done}; saved the model trained so far to {args.save}")
+    raise Interrupted(f"interrupted {done}; nothing saved (pass --save MODEL.npz to keep it)")
 
 
 # --------------------------------------------------------------------------- predict
@@ -226,16 +253,13 @@ def predict(args: argparse.Namespace) -> None:
         print(f"{warning.message} (--drop-missing)", file=sys.stderr)
     predictions = model.predict(rows.values)
     out: TextIO = sys.stdout
-    if args.out is not None:
-        out = args.out.open("w", newline="", encoding="utf-8")
-    try:
+    with ExitStack() as files:  # --out is replaced only once every row is written
+        if args.out is not None:
+            out = files.enter_context(atomic_write(args.out, "w", newline="", encoding="utf-8"))
         writer = csv.writer(out, delimiter=args.delimiter, lineterminator="\n")
         writer.writerow([*rows.header, _prediction_column(rows.header, model.target_name)])
         for i, value in zip(rows.kept, predictions, strict=True):
             writer.writerow([*rows.cells[i], repr(float(value))])
-    finally:
-        if out is not sys.stdout:
-            out.close()
     if args.out is not None:
         print(f"wrote {len(predictions)} predictions of {model.target_name!r} to {args.out}")
 
@@ -405,6 +429,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="save the model, in original units, for minigrad predict (default: not saved)",
     )
     tr.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="RUN.ckpt",
+        help="save the run's whole state there after every epoch (--checkpoint-every N "
+        "epochs), atomically, for --resume (default: none)",
+    )
+    tr.add_argument(
+        "--checkpoint-every",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="epochs between checkpoints (default: 1; the last epoch is always saved)",
+    )
+    tr.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN.ckpt",
+        help="continue the run saved by --checkpoint (same file and flags); --epochs counts "
+        "its epochs too, and the result is that of one uninterrupted run (default: a new run)",
+    )
+    tr.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -461,6 +506,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_demo(args.name, args.out, args.quick)
         else:
             handlers[args.command](args)
+    except (Interrupted, KeyboardInterrupt) as error:  # a second Ctrl-C: nothing to save
+        print(f"minigrad: {error or 'interrupted'}", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader left (| head): stop quietly, as cat does
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import data, formulas, losses
+from minigrad.io import FileFormatError, load_arrays, save_arrays
 from minigrad.nn import LinearRegression
 from minigrad.train import History, fit
 
@@ -135,6 +136,9 @@ def fit_linear(
     seed: int = 0,
     tol: float | None = 1e-6,
     progress: bool | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int = 1,
+    resume: str | os.PathLike[str] | None = None,
 ) -> LinearFit:
     """Fit ŷ = Xw + b to raw features by gradient descent, well by default.
 
@@ -142,7 +146,8 @@ def fit_linear(
         standardize: None standardizes when the condition number exceeds
             :data:`AUTO_STANDARDIZE_CONDITION`; True or False forces the choice.
         lr: a learning rate, or ``"auto"`` (:func:`auto_lr`, needs ``optimizer="sgd"``).
-        The rest are :func:`minigrad.fit`'s. A diverging run returns with
+        The rest are :func:`minigrad.fit`'s (Ctrl-C included: the fit comes back with
+        ``history.interrupted`` set). A diverging run returns with
         ``history.diverged`` set (and warns, as :func:`minigrad.fit` does).
     """
     X = np.asarray(X, dtype=np.float64)
@@ -169,7 +174,8 @@ def fit_linear(
         warnings.filterwarnings("ignore", message="the features are badly conditioned")
         history = fit(model, X_trained, y, loss=loss, optimizer=optimizer, lr=float(lr),
                       epochs=epochs, batch_size=batch_size, seed=seed, tol=tol,
-                      progress=progress)  # fmt: skip
+                      progress=progress, checkpoint=checkpoint,
+                      checkpoint_every=checkpoint_every, resume=resume)  # fmt: skip
     weights, bias = model.w, model.b
     if scaler is not None:
         weights, bias = scaler.unstandardize_weights(weights, bias)
@@ -223,34 +229,31 @@ def save_model(
     weights = np.asarray(weights, dtype=np.float64).reshape(-1)
     if len(feature_names) != weights.size:
         raise ValueError(f"{weights.size} weights but {len(feature_names)} feature names")
-    np.savez(
+    save_arrays(
         path,
-        format=np.array(_FORMAT),
-        weight=weights,
-        bias=np.float64(bias),
-        feature_names=np.array(feature_names, dtype=str),
-        target_name=np.array(target_name),
+        {
+            "format": np.array(_FORMAT),
+            "weight": weights,
+            "bias": np.float64(bias),
+            "feature_names": np.array(feature_names, dtype=str),
+            "target_name": np.array(target_name),
+        },
     )
 
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
     """Read a model written by :func:`save_model` (``minigrad train --save``)."""
     name = os.fspath(path)
+    archive = load_arrays(path, "a model file")
+    if "format" not in archive or str(archive["format"]) != _FORMAT:
+        held = ", ".join(archive) or "no named arrays"
+        raise FileFormatError(name, "a model saved by `minigrad train --save`", f"it holds {held}")
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (FileNotFoundError, IsADirectoryError):
-        raise
-    except (OSError, ValueError, EOFError):
-        raise ValueError(f"{name} is not a model file: not a NumPy .npz archive") from None
-    if not hasattr(archive, "files"):
-        raise ValueError(f"{name} is not a model file: one array (.npy), not an .npz archive")
-    with archive:
-        if "format" not in archive.files or str(archive["format"]) != _FORMAT:
-            held = ", ".join(archive.files) or "no named arrays"
-            raise ValueError(f"{name} is not a model saved by `minigrad train --save` ({held})")
         return SavedModel(
             weights=archive["weight"].astype(np.float64),
             bias=float(archive["bias"]),
             feature_names=[str(n) for n in archive["feature_names"]],
             target_name=str(archive["target_name"]),
         )
+    except (KeyError, ValueError, TypeError) as error:  # a field missing or malformed
+        raise FileFormatError(name, "a model file", f"a damaged model ({error!r})") from None

@@ -36,6 +36,7 @@ MODULES = [
     "minigrad.metrics",
     "minigrad.convergence",
     "minigrad.regression",
+    "minigrad.io",
     "minigrad.data",
     "minigrad.data.batching",
     "minigrad.data.scaling",

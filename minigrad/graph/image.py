@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from minigrad.io import atomic_path, save_text
+
 
 class GraphvizNotFound(RuntimeError):
     """The Graphviz ``dot`` program is needed to render an image and is not on PATH."""
@@ -46,7 +48,7 @@ def render(
     if not re.fullmatch(r"[a-z0-9_:]+", fmt):
         raise ValueError(f"render: {fmt!r} is not a Graphviz output format")
     if fmt in ("dot", "gv"):
-        path.write_text(dot, encoding="utf-8")
+        save_text(path, dot)
         return path
     exe = shutil.which("dot")
     if exe is None:
@@ -54,19 +56,20 @@ def render(
             f"cannot render {str(path)!r} as {fmt}: the Graphviz `dot` program is not on "
             f"PATH. {_INSTALL_HINT}"
         )
-    try:
-        result = subprocess.run(
-            [exe, f"-T{fmt}", "-o", str(path)],
-            input=dot.encode("utf-8"),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(f"Graphviz `dot` took longer than {timeout} s on {path}") from None
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip()
-        raise RuntimeError(
-            f"Graphviz `dot -T{fmt}` failed with exit status {result.returncode}: {message}"
-        )
+    with atomic_path(path) as tmp:  # a failed render leaves the old image whole
+        try:
+            result = subprocess.run(
+                [exe, f"-T{fmt}", "-o", str(tmp)],
+                input=dot.encode("utf-8"),
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"Graphviz `dot` took longer than {timeout} s on {path}") from None
+        if result.returncode != 0:
+            message = result.stderr.decode("utf-8", "replace").strip()
+            raise RuntimeError(
+                f"Graphviz `dot -T{fmt}` failed with exit status {result.returncode}: {message}"
+            )
     return path

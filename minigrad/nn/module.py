@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.grad_mode import no_grad
+from minigrad.io import FileFormatError, load_arrays, save_arrays
 from minigrad.op import ShapeError
 from minigrad.tensor import Tensor
 
@@ -218,14 +219,24 @@ class Module:
 
     def save(self, path: str | Path) -> None:
         """Write the parameters to ``path`` exactly (``.npz`` format, no suffix added;
-        plain arrays, no pickle)."""
-        with Path(path).open("wb") as file:
-            np.savez(file, **self.state_dict())
+        plain arrays, no pickle), atomically: a save that fails leaves the previous file
+        intact (:func:`minigrad.io.atomic_write`)."""
+        save_arrays(path, self.state_dict())
 
     def load(self, path: str | Path) -> None:
-        """Read parameters written by :meth:`save` (refusing pickled objects)."""
-        with np.load(path, allow_pickle=False) as archive:
-            self.load_state_dict({name: archive[name] for name in archive.files})
+        """Read parameters written by :meth:`save`.
+
+        A file that is not such a model (empty, truncated, corrupt, pickled, or the
+        parameters of another model) raises :class:`minigrad.io.FileFormatError`, a
+        ValueError naming the file and what is wrong; the parameters are then unchanged.
+        """
+        what = f"a saved {type(self).__name__}"
+        arrays = load_arrays(path, what)
+        try:
+            self.load_state_dict(arrays)
+        except (KeyError, ShapeError) as error:
+            reason = error.args[0] if isinstance(error, KeyError) else str(error)
+            raise FileFormatError(path, what, reason) from None
 
     # --- display --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ except ImportError as error:  # pragma: no cover - exercised only without matplo
         "minigrad.plot needs matplotlib, which is not installed: pip install 'minigrad[plot]'"
     ) from error
 
+from minigrad.io import atomic_path
 from minigrad.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ def save(fig: Figure, path: PathLike, dpi: int = DPI) -> Path:
     if not path.suffix:
         path = path.with_suffix(".png")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    with atomic_path(path) as tmp:  # a failed save leaves the old figure whole
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
     return path
 
 

@@ -19,8 +19,10 @@ The package, one job per module: :mod:`~minigrad.train.fit` (``fit``, ``evaluate
 (``History``, which the plots import alone), :mod:`~minigrad.train.task` (the loss, its
 targets and metrics), :mod:`~minigrad.train.step` (the compiled update),
 :mod:`~minigrad.train.checks` (the data checked before a run),
-:mod:`~minigrad.train.progress` (the progress bar) and :mod:`~minigrad.train.diagnostics`
-(what the closed forms of linear regression say about a run).
+:mod:`~minigrad.train.progress` (the progress bar), :mod:`~minigrad.train.diagnostics`
+(what the closed forms of linear regression say about a run),
+:mod:`~minigrad.train.checkpoint` (checkpoints and exact resume) and
+:mod:`~minigrad.train.interrupt` (Ctrl-C ends a run after the update under way).
 """
 
 from __future__ import annotations

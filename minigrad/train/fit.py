@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from os import PathLike
 from typing import Any
 
 import numpy as np
 
 from minigrad import losses, optim
 from minigrad.nn import Linear, Module
+from minigrad.train.checkpoint import Checkpointing
 from minigrad.train.checks import _check_data, _modes_kept, _output_shape
 from minigrad.train.diagnostics import _warn_if_ill_conditioned
 from minigrad.train.history import History
@@ -46,6 +48,10 @@ def fit(
     record_path: bool = True,
     metrics: Sequence[MetricSpec] = (),
     jit: bool = False,
+    scheduler: optim.lr_scheduler.LRScheduler | None = None,
+    checkpoint: str | PathLike[str] | None = None,
+    checkpoint_every: int = 1,
+    resume: str | PathLike[str] | None = None,
 ) -> History:
     """Train ``model`` on (X, y) and return a :class:`History` of the run.
 
@@ -100,7 +106,18 @@ def fit(
             control flow on tensor values. A parameter the loss does not reach gets a
             zero gradient instead of none (of the optimizers, only SGD's weight decay
             would then move it).
+        scheduler: a learning-rate scheduler of ``optimizer`` (an Optimizer instance),
+            stepped after every epoch (PyTorch's usual place).
+        checkpoint: write the run's whole state to this file (``.npz``, atomically) after
+            every ``checkpoint_every`` epochs and after the last one
+            (:mod:`minigrad.train.checkpoint`).
+        resume: continue the run saved in this checkpoint (same model, data, loss,
+            optimizer, batch size, shuffle and seed, else it refuses): ``epochs`` counts
+            the saved ones too (Keras's ``initial_epoch``), and a run stopped after k
+            epochs and resumed to n ends bit for bit as an uninterrupted n-epoch run.
 
+    Ctrl-C stops the run after the update under way (parameters are never half-updated)
+    and returns the History with ``interrupted`` set; a second Ctrl-C aborts at once.
     The model is put in training mode for the run (Dropout active) and every module's
     mode is restored at the end. A run whose loss becomes non-finite, or grows
     :data:`DIVERGENCE_FACTOR` times past its first epoch, stops and reports it in
@@ -133,11 +150,20 @@ def fit(
     opt = _build_optimizer(optimizer, model, lr, optimizer_options)
     if isinstance(model, Linear):
         _warn_if_ill_conditioned(X)
+    if scheduler is not None and getattr(scheduler, "optimizer", None) is not opt:
+        raise ValueError("scheduler= must schedule the optimizer passed as optimizer=")
     trainer = Trainer(model, task, opt, X, batch_size, tol, patience, grad_tol,
-                      validation, callbacks, record_path, jit)  # fmt: skip
+                      validation, callbacks, record_path, jit, scheduler)  # fmt: skip
+    config = {  # what a resumed run must share with the saved one
+        "examples": len(X), "features": int(X.shape[1]), "batch_size": batch_size,
+        "shuffle": bool(shuffle), "seed": seed, "loss": trainer.history.loss,
+        "optimizer": type(opt).__name__, "lr": opt.lr, "grad_tol": grad_tol,
+        "metrics": list(trainer.history.metrics), "record_path": bool(record_path),
+    }  # fmt: skip
+    saving = Checkpointing.of(checkpoint, checkpoint_every, resume, config, scheduler)
     with _modes_kept(model):
         model.train()
-        history = trainer.run(epochs, shuffle, seed, progress)
+        history = trainer.run(epochs, shuffle, seed, progress, saving)
     if history.diverged:
         warnings.warn(history.divergence_reason, RuntimeWarning, stacklevel=2)
     return history

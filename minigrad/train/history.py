@@ -26,7 +26,8 @@ class History:
     predicted before each update, weighted by batch size (like ``epoch_losses``), and
     ``"val_accuracy"`` on the validation data after the epoch, in eval mode.
     ``convergence_judged`` says whether the convergence rule applied (full batch, linear
-    model); ``traces``, how often ``fit(..., jit=True)`` traced its update. ``repr()``
+    model); ``interrupted``, whether Ctrl-C stopped the run (after a whole update);
+    ``traces``, how often ``fit(..., jit=True)`` traced its update. ``repr()``
     is a one-line summary (a run of a million updates prints as quickly as one of ten);
     the numbers are one attribute away.
     """
@@ -53,6 +54,7 @@ class History:
     diverged_at_update: int | None = None
     divergence_reason: str = ""
     stopped_by_callback: bool = False
+    interrupted: bool = False  #: stopped by Ctrl-C (after a whole update)
     max_stable_lr: float | None = None
     convergence_judged: bool = False
     traces: int = 0
@@ -82,6 +84,8 @@ class History:
             status = f"diverged at update {self.diverged_at_update}"
         elif self.stopped_by_callback:
             status = "stopped by a callback"
+        elif self.interrupted:
+            status = "interrupted (Ctrl-C)"
         else:
             status = "not converged"
         return (
@@ -106,6 +110,8 @@ class History:
             lines.append(f"DIVERGED: {self.divergence_reason}")
         elif self.stopped_by_callback:
             lines.append("stopped by a callback")
+        elif self.interrupted:
+            lines.append(f"INTERRUPTED (Ctrl-C) after update {self.n_updates - 1}")
         elif self.convergence_judged:
             lines.append("did not converge within the epochs given")
         elif self.batch_size is None:

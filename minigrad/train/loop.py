@@ -13,9 +13,12 @@ from minigrad import data as data_utils
 from minigrad import optim
 from minigrad.convergence import StepRule
 from minigrad.nn import Linear, Module
+from minigrad.optim.lr_scheduler import LRScheduler
 from minigrad.tensor import Tensor
+from minigrad.train.checkpoint import Checkpointing
 from minigrad.train.diagnostics import _is_linear_mse, divergence_advice
 from minigrad.train.history import History
+from minigrad.train.interrupt import _Interrupt, _sigint_deferred
 from minigrad.train.progress import _progress_bar
 from minigrad.train.step import _compiled_step
 from minigrad.train.task import _batch_loss, _Task
@@ -52,6 +55,7 @@ class Trainer:
         callbacks: Sequence[Callback],
         record_path: bool,
         jit: bool = False,
+        scheduler: LRScheduler | None = None,
     ) -> None:
         self.model, self.task, self.opt, self.X, self.y = model, task, opt, X, task.y
         self.loss_fn = task.loss_fn
@@ -82,30 +86,28 @@ class Trainer:
         )
         self.sums: dict[str, float] = {}  # this epoch's metrics, summed over examples
         self.seen = 0
+        self.scheduler = scheduler  # stepped after every epoch
+        self.interrupt = _Interrupt()  # Ctrl-C, read between updates
 
     # a blow-up (inf, nan) is caught and explained by diverged(), so NumPy's own overflow
     # warnings on the way would only say the same thing less clearly
     @np.errstate(over="ignore", invalid="ignore")
-    def run(self, epochs: int, shuffle: bool, seed: int, progress: bool | None) -> History:
-        history = self.history
+    def run(self, epochs: int, shuffle: bool, seed: int, progress: bool | None,
+            saving: Checkpointing | None = None) -> History:  # fmt: skip
+        """Train until ``epochs`` (counting those of a resumed checkpoint), a stopping rule,
+        or Ctrl-C (which ends the run after the current update, ``history.interrupted``)."""
         rng = np.random.default_rng(seed)
+        done = 0 if saving is None or saving.resume is None else saving.restore(self, rng)
+        history = self.history
+        if history.converged or history.diverged or history.stopped_by_callback:
+            done = epochs  # the saved run had ended
         bar = _progress_bar(progress, epochs)
-        start = time.perf_counter()
+        if bar is not None and done:
+            bar.update(min(done, epochs))
+        start = time.perf_counter() - history.wall_time
         try:
-            for epoch in range(epochs):
-                first_update = history.n_updates
-                self.sums, self.seen = dict.fromkeys(self.task.metric_fns, 0.0), 0
-                batches = data_utils.batches(self.X, self.y, self.batch_size, shuffle, rng)
-                stop = any(self.update(epoch, xb, yb) for xb, yb in batches)
-                history.epoch_losses.append(float(np.mean(history.step_losses[first_update:])))
-                if self.seen:
-                    for name, total in self.sums.items():
-                        history.metrics[name].append(total / self.seen)
-                if bar is not None:
-                    bar.set_postfix(loss=f"{history.epoch_losses[-1]:.4g}", refresh=False)
-                    bar.update(1)
-                if stop or self.end_epoch(epoch):
-                    break
+            with _sigint_deferred() as self.interrupt:
+                self._epochs(done, epochs, shuffle, rng, bar, start, saving)
         finally:
             if bar is not None:
                 bar.close()
@@ -114,6 +116,37 @@ class Trainer:
             history.wall_time = time.perf_counter() - start
             history.traces = 0 if self.step is None else self.step.traces
         return history
+
+    def _epochs(self, done: int, epochs: int, shuffle: bool, rng: np.random.Generator,
+                bar: Any, start: float, saving: Checkpointing | None) -> None:  # fmt: skip
+        history = self.history
+        for epoch in range(done, epochs):
+            first_update = history.n_updates
+            self.sums, self.seen = dict.fromkeys(self.task.metric_fns, 0.0), 0
+            batches = data_utils.batches(self.X, self.y, self.batch_size, shuffle, rng)
+            stop = any(self.update(epoch, xb, yb) or self.interrupted() for xb, yb in batches)
+            history.epoch_losses.append(float(np.mean(history.step_losses[first_update:])))
+            if self.seen:
+                for name, total in self.sums.items():
+                    history.metrics[name].append(total / self.seen)
+            if bar is not None:
+                bar.set_postfix(loss=f"{history.epoch_losses[-1]:.4g}", refresh=False)
+                bar.update(1)
+            if stop or self.end_epoch(epoch):
+                break
+            if self.scheduler is not None:
+                self.scheduler.step()
+            if saving is not None:
+                saving.after_epoch(self, rng, epoch + 1, time.perf_counter() - start,
+                                   last=epoch + 1 == epochs)  # fmt: skip
+            if self.interrupted():
+                break
+
+    def interrupted(self) -> bool:
+        """True once Ctrl-C was pressed (the History then says so)."""
+        if self.interrupt.requested:
+            self.history.interrupted = True
+        return self.interrupt.requested
 
     def update(self, epoch: int, xb: Any, yb: Any) -> bool:
         """One gradient-descent step on a batch; the loss is recorded before the step."""
