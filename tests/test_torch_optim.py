@@ -198,3 +198,15 @@ def test_reduce_lr_on_plateau_checks_its_arguments_and_saves_its_state():
     twin = mg.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1)
     twin.load_state_dict(sched.state_dict())
     assert twin.best == 1.0 and twin.last_epoch == 3 and opt.lr == pytest.approx(0.1)
+
+
+def test_fit_takes_an_optimizer_with_parameter_groups():
+    X = RNG.normal(size=(32, 3))
+    model = mg.nn.Sequential(mg.nn.Linear(3, 4, seed=0), mg.nn.Tanh(), mg.nn.Linear(4, 1, seed=1))
+    opt = mg.optim.Adam(
+        [{"params": model[0].parameters(), "lr": 0.01}, {"params": model[2].parameters()}],
+        lr=0.001,
+    )
+    history = mg.fit(model, X, X.sum(axis=1, keepdims=True), optimizer=opt, epochs=3,
+                     progress=False)  # fmt: skip
+    assert history.lr == 0.01 and opt.state[model[2].bias]["step"] == 3
