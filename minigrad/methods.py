@@ -8,6 +8,7 @@ the graph, its version counter and in-place writes.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -350,7 +351,11 @@ def _accept_torch_keywords(cls: type) -> None:
     """Every public method takes ``dim=``/``keepdim=`` where it takes ``axis``/``keepdims``,
     and refuses other unknown keywords with a hint (see :mod:`minigrad.keywords`)."""
     for name, value in list(vars(cls).items()):
-        if callable(value) and not name.startswith("_"):
+        # a method of self alone (relu, exp) takes no keyword: left unwrapped, as fast
+        takes = callable(value) and (
+            value.__code__.co_argcount > 1 or value.__code__.co_flags & inspect.CO_VARARGS
+        )
+        if takes and not name.startswith("_"):
             setattr(cls, name, torch_keywords(value, name))
 
 

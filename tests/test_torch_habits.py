@@ -2,10 +2,13 @@
 dim=/keepdim=, view, permute, numel, cat, stack, float/double, from_numpy, unsqueeze,
 flatten, t.size, and the hints an unknown keyword gets."""
 
+import inspect
 import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 
@@ -160,3 +163,25 @@ def test_erf_matches_torch_value_and_gradient_and_second_derivative():
     check(mg.erf(a), torch.erf(ta), a, ta)
     assert mg.gradgradcheck(mg.erf, mg.tensor(x[::5], requires_grad=True))
     assert mg.erf(mg.tensor(np.float32(0.5))).dtype == np.float32
+
+
+AXIS_FUNCTIONS = ["sum", "mean", "prod", "logsumexp", "argmax", "argmin", "softmax",
+                  "log_softmax", "cumsum", "cumprod", "flip", "sort", "max", "min"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", AXIS_FUNCTIONS)
+@settings(max_examples=15, deadline=None)
+@given(axis=st.integers(-3, 2), keepdims=st.booleans())
+def test_dim_and_keepdim_are_axis_and_keepdims_for_every_function(name, axis, keepdims):
+    """mg.NAME(x, dim=d, keepdim=k) is mg.NAME(x, axis=d, keepdims=k), bit for bit."""
+    fn = getattr(mg, name)
+    params = inspect.signature(fn).parameters
+    x = mg.tensor(X)
+    numpy_kw, torch_kw = {"axis": axis}, {"dim": axis}
+    if "keepdims" in params:
+        numpy_kw["keepdims"], torch_kw["keepdim"] = keepdims, keepdims
+    ours, expected = fn(x, **torch_kw), fn(x, **numpy_kw)
+    if name in ("sort", "max", "min"):  # torch's (values, indices): compare the values
+        ours = ours[0]
+        expected = expected[0] if name == "sort" else expected
+    np.testing.assert_array_equal(ours.data, expected.data)
