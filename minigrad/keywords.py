@@ -8,7 +8,8 @@ with a TypeError naming the keyword the function does take (``dim=`` on a functi
 
 Where the two libraries give one name two meanings, the spelling picks the meaning:
 ``t.max(axis=1)`` is NumPy's (the values), ``t.max(dim=1)`` PyTorch's (a named tuple
-``(values, indices)``, as ``torch.max`` returns).
+``(values, indices)``, as ``torch.max`` returns; tied maxima share the values' gradient
+equally, where PyTorch gives it to the one index it returns).
 
 This module imports nothing from minigrad at import time (the core uses it).
 """

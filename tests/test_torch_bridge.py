@@ -120,3 +120,26 @@ def test_save_and_load_keep_the_buffers(tmp_path):
     again.load(tmp_path / "model.npz")
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(again.state_dict()[key], value)
+
+
+def test_parameters_that_require_grad_load_too():
+    """torch's named_parameters() (tensors that require grad) load as they are."""
+    torch_model = theirs()
+    model = ours()
+    state = {**dict(torch_model.named_parameters()), **dict(torch_model.named_buffers())}
+    assert model.load_state_dict(state) == ([], [])
+    outputs_agree(model, torch_model, 1e-12)
+
+
+def test_jit_compiles_a_batchnorm_model_in_eval_mode_and_refuses_training_mode():
+    model = ours()
+    model(mg.tensor(X))  # running statistics away from 0 and 1
+    model.eval()
+    fast = mg.jit(lambda x: model(x))
+    np.testing.assert_array_equal(fast(mg.tensor(X)).data, model(mg.tensor(X)).data)
+    with mg.no_grad():  # the running statistics are read live, not frozen
+        model[1].running_mean[...] = 0.5
+    np.testing.assert_array_equal(fast(mg.tensor(X)).data, model(mg.tensor(X)).data)
+    model.train()
+    with pytest.raises(TypeError, match=r"BatchNorm1d in training mode.*eval"):
+        mg.jit(lambda x: model(x))(mg.tensor(X))

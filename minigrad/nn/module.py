@@ -30,7 +30,13 @@ from minigrad.tensor import Tensor
 
 
 def _values_of(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    """What ``np.asarray`` should read of a state's value: a Tensor's data, a torch
+    tensor detached and on the CPU (duck-typed: torch is never imported), else ``x``."""
+    if isinstance(x, Tensor):
+        return x.data
+    if not isinstance(x, np.ndarray) and hasattr(x, "detach") and hasattr(x, "cpu"):
+        return x.detach().cpu()
+    return x
 
 
 class Parameter(Tensor):

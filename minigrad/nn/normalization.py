@@ -28,8 +28,9 @@ import numpy as np
 
 from minigrad.grad_mode import no_grad
 from minigrad.nn.module import Module, Parameter
-from minigrad.op import ShapeError
+from minigrad.op import ShapeError, is_tracing
 from minigrad.tensor import Tensor, as_tensor
+from minigrad.tracing import TraceError
 
 
 class BatchNorm1d(Module):
@@ -107,6 +108,12 @@ class BatchNorm1d(Module):
 
     def _track(self, mean: Tensor, var: Tensor, count: int) -> None:
         """The running statistics' update (in place, so references to them stay live)."""
+        if is_tracing():
+            raise TraceError(
+                "BatchNorm1d in training mode updates its running statistics in place, "
+                "which mg.jit does not compile: train it eagerly (fit(..., jit=False)), or "
+                "compile the model in evaluation mode (.eval())"
+            )
         with no_grad():
             self.num_batches_tracked[...] = self.num_batches_tracked + 1
             if self.momentum is None:
