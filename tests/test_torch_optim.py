@@ -210,3 +210,12 @@ def test_fit_takes_an_optimizer_with_parameter_groups():
     history = mg.fit(model, X, X.sum(axis=1, keepdims=True), optimizer=opt, epochs=3,
                      progress=False)  # fmt: skip
     assert history.lr == 0.01 and opt.state[model[2].bias]["step"] == 3
+
+
+@pytest.mark.parametrize("given", [mg.nn.Parameter(np.zeros((2, 2))), {"params": []}])
+def test_a_lone_tensor_or_group_is_refused_as_torch_refuses_it(given):
+    with pytest.raises(TypeError, match="iterable of tensors or of parameter-group dicts"):
+        mg.optim.SGD(given, lr=0.1)
+    with pytest.raises(TypeError):
+        torch.optim.SGD(torch.nn.Parameter(torch.zeros(2, 2)) if isinstance(given, mg.Tensor)
+                        else {"params": []}, lr=0.1)  # fmt: skip

@@ -53,6 +53,11 @@ class Optimizer:
         object.__setattr__(self, "defaults", self._checked(hyperparameters))
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Tensor, dict[str, Any]] = {}
+        if isinstance(params, Tensor | dict):  # list(t) would be its rows: views, never stepped
+            raise TypeError(
+                f"{type(self).__name__} expects an iterable of tensors or of parameter-group "
+                f"dicts, got a {type(params).__name__}: wrap it in a list"
+            )
         params = list(params)
         if not params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
