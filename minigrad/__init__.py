@@ -3,7 +3,18 @@
 import builtins as _builtins
 
 from minigrad import data, formulas, graph, linalg, losses, metrics, nn, ops, optim
-from minigrad.creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
+from minigrad.creation import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
 from minigrad.functional import grad, hessian, jacobian, value_and_grad
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -21,6 +32,7 @@ __version__ = "0.1.0"
 # mg.NAME for every public op, as its definition registered it (minigrad.ops.registry);
 # mg.linalg.NAME for the linear-algebra ones
 globals().update({name: e.function for name, e in _REGISTRY.items() if not e.linalg})
+cat = concatenate  # noqa: F821  PyTorch's name: mg.cat([a, b], dim=0)
 
 
 def __getattr__(name: str):  # an op registered after import (your own): mg.NAME too
@@ -47,12 +59,14 @@ __all__ = [
     "ShapeError",
     "Tensor",
     "arange",
+    "cat",
     "data",
     "enable_grad",
     "evaluate",
     "eye",
     "fit",
     "formulas",
+    "from_numpy",
     "full",
     "grad",
     "gradcheck",

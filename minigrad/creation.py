@@ -234,3 +234,22 @@ def ones_like(input: Any, *, dtype: Any = None, requires_grad: bool = False) -> 
     tensor([1., 1.], dtype=float32)
     """
     return _like("ones_like", 1, input, dtype, requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares ``array``'s memory (PyTorch's ``torch.from_numpy``): writes to
+    either show in the other; no copy, same dtype. Use :func:`minigrad.tensor` for a copy.
+
+    >>> import numpy as np, minigrad as mg
+    >>> a = np.zeros(2)
+    >>> t = mg.from_numpy(a)
+    >>> a[0] = 5.0
+    >>> t.tolist()
+    [5.0, 0.0]
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(
+            f"from_numpy expects an np.ndarray, got {type(array).__name__} "
+            "(mg.tensor(data) copies any array-like)"
+        )
+    return Tensor(array)

@@ -216,6 +216,23 @@ def _check_shapes(name: str, pred: Any, target: Any) -> None:
         raise ValueError(f"{name}: empty predictions")
 
 
+Reduction = Literal["mean", "sum", "none"]
+"""How a loss reduces its per-element terms (PyTorch's ``reduction=``): their mean, their
+sum, or none (the terms themselves, shaped like the predictions)."""
+
+
+def _check_reduction(name: str, reduction: Any) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(terms: Tensor, reduction: Reduction) -> Tensor:
+    """``terms`` reduced as ``reduction`` says (checked by the caller, before computing)."""
+    if reduction == "mean":
+        return terms.mean()
+    return terms.sum() if reduction == "sum" else terms
+
+
 def _residual(name: str, pred: Any, target: Any) -> Tensor:
     _check_shapes(name, pred, target)
     pred = pred if isinstance(pred, Tensor) else Tensor(pred)
@@ -233,13 +250,17 @@ def l1_loss(pred: Any, target: Any) -> Tensor:
 
 
 @_loss()
-def mae(pred: Any, target: Any) -> Tensor:
+def mae(pred: Any, target: Any, reduction: Reduction = "mean") -> Tensor:
     """Mean absolute error, (1/N)·Σ|pred − target|: pulled less by outliers than MSE.
+
+    ``reduction="sum"`` gives :func:`l1_loss`, ``"none"`` the terms |pred − target|
+    (PyTorch's ``L1Loss``).
 
     >>> mae(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()
     1.5
     """
-    return _residual("mae", pred, target).abs().mean()
+    _check_reduction("mae", reduction)
+    return _reduce(_residual("mae", pred, target).abs(), reduction)
 
 
 @_loss(auto_lr="N")
@@ -322,16 +343,21 @@ _mse = Op(
 
 
 @_loss(auto_lr=1)
-def mse(pred: Any, target: Any) -> Tensor:
+def mse(pred: Any, target: Any, reduction: Reduction = "mean") -> Tensor:
     """Mean squared error, (1/N)·Σ(pred − target)²: the default loss of linear regression.
 
     One fused op: its forward allocates nothing of the batch's size (the residual is
     summed a block at a time), and its backward forms 2r/N in one buffer. Tested
-    against ``(r * r).mean()``.
+    against ``(r * r).mean()``. ``reduction="sum"`` gives :func:`l2_loss`, ``"none"``
+    the squared residuals (PyTorch's ``MSELoss``).
 
     >>> mse(Tensor([1.0, 4.0]), Tensor([2.0, 2.0])).item()
     2.5
     """
+    _check_reduction("mse", reduction)
+    if reduction != "mean":
+        r = _residual("mse", pred, target)
+        return _reduce(r * r, reduction)
     _check_shapes("mse", pred, target)
     pred = pred if isinstance(pred, Tensor) else Tensor(pred)
     return _mse(pred, target if isinstance(target, Tensor) else np.asarray(target))
@@ -362,7 +388,7 @@ def rmse(pred: Any, target: Any) -> Tensor:
 
 
 @_loss(auto_lr=1)
-def huber(pred: Any, target: Any, delta: float = 1.0) -> Tensor:
+def huber(pred: Any, target: Any, delta: float = 1.0, reduction: Reduction = "mean") -> Tensor:
     """Huber loss: quadratic for |r| ≤ δ, linear beyond; between MSE and MAE on outliers.
 
     Mean over examples of ½r² where |r| ≤ δ and δ(|r| − ½δ) elsewhere (PyTorch's
@@ -373,11 +399,12 @@ def huber(pred: Any, target: Any, delta: float = 1.0) -> Tensor:
     """
     if not delta > 0:
         raise ValueError(f"huber: delta must be positive, got {delta}")
+    _check_reduction("huber", reduction)
     r = _residual("huber", pred, target)
     a = r.abs()
     quadratic = 0.5 * r * r
     linear = delta * (a - 0.5 * delta)
-    return ops.where(a <= delta, quadratic, linear).mean()
+    return _reduce(ops.where(a <= delta, quadratic, linear), reduction)
 
 
 # --- classification ------------------------------------------------------------------
@@ -388,7 +415,7 @@ BCE_EPS = 1e-7
 
 
 @_loss(targets=_binary_targets, accuracy=metrics.binary_accuracy)
-def bce(prob: Any, target: Any, eps: float = BCE_EPS) -> Tensor:
+def bce(prob: Any, target: Any, eps: float = BCE_EPS, reduction: Reduction = "mean") -> Tensor:
     """Binary cross-entropy (log loss) of probabilities: −mean(y·ln p + (1 − y)·ln(1 − p)).
 
     ``prob`` is clipped to [eps, 1 − eps] (the gradient is 0 where it was clipped). For
@@ -398,15 +425,16 @@ def bce(prob: Any, target: Any, eps: float = BCE_EPS) -> Tensor:
     0.164252
     """
     _check_shapes("bce", prob, target)
+    _check_reduction("bce", reduction)
     p, y = as_tensor(prob), as_tensor(target)
     _check_range("bce", "probabilities", p, "pass raw scores to bce_with_logits instead")
     _check_range("bce", "targets", y, "targets are 0/1 labels or probabilities")
     p = p.clip(eps, 1 - eps)
-    return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+    return _reduce(-(y * p.log() + (1 - y) * (1 - p).log()), reduction)
 
 
 @_loss(targets=_binary_targets, accuracy=metrics._logit_accuracy)
-def bce_with_logits(logits: Any, target: Any) -> Tensor:
+def bce_with_logits(logits: Any, target: Any, reduction: Reduction = "mean") -> Tensor:
     """Binary cross-entropy of raw scores z (the logits, p = σ(z)), stable for any z.
 
     y·ln(1 + e^−z) + (1 − y)·ln(1 + e^z) (= ln(1 + e^z) − y·z) is the same loss as
@@ -419,9 +447,10 @@ def bce_with_logits(logits: Any, target: Any) -> Tensor:
     0.220095
     """
     _check_shapes("bce_with_logits", logits, target)
+    _check_reduction("bce_with_logits", reduction)
     z, y = as_tensor(logits), as_tensor(target)
     _check_range("bce_with_logits", "targets", y, "targets are 0/1 labels or probabilities")
-    return (_weighted(y, ops.softplus(-z)) + _weighted(1 - y, ops.softplus(z))).mean()
+    return _reduce(_weighted(y, ops.softplus(-z)) + _weighted(1 - y, ops.softplus(z)), reduction)
 
 
 def _weighted(w: Tensor, f: Tensor) -> Tensor:
@@ -431,16 +460,18 @@ def _weighted(w: Tensor, f: Tensor) -> Tensor:
 
 
 @_loss(targets=_class_targets, accuracy=metrics.multiclass_accuracy, accuracy_targets=None)
-def cross_entropy(logits: Any, target: Any) -> Tensor:
+def cross_entropy(logits: Any, target: Any, reduction: Reduction = "mean") -> Tensor:
     """Softmax cross-entropy of logits (N, C) against class indices (N,), PyTorch's
     ``F.cross_entropy``: −mean over examples of ln softmax(zₙ)[yₙ].
 
     ``target`` may also be class probabilities of shape (N, C) (soft labels). Computed
     through log_softmax, so logits of ±1000 are fine; ∂/∂z = (softmax(z) − onehot(y))/N.
+    ``reduction="none"`` gives the N terms, ``"sum"`` their sum.
 
     >>> round(cross_entropy(Tensor([[2.0, 0.0, 1.0], [0.0, 1.0, 0.0]]), [0, 1]).item(), 6)
     0.479525
     """
+    _check_reduction("cross_entropy", reduction)
     z = as_tensor(logits)
     if z.ndim != 2 or 0 in z.shape:
         raise ShapeError(
@@ -450,14 +481,14 @@ def cross_entropy(logits: Any, target: Any) -> Tensor:
     labels = target if isinstance(target, Tensor) else np.asarray(target)
     if labels.shape == z.shape and labels.dtype.kind == "f":  # class probabilities
         _check_range("cross_entropy", "target probabilities", as_tensor(target), "")
-        return -(log_p * target).sum(axis=1).mean()
+        return _reduce(-(log_p * target).sum(axis=1), reduction)
     if labels.shape != z.shape[:1]:
         raise ShapeError(
             f"cross_entropy: logits have shape {z.shape}, so targets must be {z.shape[0]} "
             f"class indices of shape ({z.shape[0]},) (or probabilities of shape "
             f"{z.shape}), got shape {labels.shape}"
         )
-    return -ops.pick(log_p, labels).mean()
+    return _reduce(-ops.pick(log_p, labels), reduction)
 
 
 def _unit_interval(x: np.ndarray, name: str, what: str, hint: str) -> np.ndarray:

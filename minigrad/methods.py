@@ -8,11 +8,13 @@ the graph, its version counter and in-place writes.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from minigrad import grad_mode
+from minigrad.keywords import torch_keywords
 
 if TYPE_CHECKING:
     from minigrad import numpy_api, ops
@@ -359,6 +361,53 @@ class TensorMethods:
     def conj(self) -> Tensor:
         """The complex conjugate: the tensor itself (tensors are real)."""
         return ops.conj(self)
+
+    # --- PyTorch's spellings ---------------------------------------------------------------
+
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's ``view``: :meth:`reshape` (same data, new shape; ``-1`` infers one
+        axis). NumPy gives a view when the layout allows it and otherwise a copy, where
+        PyTorch's ``view`` would refuse; the gradient is the same either way."""
+        return self.reshape(*shape)
+
+    def permute(self, *dims: int) -> Tensor:
+        """PyTorch's ``permute``: the axes in the order ``dims`` (NumPy's ``transpose``)."""
+        if len(dims) == 1 and isinstance(dims[0], tuple | list):
+            dims = tuple(dims[0])
+        if len(dims) != self.data.ndim:
+            raise ValueError(
+                f"permute: a tensor of shape {self.data.shape} needs {self.data.ndim} "
+                f"dims, got {dims}"
+            )
+        return ops.transpose(self, dims)
+
+    def numel(self) -> int:
+        """PyTorch's ``numel()``: the number of elements (NumPy's ``size``)."""
+        return int(self.data.size)
+
+    def float(self) -> Tensor:
+        """PyTorch's ``float()``: the values as float32 (minigrad's default is float64,
+        which is :meth:`double`); gradients flow back cast."""
+        return self if self.data.dtype == np.float32 else ops.cast(self, np.float32)
+
+    def double(self) -> Tensor:
+        """PyTorch's ``double()``: the values as float64; gradients flow back cast."""
+        return self if self.data.dtype == np.float64 else ops.cast(self, np.float64)
+
+
+def _accept_torch_keywords(cls: type) -> None:
+    """Every public method takes ``dim=``/``keepdim=`` where it takes ``axis``/``keepdims``,
+    and refuses other unknown keywords with a hint (see :mod:`minigrad.keywords`)."""
+    for name, value in list(vars(cls).items()):
+        # a method of self alone (relu, exp) takes no keyword: left unwrapped, as fast
+        takes = callable(value) and (
+            value.__code__.co_argcount > 1 or value.__code__.co_flags & inspect.CO_VARARGS
+        )
+        if takes and not name.startswith("_"):
+            setattr(cls, name, torch_keywords(value, name))
+
+
+_accept_torch_keywords(TensorMethods)
 
 
 # The ops (and NumPy dispatch) build Tensors, so they can only be imported once the

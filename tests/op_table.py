@@ -430,6 +430,7 @@ OPS = [
     ),
     OpCase("expm1", lambda x: np.expm1(x), torch_fn=lambda x: torch_().expm1(x)),
     OpCase("exp2", lambda x: np.exp2(x), torch_fn=lambda x: torch_().exp2(x)),
+    OpCase("erf", lambda x: mg.erf(x), torch_fn=lambda x: torch_().erf(x)),
     OpCase("log2", lambda x: np.log2(x), values=POSITIVE, torch_fn=lambda x: torch_().log2(x)),
     OpCase("log10", lambda x: np.log10(x), values=POSITIVE, torch_fn=lambda x: torch_().log10(x)),
     OpCase(

@@ -434,7 +434,8 @@ def test_adam_state_dict_layout_and_values_match_torch():
         expected = state_t["state"][0][key].numpy()
         np.testing.assert_allclose(state["state"][0][key], expected, rtol=1e-14)
     group, group_t = state["param_groups"][0], state_t["param_groups"][0]
-    assert group == {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-6, "params": [0, 1]}
+    expected = {"lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-6, "weight_decay": 0.0}
+    assert group == {**expected, "params": [0, 1]}
     assert all(group_t[k] == v for k, v in group.items())  # torch has more options
 
 
@@ -573,7 +574,8 @@ def test_optimizer_defaults_and_repr():
     assert repr(opt) == "SGD(lr=0.1, momentum=0.9, nesterov=False, weight_decay=0.0)"
     opt.lr = 0.05  # what a scheduler does: defaults keep the constructor's value
     assert opt.defaults["lr"] == 0.1 and opt.state_dict()["param_groups"][0]["lr"] == 0.05
-    assert repr(Adam([mg.nn.Parameter([1.0])])) == "Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08)"
+    expected = "Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0)"
+    assert repr(Adam([mg.nn.Parameter([1.0])])) == expected
 
 
 def test_loaded_state_takes_the_parameters_dtype():
@@ -581,7 +583,9 @@ def test_loaded_state_takes_the_parameters_dtype():
     opt = Adam([p], lr=0.1)
     state = {
         "state": {0: {"step": 3, "exp_avg": np.ones(2), "exp_avg_sq": np.ones(2)}},
-        "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "params": [0]}],
+        "param_groups": [
+            {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "params": [0]}
+        ],
     }
     opt.load_state_dict(state)
     assert opt.state[p]["exp_avg"].dtype == np.float32
@@ -685,7 +689,9 @@ def test_get_by_name_and_class():
 
 @pytest.mark.parametrize("name", ["adagrad", "", "sgd "])
 def test_get_unknown_name_lists_the_choices(name):
-    with pytest.raises(ValueError, match=r"unknown optimizer .*choose one of: adam, rmsprop, sgd"):
+    with pytest.raises(
+        ValueError, match=r"unknown optimizer .*choose one of: adam, adamw, rmsprop, sgd"
+    ):
         mg.optim.get(name)
 
 

@@ -533,7 +533,7 @@ def test_unknown_loss_lists_the_choices():
 
 def test_unknown_optimizer_lists_the_choices():
     X, y = problem(n=10)
-    with pytest.raises(ValueError, match=r"unknown optimizer 'adagrad'.*adam, rmsprop, sgd"):
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adagrad'.*adam, adamw, rmsprop, sgd"):
         fit(LinearRegression(3), X, y, optimizer="adagrad")
 
 

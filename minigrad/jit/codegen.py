@@ -20,6 +20,7 @@ import ast
 import builtins
 import dis
 import inspect
+import math
 import textwrap
 import threading
 from collections.abc import Callable
@@ -244,7 +245,8 @@ def _read_definition(fn: Callable[..., Any], hint: str) -> tuple[str, str, list[
         value = fn.__globals__.get(name)
         if value is np:
             continue
-        if value is builtins or isinstance(value, FunctionType):
+        # builtins, helper functions, and math (erf's forward: the source imports it)
+        if value is builtins or value is math or isinstance(value, FunctionType):
             needs.append(value)
         elif isinstance(value, int | float | str) and not isinstance(value, bool):
             needs.append((name, value))

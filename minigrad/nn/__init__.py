@@ -7,6 +7,12 @@
 - :mod:`~minigrad.nn.layers`: ``ReLU``, ``Tanh``, ``Sigmoid``, ``Softmax``, ``LogSoftmax``,
   ``Identity``, ``Flatten``, ``Dropout``;
 - :mod:`~minigrad.nn.containers`: ``Sequential``, ``ModuleList``, ``ModuleDict``;
+- :mod:`~minigrad.nn.activations`: ``LeakyReLU``, ``GELU``, ``SiLU``, ``Softplus``, ``ELU``;
+- :mod:`~minigrad.nn.normalization`: ``BatchNorm1d`` (running statistics as buffers);
+- :mod:`~minigrad.nn.loss`: ``MSELoss``, ``L1Loss``, ``HuberLoss``, ``BCELoss``,
+  ``BCEWithLogitsLoss``, ``CrossEntropyLoss`` (with ``reduction=``);
+- :mod:`~minigrad.nn.init`: ``zeros_``, ``ones_``, ``constant_``, ``uniform_``,
+  ``normal_``, ``xavier_uniform_``/``xavier_normal_``, ``kaiming_uniform_``/``kaiming_normal_``;
 - :mod:`~minigrad.nn.utils`: ``clip_grad_norm_``.
 
 >>> import minigrad as mg
@@ -15,7 +21,8 @@
 [0.0, 0.0]
 """
 
-from minigrad.nn import utils
+from minigrad.nn import init, utils
+from minigrad.nn.activations import ELU, GELU, LeakyReLU, SiLU, Softplus
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
 from minigrad.nn.layers import (
     Dropout,
@@ -28,23 +35,45 @@ from minigrad.nn.layers import (
     Tanh,
 )
 from minigrad.nn.linear import Linear, LinearRegression
+from minigrad.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+)
 from minigrad.nn.module import Module, Parameter
+from minigrad.nn.normalization import BatchNorm1d
 
 __all__ = [
+    "ELU",
+    "GELU",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "HuberLoss",
     "Identity",
+    "L1Loss",
+    "LeakyReLU",
     "Linear",
     "LinearRegression",
     "LogSoftmax",
+    "MSELoss",
     "Module",
     "ModuleDict",
     "ModuleList",
     "Parameter",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Tanh",
+    "init",
     "utils",
 ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,7 +31,13 @@ from minigrad.tensor import Tensor
 
 
 def _values_of(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    """What ``np.asarray`` should read of a state's value: a Tensor's data, a torch
+    tensor detached and on the CPU (duck-typed: torch is never imported), else ``x``."""
+    if isinstance(x, Tensor):
+        return x.data
+    if not isinstance(x, np.ndarray) and hasattr(x, "detach") and hasattr(x, "cpu"):
+        return x.detach().cpu()
+    return x
 
 
 class Parameter(Tensor):
@@ -54,6 +60,25 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter(" + super().__repr__().removeprefix("tensor(")
+
+
+def _as_buffer(owner: str, name: str, value: Any) -> Tensor | None:
+    """A buffer's value: a Tensor that requires no gradient (or None)."""
+    if value is None:
+        return None
+    if isinstance(value, Parameter):
+        raise TypeError(
+            f"{owner}.{name} is a buffer; a Parameter cannot be one (assign it to another name)"
+        )
+    return value if isinstance(value, Tensor) else Tensor(np.array(value))
+
+
+def _zero_grad(p: Tensor, set_to_none: bool) -> None:
+    """``p.grad = None``, or zeros in place of an existing gradient."""
+    if set_to_none:
+        p.grad = None
+    elif p.grad is not None:
+        p.grad = Tensor(np.zeros_like(p.grad.data))
 
 
 def _join(prefix: str, name: str) -> str:
@@ -80,6 +105,14 @@ def _refuse_plain_container(owner: Module, name: str, value: Any) -> None:
     )
 
 
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` did not load (PyTorch's named tuple): the
+    model's names the state lacked, and the state's names the model lacks."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
 class Module:
     """Base class of models: holds Parameters and sub-Modules as attributes.
 
@@ -104,8 +137,40 @@ class Module:
         pass
 
     def __setattr__(self, name: str, value: Any) -> None:
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:  # assigning a buffer keeps it one
+            buffers[name] = _as_buffer(type(self).__name__, name, value)
+            return
         _refuse_plain_container(self, name, value)
         object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:  # only when ordinary lookup fails: buffers
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            return buffers[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Keep ``tensor`` as state that is not a parameter: ``self.NAME`` reads it,
+        :meth:`state_dict` saves it (unless ``persistent=False``), optimizers never see it
+        (BatchNorm's running statistics). As in PyTorch, assigning ``self.NAME = value``
+        later replaces the buffer, and ``None`` is allowed (not saved).
+
+        >>> import minigrad as mg
+        >>> m = mg.nn.Module()
+        >>> m.register_buffer("count", mg.tensor(0))
+        >>> m.count, list(m.state_dict()), m.parameters()
+        (tensor(0), ['count'], [])
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise KeyError(f"register_buffer: the name must be an identifier, got {name!r}")
+        if name in vars(self) and name not in vars(self).get("_buffers", {}):
+            raise KeyError(f"register_buffer: {type(self).__name__}.{name} already exists")
+        if "_buffers" not in vars(self):
+            object.__setattr__(self, "_buffers", {})
+            object.__setattr__(self, "_non_persistent", set())
+        self._buffers[name] = _as_buffer(type(self).__name__, name, tensor)
+        (self._non_persistent.discard if persistent else self._non_persistent.add)(name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
@@ -174,10 +239,25 @@ class Module:
         """Every parameter, sub-modules included, each once (a list, so it can be reused)."""
         return [p for _, p in self.named_parameters(recurse=recurse)]
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's accumulated gradient."""
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs in PyTorch's order, each buffer once."""
+        walk = self.named_modules(prefix) if recurse else [(prefix, self)]
+        seen: set[int] = set()
+        for module_prefix, module in walk:
+            for name, value in vars(module).get("_buffers", {}).items():
+                if value is not None and id(value) not in seen:
+                    seen.add(id(value))
+                    yield _join(module_prefix, name), value
+
+    def buffers(self, recurse: bool = True) -> list[Tensor]:
+        """Every buffer (state that is not a parameter), sub-modules included."""
+        return [b for _, b in self.named_buffers(recurse=recurse)]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's accumulated gradient: ``None`` (the default, as in
+        PyTorch), or zeros where a gradient exists with ``set_to_none=False``."""
         for p in self.parameters():
-            p.grad = None
+            _zero_grad(p, set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Set ``training`` on this module and every sub-module; returns self."""
@@ -193,29 +273,55 @@ class Module:
 
     # --- state ----------------------------------------------------------------------------
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the parameters' values by dotted name (a shared module under each name)."""
-        return {name: p.data.copy() for name, p in self.named_parameters(remove_duplicate=False)}
+    def _named_state(self) -> dict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name, PyTorch's state_dict
+        order: each module's own parameters, then its buffers, then its sub-modules'."""
+        state: dict[str, Tensor] = {}
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            for name, value in vars(module).items():
+                if isinstance(value, Parameter):
+                    state[_join(prefix, name)] = value
+            skip = vars(module).get("_non_persistent", ())
+            for name, value in vars(module).get("_buffers", {}).items():
+                if value is not None and name not in skip:
+                    state[_join(prefix, name)] = value
+        return state
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Set parameters from ``state`` (names and shapes must match exactly)."""
-        own = dict(self.named_parameters(remove_duplicate=False))
-        missing, unexpected = own.keys() - state.keys(), state.keys() - own.keys()
-        if missing or unexpected:
-            raise KeyError(
-                f"state_dict mismatch: missing {sorted(missing)}, unexpected {sorted(unexpected)}"
-            )
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the parameters' and buffers' values by dotted name (a shared module
+        under each name): PyTorch's keys, shapes and layouts, so the one line
+        ``torch_model.load_state_dict({k: torch.as_tensor(v) for k, v in sd.items()})``
+        loads it into the equivalent ``torch.nn`` model."""
+        return {name: t.data.copy() for name, t in self._named_state().items()}
+
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Set parameters and buffers from ``state``, returning ``(missing_keys,
+        unexpected_keys)``.
+
+        Values may be NumPy arrays, minigrad tensors, or anything ``np.asarray`` reads
+        (PyTorch tensors: ``model.load_state_dict(torch_model.state_dict())`` works);
+        they are copied in, cast to each parameter's dtype. With ``strict=True`` (the
+        default) the names must match exactly, else a KeyError lists the differences;
+        with ``strict=False`` the matching names are loaded and the others returned.
+        Shapes must match either way; a mismatch raises and changes nothing.
+        """
+        own = self._named_state()
+        missing = sorted(own.keys() - state.keys())
+        unexpected = sorted(state.keys() - own.keys())
+        if strict and (missing or unexpected):
+            raise KeyError(f"state_dict mismatch: missing {missing}, unexpected {unexpected}")
         # the values (a state may hold tensors that require grad: the load copies values)
-        values = {name: np.asarray(_values_of(state[name])) for name in own}
-        for name, p in own.items():
-            if values[name].shape != p.shape:
+        values = {name: np.asarray(_values_of(state[name])) for name in own if name in state}
+        for name, value in values.items():
+            if value.shape != own[name].shape:
                 raise ShapeError(
-                    f"load_state_dict: {name} has shape {p.shape}, the state has "
-                    f"{values[name].shape}"
+                    f"load_state_dict: {name} has shape {own[name].shape}, the state has "
+                    f"{value.shape}"
                 )
         with no_grad():  # in place: a graph recorded before the load refuses to backward
-            for name, p in own.items():
-                p[...] = values[name].astype(p.dtype)
+            for name, value in values.items():
+                own[name][...] = value.astype(own[name].dtype)
+        return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | Path) -> None:
         """Write the parameters to ``path`` exactly (``.npz`` format, no suffix added;

@@ -143,3 +143,29 @@ sinc = Op(
     elementwise=True,
 )
 public(sinc, numpy=np.sinc)
+
+
+# --- erf, for GELU's exact form -------------------------------------------------------------
+
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf elementwise (NumPy has none; math.erf is accurate to the last bit or so), with
+    the input's float dtype (float64 for integers)."""
+    x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    values = list(map(math.erf, x.ravel().tolist()))
+    return np.array(values, dtype=np.float64).reshape(x.shape).astype(dtype, copy=False)
+
+
+erf = Op(
+    "erf",
+    _erf,
+    (lambda g, out, x: g * (TWO_OVER_SQRT_PI * exp(-(x * x))),),
+    ("∂erf x/∂x = 2/√π·e^(−x²)",),
+    saves=((0,),),
+    elementwise=True,
+)
+"""The error function erf x = 2/√π ∫₀ˣ e^(−t²) dt (PyTorch's ``torch.erf``; NumPy has none)."""
+public(erf)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from minigrad.keywords import torch_keywords
 from minigrad.op import Op
 
 
@@ -49,11 +50,16 @@ def public(
     linalg: bool = False,
 ) -> Any:
     """Register ``function`` (an Op or a function) as ``mg.NAME`` and, if given, as the
-    implementation of the NumPy function(s) ``numpy``; returns it unchanged. Works as a
-    decorator (``@public(numpy=np.sum, signature="reduction")``) and as a call."""
+    implementation of the NumPy function(s) ``numpy``. Works as a decorator
+    (``@public(numpy=np.sum, signature="reduction")``) and as a call. An Op is returned
+    unchanged; a function is returned wrapped by :func:`minigrad.keywords.torch_keywords`
+    (PyTorch's ``dim=``/``keepdim=`` accepted, an unknown keyword refused with a hint),
+    and that wrapper is ``mg.NAME``."""
 
     def register(fn: Any) -> Any:
         key = name or (fn.name if isinstance(fn, Op) else fn.__name__)
+        if not isinstance(fn, Op):
+            fn = torch_keywords(fn, key)
         functions = numpy if isinstance(numpy, tuple) else (numpy,)
         REGISTRY[key] = Entry(key, fn, functions, signature, linalg)
         version[0] += 1

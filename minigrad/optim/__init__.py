@@ -1,9 +1,10 @@
 """Optimizers and learning-rate schedules with PyTorch's names (``torch.optim``).
 
-- :mod:`~minigrad.optim.optimizer`: ``Optimizer``, ``SGD``, ``RMSprop``, ``Adam``, each
-  with ``state_dict()``/``load_state_dict()``, and the name registry ``get``;
+- :mod:`~minigrad.optim.optimizer`: ``Optimizer``, ``SGD``, ``RMSprop``, ``Adam``,
+  ``AdamW``, each with parameter groups and ``state_dict()``/``load_state_dict()``, and
+  the name registry ``get``;
 - :mod:`~minigrad.optim.lr_scheduler`: ``StepLR``, ``ExponentialLR``,
-  ``CosineAnnealingLR``.
+  ``CosineAnnealingLR``, ``ReduceLROnPlateau``.
 
 >>> import minigrad as mg
 >>> opt = mg.optim.get("adam")(mg.nn.Linear(2, 1).parameters(), lr=0.1)
@@ -13,6 +14,15 @@
 """
 
 from minigrad.optim import lr_scheduler
-from minigrad.optim.optimizer import OPTIMIZERS, SGD, Adam, Optimizer, RMSprop, get
+from minigrad.optim.optimizer import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop, get
 
-__all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "RMSprop", "get", "lr_scheduler"]
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "get",
+    "lr_scheduler",
+]

@@ -74,7 +74,7 @@ class Trainer:
             param_names=[name for name, _ in model.named_parameters()],
             updates_per_epoch=data_utils.n_batches(len(X), batch_size),
             batch_size=batch_size,
-            lr=opt.lr,
+            lr=opt.param_groups[0]["lr"],  # the first group's rate
             loss=getattr(self.loss_fn, "__name__", str(self.loss_fn)),
             optimizer=type(opt).__name__,
             metrics={
@@ -224,7 +224,7 @@ class Trainer:
         history.diverged_at_update = update
         message = (
             f"training diverged at update {update} (epoch {epoch}): {what}. "
-            f"The learning rate lr={opt.lr:g} is too high for this data"
+            f"The learning rate lr={opt.param_groups[0]['lr']:g} is too high for this data"
         )
         if _is_linear_mse(self.model, self.loss_fn, opt):
             history.max_stable_lr, advice = divergence_advice(self.X, self.batch_size)
