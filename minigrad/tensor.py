@@ -56,19 +56,6 @@ def _inplace_error(name: str, t: Tensor, value: Any, err: Exception) -> Exceptio
     )
 
 
-class Size(int):
-    """An element count (``t.size``) that, called as PyTorch's ``t.size()``, says where
-    the shape is instead of a bare "'int' object is not callable"."""
-
-    __slots__ = ()
-
-    def __call__(self, *args: Any) -> Any:
-        raise TypeError(
-            "t.size is NumPy's element count (an int); for PyTorch's t.size() use t.shape "
-            "(and t.shape[d] for t.size(d)), or t.numel() for the count"
-        )
-
-
 class Tensor(_methods.TensorMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -212,13 +199,6 @@ class Tensor(_methods.TensorMethods):
     @property
     def ndim(self) -> int:
         return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        """The number of elements: NumPy's meaning (an int), not PyTorch's ``size()``
-        method (the shape, which is :attr:`shape` here). Calling it, ``t.size()``, raises
-        a TypeError that says so; ``t.numel()`` is PyTorch's spelling of this count."""
-        return Size(self.data.size)
 
     @property
     def dtype(self) -> np.dtype:

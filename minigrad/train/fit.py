@@ -157,7 +157,8 @@ def fit(
     config = {  # what a resumed run must share with the saved one
         "examples": len(X), "features": int(X.shape[1]), "batch_size": batch_size,
         "shuffle": bool(shuffle), "seed": seed, "loss": trainer.history.loss,
-        "optimizer": type(opt).__name__, "lr": opt.lr, "grad_tol": grad_tol,
+        "optimizer": type(opt).__name__, "grad_tol": grad_tol,
+        "lr": [group["lr"] for group in opt.param_groups],
         "metrics": list(trainer.history.metrics), "record_path": bool(record_path),
     }  # fmt: skip
     saving = Checkpointing.of(checkpoint, checkpoint_every, resume, config, scheduler)
