@@ -318,7 +318,10 @@ def _mse_grad(g: Any, out: Any, pred: Any, target: Any) -> Any:
     if isinstance(pred, Tensor) or isinstance(target, Tensor) or isinstance(g, Tensor):
         return (pred - target) * (2 * g / pred.size)
     r = np.subtract(pred, target, out=_scratch.take(pred.shape, np.result_type(pred, target)))
-    r *= 2 * g / pred.size
+    scale = 2 * g / pred.size
+    if np.result_type(r, scale) != r.dtype:  # a wider upstream (float64 g, float16 r):
+        return r * scale  # the product in its dtype, as the unfused (r·r).mean() gives
+    r *= scale
     return r
 
 

@@ -24,19 +24,6 @@ Operand = Any  # a Tensor, an ndarray or a Python/NumPy number
 Axis = int | tuple[int, ...] | None
 
 
-class Size(int):
-    """An element count (``t.size``) that, called as PyTorch's ``t.size()``, says where
-    the shape is instead of a bare "'int' object is not callable"."""
-
-    __slots__ = ()
-
-    def __call__(self, *args: Any) -> Any:
-        raise TypeError(
-            "t.size is NumPy's element count (an int); for PyTorch's t.size() use t.shape "
-            "(and t.shape[d] for t.size(d)), or t.numel() for the count"
-        )
-
-
 class TensorMethods:
     """Operators and methods of :class:`~minigrad.tensor.Tensor`, delegated to ops."""
 
@@ -44,10 +31,11 @@ class TensorMethods:
 
     @property
     def size(self) -> int:
-        """The number of elements: NumPy's meaning (an int), not PyTorch's ``size()``
-        method (the shape, which is :attr:`shape` here). Calling it, ``t.size()``, raises
-        a TypeError that says so; ``t.numel()`` is PyTorch's spelling of this count."""
-        return Size(self.data.size)
+        """The number of elements: NumPy's meaning, a plain int (``t.numel()`` is
+        PyTorch's spelling); PyTorch's ``t.size()`` is :attr:`shape` here. It stays an
+        exact int, not a subclass that could explain ``t.size()``: NumPy promotes an int
+        subclass like an int64 array, so ``x / t.size`` would turn float32 into float64."""
+        return self.data.size
 
     # --- arithmetic ---------------------------------------------------------------------
 

@@ -502,3 +502,21 @@ def test_unrecorded_mse_allocates_nothing_of_the_batch_size():
         tracemalloc.stop()
     assert peak < n * 8 / 4  # blocks of CHUNK elements, never an N-sized residual
     np.testing.assert_allclose(loss.item(), np.mean((pred.numpy() - target) ** 2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_fused_mse_backward_with_a_wider_upstream_equals_the_unfused_mean(dtype):
+    """A float64 grad_output on a float16/float32 mse of σ(x): the fused rule's gradient
+    stays in the wider dtype, as the unfused (r·r).mean()'s does (not rounded into the
+    narrow residual buffer before σ's rule), which is also what mg.jit's lowering does."""
+    x = np.linspace(-2.0, 2.0, 7).astype(dtype)
+    target = np.linspace(1.0, -0.5, 7).astype(dtype)
+    v = np.array(-0.7)
+    grads = []
+    for fused in (True, False):
+        t = mg.tensor(x, requires_grad=True)
+        p = t.sigmoid()
+        loss = mg.losses.mse(p, target) if fused else ((p - target) * (p - target)).mean()
+        grads.append(mg.autograd.grad(loss, [t], grad_output=v)[0])
+    assert grads[0].dtype == grads[1].dtype == dtype
+    np.testing.assert_array_equal(grads[0].numpy(), grads[1].numpy())
