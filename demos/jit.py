@@ -83,7 +83,9 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         times = {
             "eager": per_update(lambda Xs=Xs, ys=ys, ws=ws: eager_update(ws, b, Xs, ys), repeats),
             "mg.jit": per_update(lambda Xs=Xs, ys=ys, ws=ws: fast(ws, b, Xs, ys), repeats),
-            "hand NumPy": per_update(lambda Xs=Xs, ys=ys, ws=ws: hand_update(ws, b, Xs, ys), repeats),
+            "hand NumPy": per_update(
+                lambda Xs=Xs, ys=ys, ws=ws: hand_update(ws, b, Xs, ys), repeats
+            ),
         }
         hand_time = times["hand NumPy"]
         rows += [[label, k, t * 1e6, t / hand_time] for k, t in times.items()]
