@@ -121,7 +121,9 @@ def test_step_losses_are_measured_before_each_update():
             X, y, history.path[k][:-1], history.path[k][-1], lr=0.2
         )
         np.testing.assert_allclose(history.path[k + 1], np.append(w, b), rtol=1e-12, atol=1e-14)
-    assert history.final_loss == history.step_losses[-1]
+    # the final loss is the loss after the last update, at the last point of the path
+    assert history.last_batch_loss == history.step_losses[-1]
+    assert history.final_loss == pytest.approx(mse_at(X, y, history.path[-1]), rel=1e-12)
     # full batch: each epoch's loss is its single step's loss
     assert history.epoch_losses == history.step_losses
 
@@ -489,7 +491,7 @@ def test_non_finite_y_names_the_row(shape):
 
 def test_wrong_number_of_features_names_both():
     X, y = problem(n=10, d=3)
-    with pytest.raises(mg.ShapeError, match=r"X has 3 features.*model expects 2"):
+    with pytest.raises(mg.ShapeError, match=r"X of shape \(10, 3\) has 3 features.*model expects 2"):
         fit(LinearRegression(2), X, y)
 
 
