@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 import minigrad as mg
 from minigrad.data import DataLoader, TensorDataset
 
-torch = pytest.importorskip("torch")
-from torch.utils import data as torch_data  # noqa: E402
+
+@pytest.fixture(scope="module")
+def torch_data():
+    """torch.utils.data, the oracle (these tests skip without torch)."""
+    return pytest.importorskip("torch.utils.data")
 
 
 def arrays(n: int = 7, d: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -23,7 +26,9 @@ def arrays(n: int = 7, d: int = 2) -> tuple[np.ndarray, np.ndarray]:
 
 @settings(max_examples=25, deadline=None)
 @given(n=st.integers(1, 12), batch_size=st.integers(1, 14), drop_last=st.booleans())
-def test_unshuffled_batches_equal_pytorchs(n, batch_size, drop_last):
+def test_unshuffled_batches_equal_pytorchs(torch_data, n, batch_size, drop_last):
+    import torch
+
     X, y = arrays(n)
     ours = DataLoader(TensorDataset(X, y), batch_size=batch_size, drop_last=drop_last)
     theirs = torch_data.DataLoader(
@@ -40,7 +45,9 @@ def test_unshuffled_batches_equal_pytorchs(n, batch_size, drop_last):
         np.testing.assert_array_equal(yb.numpy(), ty.numpy())
 
 
-def test_dataset_indexing_and_length_as_pytorch():
+def test_dataset_indexing_and_length_as_pytorch(torch_data):
+    import torch
+
     X, y = arrays(5)
     ours, theirs = (
         TensorDataset(X, y),
@@ -201,7 +208,9 @@ def test_a_sequential_with_the_wrong_feature_count_names_the_users_shape():
 
 
 class TestPandas:
-    pd = pytest.importorskip("pandas")
+    @pytest.fixture(autouse=True)
+    def _pandas(self):
+        self.pd = pytest.importorskip("pandas")
 
     def frame(self, n: int = 60):
         X, y, *_ = mg.data.make_linear(n=n, d=3, noise=0.2, seed=4)
