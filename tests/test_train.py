@@ -626,6 +626,21 @@ def test_progress_true_shows_a_tqdm_bar_and_changes_nothing(capsys):
     assert history.step_losses == quiet.step_losses
 
 
+def test_progress_bar_redraws_a_bounded_number_of_times(monkeypatch, capsys):
+    """A notebook stores every redraw of a text bar as output: a long run redraws about
+    PROGRESS_UPDATES times, not once per epoch (issue 19)."""
+    pytest.importorskip("tqdm")
+    from minigrad.train import progress
+
+    monkeypatch.setattr(progress, "PROGRESS_INTERVAL", 0.0)  # as if every epoch were slow
+    X, y = problem(n=20)
+    fit(LinearRegression(3), X, y, lr=0.1, epochs=1000, tol=None, progress=True)
+    redraws = capsys.readouterr().err.count("\r")
+    assert 5 <= redraws <= progress.PROGRESS_UPDATES + 3
+    fit(LinearRegression(3), X, y, lr=0.1, epochs=7, tol=None, progress=True)
+    assert capsys.readouterr().err.count("/7 [") >= 7  # a short run still shows each epoch
+
+
 def test_automatic_progress_shows_in_a_notebook_after_the_delay(monkeypatch, capsys):
     pytest.importorskip("tqdm")
     X, y = problem(n=50)
