@@ -24,16 +24,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from minigrad import data, formulas, losses, optim, regression
 
 DEFAULT_DEMO = "linear_model"
-FULL_BATCH_EPOCHS = 10_000
 MINI_BATCH_EPOCHS = 100
 DEFAULT_TOL = 1e-10
 """train's convergence tolerance: tight enough that the 6 digits it prints are settled."""
 
-_FLAGS = {"drop_missing": "--drop-missing", "delimiter": "--delimiter"}
+_FLAGS = {"drop_missing": "--drop-missing", "delimiter": "--delimiter", "encoding": "--encoding"}
 """load_csv's arguments, as this command spells them."""
+
+_OTHER_MODELS = {
+    "bce": "probabilities in [0, 1] (train logits with bce_with_logits)",
+    "cross_entropy": "one output per class",
+}
+"""Losses that cannot train the one linear output train fits, and what they need."""
+
+TRAIN_LOSSES = sorted(name for name in losses.LOSSES if name not in _OTHER_MODELS)
+"""The losses ``train --loss`` offers: every one whose input a linear output can be."""
+
+_SQUARED = ("mse", "l2_loss", "rmse")
+"""Losses whose minimum is the least-squares solution (the closed form)."""
 
 
 class CommandError(Exception):
@@ -129,40 +142,97 @@ def _divergence(result: regression.LinearFit, args: argparse.Namespace) -> str:
     )
 
 
+def _status(result: regression.LinearFit, args: argparse.Namespace) -> str:
+    """How the run ended, in one short line (and what to pass when it did not finish)."""
+    history = result.history
+    if history.converged:
+        return f"converged at epoch {history.converged_at_epoch}: {history.convergence_reason}"
+    if result.separated:
+        return (
+            f"stopped at epoch {history.epochs_run - 1}: the line separates the classes, so "
+            "the log loss has no minimum (the weights would grow for ever); the classes "
+            "are settled, --epochs N trains on for sharper probabilities"
+        )
+    if args.batch_size is not None:
+        return f"ran {history.epochs_run} epochs (mini-batch runs are not judged converged)"
+    fixes = [f"more --epochs (say --epochs {history.epochs_run * 10})"]
+    if not result.lr_auto:
+        fixes.append("--lr auto" if result.lr_bound is not None else "a smaller --lr")
+    if not result.standardized and result.condition > regression.AUTO_STANDARDIZE_CONDITION:
+        fixes.append("--standardize")
+    return f"not converged in {history.epochs_run} epochs: pass {' or '.join(fixes)}"
+
+
+def _score(ds: data.Dataset, result: regression.LinearFit, classifier: bool) -> str:
+    """R² (regression) or accuracy (classification) on the training rows."""
+    pred = result.predict(ds.X)
+    if classifier:
+        right = int(np.sum((pred > 0) == (ds.y == 1)))
+        return f"accuracy {right / len(ds.y):.4f} ({right} of {len(ds.y)} training rows right)"
+    residual = float(np.sum((ds.y - pred) ** 2))
+    total = float(np.sum((ds.y - ds.y.mean()) ** 2))
+    r2 = 1 - residual / total if total > 0 else float("nan")
+    rmse = (residual / len(ds.y)) ** 0.5
+    return f"R² {r2:.4f} on the training rows (RMSE {rmse:.4g})"
+
+
 def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Namespace) -> None:
+    classifier = args.loss in regression.CLASSIFICATION_LOSSES
+    kind = "classes (0/1)" if classifier else "values"
     print(
-        f"{len(ds.y)} rows, target {ds.target_name!r}, "
+        f"{len(ds.y)} rows, target {ds.target_name!r} ({kind}), "
         f"{len(ds.feature_names)} feature(s): {', '.join(ds.feature_names)}"
     )
     if result.standardized:
         how = "--standardize" if args.standardize else "badly conditioned"
         print(
-            f"standardized the features for training ({how}: the loss Hessian's condition "
-            f"number is {result.condition:.3g} raw, {result.condition_trained:.3g} "
-            "standardized); the weights below are in original units"
+            f"standardized the features for training ({how}: condition number "
+            f"{result.condition:.3g} raw, {result.condition_trained:.3g} standardized); "
+            "the weights below are in original units"
         )
     if result.lr_auto:
         print(
             f"learning rate {result.lr:.4g} (--lr auto: half the largest stable one, "
             f"{result.lr_bound:.4g})"
         )
-    history = result.history
-    print(history.summary())
-    if not history.converged and args.batch_size is None:
-        fixes = [f"more --epochs (say --epochs {args.epochs * 10})"]
-        if not result.lr_auto:
-            fixes.append("--lr auto" if result.lr_bound is not None else "a smaller --lr")
-        if not result.standardized and result.condition > regression.AUTO_STANDARDIZE_CONDITION:
-            fixes.append("--standardize")
-        print(f"not converged: pass {' or '.join(fixes)}")
+    print(result.history.summary().splitlines()[0])
+    print(_status(result, args))
+    print(_score(ds, result, classifier))
+    rows = list(zip([*ds.feature_names, "bias"], [*result.weights, result.bias], strict=True))
+    width = max(9, *(len(name) for name, _ in rows))
+    if args.loss not in _SQUARED:  # least squares is no optimum of this loss
+        print(f"{'parameter':>{width}s} {'learned':>12s}")
+        for name, learned in rows:
+            print(f"{name:>{width}s} {learned:12.6g}")
+        return
     w_cf, b_cf = formulas.closed_form(ds.X, ds.y)
-    print(f"{'parameter':>24s} {'learned':>14s} {'closed form':>14s}")
-    for name, learned, exact in zip(
-        [*ds.feature_names, "bias"], [*result.weights, result.bias], [*w_cf, b_cf], strict=True
-    ):
-        print(f"{name:>24s} {learned:14.6g} {exact:14.6g}")
+    print(f"{'parameter':>{width}s} {'learned':>12s} {'closed form':>12s}")
+    for (name, learned), exact in zip(rows, [*w_cf, b_cf], strict=True):
+        print(f"{name:>{width}s} {learned:12.6g} {exact:12.6g}")
     best = losses.get(args.loss)(ds.X @ w_cf + b_cf, ds.y).item()
     print(f"{args.loss} at the closed-form solution: {best:.6g}")
+
+
+def _choose_loss(ds: data.Dataset, args: argparse.Namespace) -> list[str]:
+    """``--loss`` by default: a logistic regression for a target of 0/1 classes, else
+    least squares; a classification loss needs such a target. Returns what to say."""
+    values = np.unique(ds.y)
+    classes = len(values) == 2 and set(values.tolist()) == {0.0, 1.0}
+    if args.loss is None:
+        args.loss = "bce_with_logits" if classes else "mse"
+        if classes:
+            return [
+                f"target {ds.target_name!r} holds the classes 0 and 1: logistic regression "
+                "(--loss bce_with_logits; pass --loss mse to fit a line)"
+            ]
+    elif args.loss in regression.CLASSIFICATION_LOSSES and not classes:
+        other = next((v for v in values if v not in (0.0, 1.0)), values[0])
+        raise CommandError(
+            f"--loss {args.loss} needs the classes 0 and 1 in the target column "
+            f"{ds.target_name!r}, which holds {len(values)} distinct value(s) such as "
+            f"{float(other):g}; to predict values, pass --loss mse"
+        )
+    return []
 
 
 def train(args: argparse.Namespace) -> regression.LinearFit:
@@ -170,6 +240,7 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
     if args.plot:  # before training: a missing matplotlib is said at once
         from minigrad import plot
     ds, notes = _load(args)
+    notes += _choose_loss(ds, args)
     if args.lr == "auto" and (
         args.optimizer != "sgd" or args.loss not in regression.AUTO_LR_LOSSES
     ):
@@ -178,8 +249,6 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
             f"{', '.join(regression.AUTO_LR_LOSSES)}; with --optimizer {args.optimizer} "
             f"--loss {args.loss}, pass a learning rate (--lr 0.01, say)"
         )
-    if args.epochs is None:
-        args.epochs = FULL_BATCH_EPOCHS if args.batch_size is None else MINI_BATCH_EPOCHS
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = regression.fit_linear(
@@ -200,7 +269,7 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
         print(f"saved {args.plot}")
     if args.save:
         regression.save_model(
-            args.save, result.weights, result.bias, ds.feature_names, ds.target_name
+            args.save, result.weights, result.bias, ds.feature_names, ds.target_name, args.loss
         )
         print(f"saved {args.save} (weights in original units; minigrad predict {args.save} FILE)")
     return result
@@ -209,8 +278,7 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
 # --------------------------------------------------------------------------- predict
 
 
-def _prediction_column(header: list[str], target: str) -> str:
-    name = f"predicted_{target}"
+def _prediction_column(header: list[str], name: str) -> str:
     while name in header:
         name = "_" + name
     return name
@@ -224,20 +292,34 @@ def predict(args: argparse.Namespace) -> None:
         rows = data.load_rows(args.file, model.feature_names, args.drop_missing, args.delimiter)
     for warning in caught:
         print(f"{warning.message} (--drop-missing)", file=sys.stderr)
-    predictions = model.predict(rows.values)
+    if args.labels and not model.classifier:
+        raise CommandError(
+            f"--labels is for a classifier; {args.model} predicts values of "
+            f"{model.target_name!r} (trained with --loss {model.loss})"
+        )
+    if not model.classifier:
+        column, cells = f"predicted_{model.target_name}", model.predict(rows.values)
+        texts = [f"{value:.8g}" for value in cells]
+    elif args.labels:
+        column, cells = f"predicted_{model.target_name}", model.predict(rows.values) > 0
+        texts = [str(int(label)) for label in cells]
+    else:
+        column, cells = f"probability_{model.target_name}", model.predict_proba(rows.values)
+        texts = [f"{p:.6g}" for p in cells]
     out: TextIO = sys.stdout
     if args.out is not None:
         out = args.out.open("w", newline="", encoding="utf-8")
     try:
         writer = csv.writer(out, delimiter=args.delimiter, lineterminator="\n")
-        writer.writerow([*rows.header, _prediction_column(rows.header, model.target_name)])
-        for i, value in zip(rows.kept, predictions, strict=True):
-            writer.writerow([*rows.cells[i], repr(float(value))])
+        writer.writerow([*rows.header, _prediction_column(rows.header, column)])
+        for i, text in zip(rows.kept, texts, strict=True):
+            writer.writerow([*rows.cells[i], text])
     finally:
         if out is not sys.stdout:
             out.close()
     if args.out is not None:
-        print(f"wrote {len(predictions)} predictions of {model.target_name!r} to {args.out}")
+        what = "probabilities of" if column.startswith("probability_") else "predictions of"
+        print(f"wrote {len(texts)} {what} {model.target_name!r} to {args.out}")
 
 
 # ---------------------------------------------------------------------------- parser
@@ -334,11 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = commands.add_parser(
         "train",
-        help="fit a linear regression to a CSV file",
-        description="Fit ŷ = X·w + b to a CSV file by gradient descent and compare it with "
-        "the closed-form least-squares answer. The defaults work on raw data: badly "
-        "conditioned features are standardized (weights are reported in original units) "
-        "and the learning rate comes from the data.",
+        help="fit a linear (or logistic) regression to a CSV file",
+        description="Fit ŷ = X·w + b to a CSV file by gradient descent (with --loss "
+        "bce_with_logits, a logistic regression of 0/1 classes) and report R² (accuracy) "
+        "and, for squared error, the closed-form least-squares answer. The defaults work on "
+        "raw data: badly conditioned features are standardized (weights are reported in "
+        "original units) and the learning rate comes from the data.",
         formatter_class=formatter,
     )
     tr.add_argument(
@@ -355,7 +438,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated feature columns (default: every numeric column but the target)",
     )
     tr.add_argument(
-        "--loss", default="mse", choices=sorted(losses.LOSSES), help="the loss (default: mse)"
+        "--loss",
+        default=None,
+        choices=TRAIN_LOSSES,
+        help="the loss (default: bce_with_logits, logistic regression, for a target of 0/1 "
+        "classes, reporting accuracy, whose model predicts probabilities; else mse)",
     )
     tr.add_argument(
         "--optimizer",
@@ -368,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_learning_rate,
         default="auto",
         help="the learning rate, or 'auto': half the largest stable one, computed from "
-        "the data (default: auto; sgd with mse, huber or l2_loss only)",
+        f"the data (default: auto; sgd with {', '.join(regression.AUTO_LR_LOSSES)} only)",
     )
     tr.add_argument(
         "--batch-size",
@@ -381,7 +468,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=_positive_int,
         default=None,
-        help=f"passes over the data (default: {FULL_BATCH_EPOCHS} for full batch, stopping "
+        help="passes over the data (default for full batch: enough for the features' "
+        f"condition number, {regression.MIN_EPOCHS:,} to {regression.MAX_EPOCHS:,}, stopping "
         f"once converged; {MINI_BATCH_EPOCHS} with --batch-size)",
     )
     tr.add_argument(
@@ -425,6 +513,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PRED.csv",
         help="write the predictions there (default: standard output)",
+    )
+    pr.add_argument(
+        "--labels",
+        action="store_true",
+        help="for a classifier (--loss bce_with_logits), write the class 0/1 instead of "
+        "the probability of class 1 (default: the probability)",
     )
     _add_reading_options(pr)
 
