@@ -180,7 +180,8 @@ def test_loss_curve_into_given_axes(runs):
     # returned Figure a second time as the cell's value
     assert plot.loss_curve(runs["slow"], ax=right) is right
     assert right.get_lines() and not left.get_lines()
-    assert plot.loss_curve(runs["slow"], "update", "auto", None, None, None, None, None, left) is left
+    positional = (runs["slow"], "update", "auto", None, None, None, None, None, left)
+    assert plot.loss_curve(*positional) is left
     assert isinstance(plot.loss_curve(runs["slow"]), plot.InlineFigure)
 
 

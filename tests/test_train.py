@@ -491,7 +491,8 @@ def test_non_finite_y_names_the_row(shape):
 
 def test_wrong_number_of_features_names_both():
     X, y = problem(n=10, d=3)
-    with pytest.raises(mg.ShapeError, match=r"X of shape \(10, 3\) has 3 features.*model expects 2"):
+    match = r"X of shape \(10, 3\) has 3 features.*model expects 2"
+    with pytest.raises(mg.ShapeError, match=match):
         fit(LinearRegression(2), X, y)
 
 
