@@ -120,7 +120,8 @@ def _load(args: argparse.Namespace) -> tuple[data.Dataset, list[str]]:
         if named:
             ds = data.load_dataset(args.file, args.target, features, args.drop_missing)
         else:
-            ds = data.load_csv(path, args.target, features, args.drop_missing, args.delimiter)
+            ds = data.load_csv(path, args.target, features, args.drop_missing, args.delimiter,
+                               args.encoding)  # fmt: skip
     notes = [str(w.message) for w in caught]
     if ds.n_dropped:
         notes = [note + " (--drop-missing)" if "dropped" in note else note for note in notes]
@@ -255,6 +256,7 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
             ds.X, ds.y, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
             standardize=args.standardize, epochs=args.epochs, batch_size=args.batch_size,
             seed=args.seed, tol=DEFAULT_TOL, progress=args.progress,
+            feature_names=ds.feature_names,
         )  # fmt: skip
     if result.history.diverged:
         raise CommandError(_divergence(result, args))
@@ -289,7 +291,8 @@ def predict(args: argparse.Namespace) -> None:
     model = regression.load_model(args.model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        rows = data.load_rows(args.file, model.feature_names, args.drop_missing, args.delimiter)
+        rows = data.load_rows(args.file, model.feature_names, args.drop_missing, args.delimiter,
+                              args.encoding)  # fmt: skip
     for warning in caught:
         print(f"{warning.message} (--drop-missing)", file=sys.stderr)
     if args.labels and not model.classifier:
@@ -376,6 +379,12 @@ def _add_reading_options(command: argparse.ArgumentParser) -> None:
         default=",",
         metavar="CHAR",
         help="the character between cells, e.g. ';' or tab (default: ',')",
+    )
+    command.add_argument(
+        "--encoding",
+        default="utf-8",
+        metavar="NAME",
+        help="the file's text encoding, e.g. cp1252 (Excel on Windows) or latin-1 (default: utf-8)",
     )
 
 

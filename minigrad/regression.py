@@ -183,6 +183,7 @@ def fit_linear(
     seed: int = 0,
     tol: float | None = 1e-6,
     progress: bool | None = None,
+    feature_names: list[str] | None = None,
 ) -> LinearFit:
     """Fit ŷ = Xw + b to raw features by gradient descent, well by default.
 
@@ -195,6 +196,7 @@ def fit_linear(
         loss: for ``"bce_with_logits"`` (logistic regression, y of 0/1 labels) a run
             stops as soon as the line separates the classes (:func:`separated`): the
             loss has no minimum then, and ``result.separated`` says so.
+        feature_names: the columns' names, for messages (a constant column).
         The rest are :func:`minigrad.fit`'s. A diverging run returns with
         ``history.diverged`` set (and warns, as :func:`minigrad.fit` does).
     """
@@ -203,7 +205,7 @@ def fit_linear(
     condition = condition_number(X)
     if standardize is None:
         standardize = condition > AUTO_STANDARDIZE_CONDITION
-    scaler = data.Standardizer().fit(X) if standardize else None
+    scaler = data.Standardizer().fit(X, feature_names) if standardize else None
     X_trained = scaler.transform(X) if scaler is not None else X
     lr_auto = lr == "auto"
     if lr_auto and optimizer != "sgd":
