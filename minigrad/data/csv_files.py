@@ -176,9 +176,12 @@ def _parse_columns(
         parsed = (_parse_cell(row[index[name]]) for _, row in rows)
         if not any(isinstance(value, float) for value in parsed):
             first = next(((n, r[index[name]]) for n, r in rows if r[index[name]].strip()), None)
-            example = (
-                f" (row {first[0]}: {_parse_cell(first[1])})" if first else " (every cell is empty)"
-            )
+            example = " (every cell is empty)"
+            if first is not None:
+                reason = str(_parse_cell(first[1]))  # the thousands separators, if it is them
+                example = (
+                    f" (row {first[0]}: {reason if 'thousands' in reason else repr(first[1])})"
+                )
             raise DataError(f"{file}: column {name!r} is not numeric{example}")
 
     values = np.empty((len(rows), len(used)), dtype=np.float64)
