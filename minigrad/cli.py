@@ -166,15 +166,12 @@ def _status(result: regression.LinearFit, args: argparse.Namespace) -> str:
 
 def _score(ds: data.Dataset, result: regression.LinearFit, classifier: bool) -> str:
     """R² (regression) or accuracy (classification) on the training rows."""
-    pred = result.predict(ds.X)
+    score = result.score(ds.X, ds.y)
     if classifier:
-        right = int(np.sum((pred > 0) == (ds.y == 1)))
-        return f"accuracy {right / len(ds.y):.4f} ({right} of {len(ds.y)} training rows right)"
-    residual = float(np.sum((ds.y - pred) ** 2))
-    total = float(np.sum((ds.y - ds.y.mean()) ** 2))
-    r2 = 1 - residual / total if total > 0 else float("nan")
-    rmse = (residual / len(ds.y)) ** 0.5
-    return f"R² {r2:.4f} on the training rows (RMSE {rmse:.4g})"
+        right = round(score * len(ds.y))
+        return f"accuracy {score:.4f} ({right} of {len(ds.y)} training rows right)"
+    rmse = float(np.sqrt(np.mean((ds.y - result.predict(ds.X)) ** 2)))
+    return f"R² {score:.4f} on the training rows (RMSE {rmse:.4g})"
 
 
 def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Namespace) -> None:

@@ -39,6 +39,9 @@ __all__ = [
     "AUTO_LR_FRACTION",
     "AUTO_LR_LOSSES",
     "AUTO_STANDARDIZE_CONDITION",
+    "CLASSIFICATION_LOSSES",
+    "MAX_EPOCHS",
+    "MIN_EPOCHS",
     "LinearFit",
     "SavedModel",
     "auto_lr",
@@ -47,11 +50,15 @@ __all__ = [
     "fit_linear",
     "load_model",
     "save_model",
+    "separated",
 ]
 
 AUTO_STANDARDIZE_CONDITION = 10.0
 """Standardize when the loss Hessian's condition number κ exceeds this: gradient descent
 needs about κ updates per digit of accuracy, so κ ≤ 10 trains fast as it is."""
+
+CLASSIFICATION_LOSSES = ("bce_with_logits",)
+"""Losses whose linear model is a classifier: z = X·w + b is a logit, p = σ(z)."""
 
 MIN_EPOCHS = 10_000
 MAX_EPOCHS = 100_000
@@ -124,7 +131,7 @@ def default_epochs(condition: float, tol: float | None) -> int:
     1e-10: κ·ln(1/tol) = 10,822.)
 
     >>> default_epochs(470.0, 1e-10), default_epochs(5.0, 1e-10)
-    (21646, 10000)
+    (21645, 10000)
     """
     digits = math.log(1 / tol) if tol else math.log(1e6)
     return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(2 * condition * digits))))
@@ -160,8 +167,18 @@ class LinearFit:
     separated: bool = False  #: stopped: the classes are separable (bce_with_logits)
 
     def predict(self, X: Any) -> np.ndarray:
-        """ŷ = X·w + b for raw rows X of shape (N, d)."""
-        return formulas.predict(X, self.weights, self.bias)
+        """ŷ = X·w + b for raw rows X of shape (N, d) (for a classifier, the logits)."""
+        return formulas.predict(np.asarray(X, dtype=np.float64), self.weights, self.bias)
+
+    def score(self, X: Any, y: Any) -> float:
+        """R² = 1 − Σ(y − ŷ)²/Σ(y − ȳ)² of a regression; the accuracy (the fraction of
+        rows whose class z > 0 predicts right) of a classifier (``bce_with_logits``).
+        scikit-learn's ``score``."""
+        pred, y = self.predict(X), np.asarray(y, dtype=np.float64).reshape(-1)
+        if self.history.loss in CLASSIFICATION_LOSSES:
+            return float(np.mean((pred > 0) == (y == 1)))
+        total = float(np.sum((y - y.mean()) ** 2))
+        return 1 - float(np.sum((y - pred) ** 2)) / total if total > 0 else math.nan
 
     def __repr__(self) -> str:
         how = "standardized" if self.standardized else "raw"
@@ -178,7 +195,7 @@ def fit_linear(
     optimizer: str = "sgd",
     lr: float | str = "auto",
     standardize: bool | None = None,
-    epochs: int | None = 10_000,
+    epochs: int | None = None,
     batch_size: int | None = None,
     seed: int = 0,
     tol: float | None = 1e-6,
@@ -259,10 +276,6 @@ def fit_linear(
 # --------------------------------------------------------------------------- model file
 
 _FORMAT = "minigrad linear model 1"
-
-
-CLASSIFICATION_LOSSES = ("bce_with_logits",)
-"""Losses whose linear model is a classifier: z = X·w + b is a logit, p = σ(z)."""
 
 
 @dataclass(frozen=True, repr=False)
