@@ -246,6 +246,14 @@ class TestPandas:
         with pytest.raises(TypeError, match=r"non-numeric column\(s\) 'city'"):
             mg.fit(mg.nn.Linear(4, 1), X_df, y_s)
 
+    def test_a_missing_value_names_its_column(self):
+        _, _, X_df, y_s = self.frame()
+        X_df.iloc[5, 1] = np.nan
+        with pytest.raises(
+            ValueError, match=r"X has a non-finite value \(nan\) at row 5, column 'b'"
+        ):
+            mg.fit(mg.nn.Linear(3, 1), X_df, y_s)
+
     def test_string_labels_of_a_series_name_it(self):
         _, _, X_df, y_s = self.frame()
         labels = self.pd.Series(np.where(y_s > 0, "M", "B"), name="diagnosis")

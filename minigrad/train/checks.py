@@ -16,15 +16,21 @@ from minigrad.op import ShapeError
 from minigrad.tensor import Tensor
 
 
-def _check_finite(name: str, values: Any, chunk: int = 65_536) -> None:
-    """ValueError naming the first non-finite cell; reads ``values`` a chunk at a time,
-    so a memory-mapped X larger than memory is checked without loading it whole."""
+def _check_finite(
+    name: str, values: Any, chunk: int = 65_536, columns: list[str] | None = None
+) -> None:
+    """ValueError naming the first non-finite cell (its column by name, a DataFrame's);
+    reads ``values`` a chunk at a time, so a memory-mapped X larger than memory is
+    checked without loading it whole."""
     for start in range(0, len(values), chunk):
         block = np.asarray(values[start : start + chunk])
         bad = ~np.isfinite(block)
         if bad.any():
             index = np.argwhere(bad)[0]
-            where = f"row {start + index[0]}" + (f", column {index[1]}" if block.ndim > 1 else "")
+            where = f"row {start + index[0]}"
+            if block.ndim > 1:
+                named = columns is not None and len(columns) == block.shape[1]
+                where += f", column {columns[index[1]]!r}" if named else f", column {index[1]}"
             raise ValueError(f"{name} has a non-finite value ({block[tuple(index)]}) at {where}")
 
 
@@ -102,6 +108,7 @@ def _numeric(column: np.ndarray) -> bool:
 
 
 def _check_data(model: Module, X: Any, y: Any) -> tuple[Any, Any]:
+    columns = _column_names(X)
     X, y = _as_array("X", X), _as_array("y", y)
     if X.ndim == 1:
         X = X.reshape(-1, 1)
@@ -122,7 +129,7 @@ def _check_data(model: Module, X: Any, y: Any) -> tuple[Any, Any]:
             f"X of shape {X.shape} has {X.shape[1]} features (columns) but the model "
             f"expects {in_features}"
         )
-    _check_finite("X", X)
+    _check_finite("X", X, columns=columns)
     _check_finite("y", y)
     return X, y
 
