@@ -264,3 +264,10 @@ class TestPandas:
         X, _, X_df, y_s = self.frame()
         loader = DataLoader(TensorDataset(X_df, y_s), batch_size=10)
         np.testing.assert_array_equal(next(iter(loader))[0].numpy(), X[:10])
+
+
+def test_pytorchs_import_path_reaches_the_same_classes():
+    from minigrad.utils.data import DataLoader as Loader
+    from minigrad.utils.data import TensorDataset as Dataset
+
+    assert Loader is DataLoader and Dataset is TensorDataset

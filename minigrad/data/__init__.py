@@ -1,7 +1,8 @@
 """Data for training: batching, shuffling, standardization, CSV loading, shipped data sets.
 
 Everything here works on plain NumPy arrays and imports nothing else from minigrad but
-the Tensor (the batches of :class:`~minigrad.data.loader.DataLoader`), so the same batches
+the core (the Tensor that :class:`~minigrad.data.loader.DataLoader` batches are, and the
+default generator that shuffles them), so the same batches
 and loaders serve the autodiff models, the hand-written NumPy baselines
 and the benchmarks alike. One job per module: :mod:`~minigrad.data.batching`,
 :mod:`~minigrad.data.scaling` (``Standardizer``), :mod:`~minigrad.data.csv_files`
