@@ -157,6 +157,12 @@ def _status(result: regression.LinearFit, args: argparse.Namespace) -> str:
     if args.batch_size is not None:
         return f"ran {history.epochs_run} epochs (mini-batch runs are not judged converged)"
     fixes = [f"more --epochs (say --epochs {history.epochs_run * 10})"]
+    if args.loss in regression.CLASSIFICATION_LOSSES:
+        return (
+            f"not converged in {history.epochs_run} epochs: when a line (nearly) separates "
+            "the classes, the log loss's minimum is far out or absent and gradient descent "
+            f"crawls; pass {fixes[0]} or fewer --features"
+        )
     if not result.lr_auto:
         fixes.append("--lr auto" if result.lr_bound is not None else "a smaller --lr")
     if not result.standardized and result.condition > regression.AUTO_STANDARDIZE_CONDITION:

@@ -293,3 +293,12 @@ def test_sigmoid_of_the_saved_classifier_is_formulas_sigmoid():
     np.testing.assert_allclose(model.predict_proba(np.array([[0.0], [2.0]])),
                                formulas.sigmoid(np.array([0.0, 2.0])))  # fmt: skip
     assert repr(model).startswith("SavedModel(P(c = 1) = σ(")
+
+
+def test_a_classifier_not_converged_in_time_says_why_it_may_crawl(tmp_path, capsys):
+    X, y = logistic_data(n=100, seed=5)
+    path = write_table(tmp_path / "c.csv", ["a", "b", "label"], X, y)
+    status, out, err = cli(capsys, "train", path, "--target", "label", "--epochs", "3")
+    assert status == 0, err
+    assert "not converged in 3 epochs: when a line (nearly) separates the classes" in out
+    assert "pass more --epochs (say --epochs 30) or fewer --features" in out
