@@ -302,3 +302,21 @@ def test_a_classifier_not_converged_in_time_says_why_it_may_crawl(tmp_path, caps
     assert status == 0, err
     assert "not converged in 3 epochs: when a line (nearly) separates the classes" in out
     assert "pass more --epochs (say --epochs 30) or fewer --features" in out
+
+
+def test_the_final_loss_of_mini_batches_is_the_whole_datas(tmp_path, capsys):
+    """It was the last batch's: below the least-squares minimum, which no model beats."""
+    rng = np.random.default_rng(6)
+    X = rng.normal(0, 1, (90, 2))
+    y = X @ np.array([1.0, -2.0]) + rng.normal(0, 1, 90)
+    path = write_table(tmp_path / "r.csv", ["a", "b", "y"], X, y)
+    status, out, err = cli(capsys, "train", path, "--target", "y", "--batch-size", "32")
+    assert status == 0, err
+    final = float(out.split("final loss ")[1].split()[0])
+    theta = np.array([float(ln.split()[1]) for ln in out.splitlines()
+                      if ln.split()[:1] in (["a"], ["b"], ["bias"])])  # fmt: skip
+    mse = np.mean((X @ theta[:2] + theta[2] - y) ** 2)
+    assert final == pytest.approx(mse, rel=1e-5)  # 6 printed digits of each
+    X1 = np.column_stack([X, np.ones(90)])
+    best = np.mean((X1 @ np.linalg.lstsq(X1, y, rcond=None)[0] - y) ** 2)
+    assert final >= best * (1 - 1e-6)
