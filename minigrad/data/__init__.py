@@ -4,8 +4,9 @@ Everything here works on plain NumPy arrays and imports nothing else from minigr
 the core (the Tensor that :class:`~minigrad.data.loader.DataLoader` batches are, and the
 default generator that shuffles them), so the same batches and loaders serve the
 autodiff models, the hand-written NumPy baselines and the benchmarks alike. One job per
-module: :mod:`~minigrad.data.batching`, :mod:`~minigrad.data.scaling` (``Standardizer``), :mod:`~minigrad.data.csv_files`
-(``load_csv``, ``load_rows``), :mod:`~minigrad.data.catalog` (the data sets by name),
+module: :mod:`~minigrad.data.batching`, :mod:`~minigrad.data.scaling` (``Standardizer``),
+:mod:`~minigrad.data.csv_files` (``load_csv``, ``load_rows``),
+:mod:`~minigrad.data.catalog` (the data sets by name),
 :mod:`~minigrad.data.synthetic` (``make_linear``, ``make_taxi``) and
 :mod:`~minigrad.data.loader` (PyTorch's ``TensorDataset`` and ``DataLoader``).
 
