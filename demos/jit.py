@@ -32,7 +32,7 @@ def loss(w: mg.Tensor, b: mg.Tensor, X: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
     return mg.losses.mse(X @ w + b, y)
 
 
-def hand_update(w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray) -> tuple:
+def hand_update(w: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple:
     """The same loss and gradients written by hand, reusing r's memory for 2r/N."""
     r = X @ w
     r += b - y
@@ -41,7 +41,7 @@ def hand_update(w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray) -> tuple:
     return value, X.T @ r, r.sum()
 
 
-def eager_update(w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray) -> tuple:
+def eager_update(w: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple:
     tw, tb = mg.tensor(w, requires_grad=True), mg.tensor(b, requires_grad=True)
     value = loss(tw, tb, mg.Tensor(X), mg.Tensor(y))
     value.backward()
@@ -56,7 +56,9 @@ def per_update(fn: Callable[[], object], repeats: int) -> float:
 def run(out: Path, quick: bool = False) -> list[Path]:
     X, y = cars()
     fast = mg.jit(mg.value_and_grad(loss, argnums=(0, 1)))
-    w, b = np.zeros(1), 0.0
+    # b is an array, as w is: a Python float would be a constant of the trace, folded
+    # into the code, and the printed program would have no `+ b` and no b argument
+    w, b = np.zeros(1), np.zeros(())
     value, (dw, db) = fast(w, b, X, y)
     print(f"mg.jit(mg.value_and_grad(loss, argnums=(0, 1))) writes, for the cars (N = {len(y)}):\n")
     print(fast.source)
@@ -80,10 +82,10 @@ def run(out: Path, quick: bool = False) -> list[Path]:
         if len(ys) > 10_000:
             repeats = 3 if quick else 20
         times = {
-            "eager": per_update(lambda Xs=Xs, ys=ys, ws=ws: eager_update(ws, 0.0, Xs, ys), repeats),
-            "mg.jit": per_update(lambda Xs=Xs, ys=ys, ws=ws: fast(ws, 0.0, Xs, ys), repeats),
+            "eager": per_update(lambda Xs=Xs, ys=ys, ws=ws: eager_update(ws, b, Xs, ys), repeats),
+            "mg.jit": per_update(lambda Xs=Xs, ys=ys, ws=ws: fast(ws, b, Xs, ys), repeats),
             "hand NumPy": per_update(
-                lambda Xs=Xs, ys=ys, ws=ws: hand_update(ws, 0.0, Xs, ys), repeats
+                lambda Xs=Xs, ys=ys, ws=ws: hand_update(ws, b, Xs, ys), repeats
             ),
         }
         hand_time = times["hand NumPy"]

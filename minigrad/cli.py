@@ -25,17 +25,17 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
 
-from minigrad import data, formulas, losses, optim, regression
+import numpy as np
+
+from minigrad import data, formulas, losses, regression
+from minigrad.cli_parser import DEFAULT_TOL, TRAIN_LOSSES, _demo_names, build_parser
 from minigrad.io import atomic_write
 
-DEFAULT_DEMO = "linear_model"
-FULL_BATCH_EPOCHS = 10_000
-MINI_BATCH_EPOCHS = 100
-DEFAULT_TOL = 1e-10
-"""train's convergence tolerance: tight enough that the 6 digits it prints are settled."""
-
-_FLAGS = {"drop_missing": "--drop-missing", "delimiter": "--delimiter"}
+_FLAGS = {"drop_missing": "--drop-missing", "delimiter": "--delimiter", "encoding": "--encoding"}
 """load_csv's arguments, as this command spells them."""
+
+_SQUARED = ("mse", "l2_loss", "rmse")
+"""Losses whose minimum is the least-squares solution (the closed form)."""
 
 
 class CommandError(Exception):
@@ -44,12 +44,6 @@ class CommandError(Exception):
 
 class Interrupted(Exception):
     """Ctrl-C: reported in one line, exit status 130 (128 + SIGINT, as shells use)."""
-
-
-def _demo_names() -> dict[str, str]:
-    from minigrad.demos import DEMOS
-
-    return DEMOS
 
 
 def run_demo(name: str, out: Path, quick: bool) -> list[Path]:
@@ -113,7 +107,8 @@ def _load(args: argparse.Namespace) -> tuple[data.Dataset, list[str]]:
         if named:
             ds = data.load_dataset(args.file, args.target, features, args.drop_missing)
         else:
-            ds = data.load_csv(path, args.target, features, args.drop_missing, args.delimiter)
+            ds = data.load_csv(path, args.target, features, args.drop_missing, args.delimiter,
+                               args.encoding)  # fmt: skip
     notes = [str(w.message) for w in caught]
     if ds.n_dropped:
         notes = [note + " (--drop-missing)" if "dropped" in note else note for note in notes]
@@ -135,40 +130,100 @@ def _divergence(result: regression.LinearFit, args: argparse.Namespace) -> str:
     )
 
 
+def _status(result: regression.LinearFit, args: argparse.Namespace) -> str:
+    """How the run ended, in one short line (and what to pass when it did not finish)."""
+    history = result.history
+    if history.converged:
+        return f"converged at epoch {history.converged_at_epoch}: {history.convergence_reason}"
+    if result.separated:
+        return (
+            f"stopped at epoch {history.epochs_run - 1}: the line separates the classes, so "
+            "the log loss has no minimum (the weights would grow for ever); the classes "
+            "are settled, --epochs N trains on for sharper probabilities"
+        )
+    if args.batch_size is not None:
+        return f"ran {history.epochs_run} epochs (mini-batch runs are not judged converged)"
+    fixes = [f"more --epochs (say --epochs {history.epochs_run * 10})"]
+    if args.loss in regression.CLASSIFICATION_LOSSES:
+        return (
+            f"not converged in {history.epochs_run} epochs: when a line (nearly) separates "
+            "the classes, the log loss's minimum is far out or absent and gradient descent "
+            f"crawls; pass {fixes[0]} or fewer --features"
+        )
+    if not result.lr_auto:
+        fixes.append("--lr auto" if result.lr_bound is not None else "a smaller --lr")
+    if not result.standardized and result.condition > regression.AUTO_STANDARDIZE_CONDITION:
+        fixes.append("--standardize")
+    return f"not converged in {history.epochs_run} epochs: pass {' or '.join(fixes)}"
+
+
+def _score(ds: data.Dataset, result: regression.LinearFit, classifier: bool) -> str:
+    """R² (regression) or accuracy (classification) on the training rows."""
+    score = result.score(ds.X, ds.y)
+    if classifier:
+        right = round(score * len(ds.y))
+        return f"accuracy {score:.4f} ({right} of {len(ds.y)} training rows right)"
+    rmse = float(np.sqrt(np.mean((ds.y - result.predict(ds.X)) ** 2)))
+    return f"R² {score:.4f} on the training rows (RMSE {rmse:.4g})"
+
+
 def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Namespace) -> None:
+    classifier = args.loss in regression.CLASSIFICATION_LOSSES
+    kind = "classes (0/1)" if classifier else "values"
     print(
-        f"{len(ds.y)} rows, target {ds.target_name!r}, "
+        f"{len(ds.y)} rows, target {ds.target_name!r} ({kind}), "
         f"{len(ds.feature_names)} feature(s): {', '.join(ds.feature_names)}"
     )
     if result.standardized:
         how = "--standardize" if args.standardize else "badly conditioned"
         print(
-            f"standardized the features for training ({how}: the loss Hessian's condition "
-            f"number is {result.condition:.3g} raw, {result.condition_trained:.3g} "
-            "standardized); the weights below are in original units"
+            f"standardized the features for training ({how}: condition number "
+            f"{result.condition:.3g} raw, {result.condition_trained:.3g} standardized); "
+            "the weights below are in original units"
         )
     if result.lr_auto:
         print(
             f"learning rate {result.lr:.4g} (--lr auto: half the largest stable one, "
             f"{result.lr_bound:.4g})"
         )
-    history = result.history
-    print(history.summary())
-    if not history.converged and args.batch_size is None:
-        fixes = [f"more --epochs (say --epochs {args.epochs * 10})"]
-        if not result.lr_auto:
-            fixes.append("--lr auto" if result.lr_bound is not None else "a smaller --lr")
-        if not result.standardized and result.condition > regression.AUTO_STANDARDIZE_CONDITION:
-            fixes.append("--standardize")
-        print(f"not converged: pass {' or '.join(fixes)}")
+    print(result.history.summary().splitlines()[0])
+    print(_status(result, args))
+    print(_score(ds, result, classifier))
+    rows = list(zip([*ds.feature_names, "bias"], [*result.weights, result.bias], strict=True))
+    width = max(9, *(len(name) for name, _ in rows))
+    if args.loss not in _SQUARED:  # least squares is no optimum of this loss
+        print(f"{'parameter':>{width}s} {'learned':>12s}")
+        for name, learned in rows:
+            print(f"{name:>{width}s} {learned:12.6g}")
+        return
     w_cf, b_cf = formulas.closed_form(ds.X, ds.y)
-    print(f"{'parameter':>24s} {'learned':>14s} {'closed form':>14s}")
-    for name, learned, exact in zip(
-        [*ds.feature_names, "bias"], [*result.weights, result.bias], [*w_cf, b_cf], strict=True
-    ):
-        print(f"{name:>24s} {learned:14.6g} {exact:14.6g}")
+    print(f"{'parameter':>{width}s} {'learned':>12s} {'closed form':>12s}")
+    for (name, learned), exact in zip(rows, [*w_cf, b_cf], strict=True):
+        print(f"{name:>{width}s} {learned:12.6g} {exact:12.6g}")
     best = losses.get(args.loss)(ds.X @ w_cf + b_cf, ds.y).item()
     print(f"{args.loss} at the closed-form solution: {best:.6g}")
+
+
+def _choose_loss(ds: data.Dataset, args: argparse.Namespace) -> list[str]:
+    """``--loss`` by default: a logistic regression for a target of 0/1 classes, else
+    least squares; a classification loss needs such a target. Returns what to say."""
+    values = np.unique(ds.y)
+    classes = len(values) == 2 and set(values.tolist()) == {0.0, 1.0}
+    if args.loss is None:
+        args.loss = "bce_with_logits" if classes else "mse"
+        if classes:
+            return [
+                f"target {ds.target_name!r} holds the classes 0 and 1: logistic regression "
+                "(--loss bce_with_logits; pass --loss mse to fit a line)"
+            ]
+    elif args.loss in regression.CLASSIFICATION_LOSSES and not classes:
+        other = next((v for v in values if v not in (0.0, 1.0)), values[0])
+        raise CommandError(
+            f"--loss {args.loss} needs the classes 0 and 1 in the target column "
+            f"{ds.target_name!r}, which holds {len(values)} distinct value(s) such as "
+            f"{float(other):g}; to predict values, pass --loss mse"
+        )
+    return []
 
 
 def train(args: argparse.Namespace) -> regression.LinearFit:
@@ -176,6 +231,7 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
     if args.plot:  # before training: a missing matplotlib is said at once
         from minigrad import plot
     ds, notes = _load(args)
+    notes += _choose_loss(ds, args)
     if args.lr == "auto" and (
         args.optimizer != "sgd" or args.loss not in regression.AUTO_LR_LOSSES
     ):
@@ -184,8 +240,6 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
             f"{', '.join(regression.AUTO_LR_LOSSES)}; with --optimizer {args.optimizer} "
             f"--loss {args.loss}, pass a learning rate (--lr 0.01, say)"
         )
-    if args.epochs is None:
-        args.epochs = FULL_BATCH_EPOCHS if args.batch_size is None else MINI_BATCH_EPOCHS
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = regression.fit_linear(
@@ -194,6 +248,7 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
             seed=args.seed, tol=DEFAULT_TOL, progress=args.progress,
             checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
             resume=args.resume,
+            feature_names=ds.feature_names,
         )  # fmt: skip
     if result.history.interrupted:
         _stop_interrupted(ds, result, args)
@@ -210,7 +265,7 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
         print(f"saved {args.plot}")
     if args.save:
         regression.save_model(
-            args.save, result.weights, result.bias, ds.feature_names, ds.target_name
+            args.save, result.weights, result.bias, ds.feature_names, ds.target_name, args.loss
         )
         print(f"saved {args.save} (weights in original units; minigrad predict {args.save} FILE)")
     return result
@@ -236,8 +291,7 @@ def _stop_interrupted(
 # --------------------------------------------------------------------------- predict
 
 
-def _prediction_column(header: list[str], target: str) -> str:
-    name = f"predicted_{target}"
+def _prediction_column(header: list[str], name: str) -> str:
     while name in header:
         name = "_" + name
     return name
@@ -248,233 +302,35 @@ def predict(args: argparse.Namespace) -> None:
     model = regression.load_model(args.model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        rows = data.load_rows(args.file, model.feature_names, args.drop_missing, args.delimiter)
+        rows = data.load_rows(args.file, model.feature_names, args.drop_missing, args.delimiter,
+                              args.encoding)  # fmt: skip
     for warning in caught:
         print(f"{warning.message} (--drop-missing)", file=sys.stderr)
-    predictions = model.predict(rows.values)
+    if args.labels and not model.classifier:
+        raise CommandError(
+            f"--labels is for a classifier; {args.model} predicts values of "
+            f"{model.target_name!r} (trained with --loss {model.loss})"
+        )
+    if not model.classifier:
+        column, cells = f"predicted_{model.target_name}", model.predict(rows.values)
+        texts = [f"{value:.8g}" for value in cells]
+    elif args.labels:
+        column, cells = f"predicted_{model.target_name}", model.predict(rows.values) > 0
+        texts = [str(int(label)) for label in cells]
+    else:
+        column, cells = f"probability_{model.target_name}", model.predict_proba(rows.values)
+        texts = [f"{p:.6g}" for p in cells]
     out: TextIO = sys.stdout
     with ExitStack() as files:  # --out is replaced only once every row is written
         if args.out is not None:
             out = files.enter_context(atomic_write(args.out, "w", newline="", encoding="utf-8"))
         writer = csv.writer(out, delimiter=args.delimiter, lineterminator="\n")
-        writer.writerow([*rows.header, _prediction_column(rows.header, model.target_name)])
-        for i, value in zip(rows.kept, predictions, strict=True):
-            writer.writerow([*rows.cells[i], repr(float(value))])
+        writer.writerow([*rows.header, _prediction_column(rows.header, column)])
+        for i, text in zip(rows.kept, texts, strict=True):
+            writer.writerow([*rows.cells[i], text])
     if args.out is not None:
-        print(f"wrote {len(predictions)} predictions of {model.target_name!r} to {args.out}")
-
-
-# ---------------------------------------------------------------------------- parser
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
-    return value
-
-
-def _learning_rate(text: str) -> float | str:
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive number or 'auto', got {text!r}"
-        ) from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number or 'auto', got {text}")
-    return value
-
-
-def _delimiter(text: str) -> str:
-    text = {"tab": "\t", "\\t": "\t"}.get(text, text)
-    if len(text) != 1:
-        raise argparse.ArgumentTypeError(f"expected one character (or 'tab'), got {text!r}")
-    return text
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("minigrad")
-    except importlib.metadata.PackageNotFoundError:  # run from a source tree
-        return "unknown (not installed)"
-
-
-def _add_reading_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--drop-missing",
-        action="store_true",
-        help="drop rows with a missing or non-numeric cell in a used column "
-        "(default: stop at the first, naming its row and column)",
-    )
-    command.add_argument(
-        "--delimiter",
-        type=_delimiter,
-        default=",",
-        metavar="CHAR",
-        help="the character between cells, e.g. ';' or tab (default: ',')",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog="minigrad",
-        description="A small autodiff engine and the linear-regression ideas it makes visible.",
-        formatter_class=formatter,
-    )
-    parser.add_argument("--version", action="version", version=f"minigrad {_version()}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    listing = "\n".join(f"  {name:18s} {text}" for name, text in _demo_names().items())
-    demo = commands.add_parser(
-        "demo",
-        help="run a demo of the notes (default: the cars fit)",
-        description="Run a demo of the linear-regression notes: it prints its numbers and "
-        "saves its figures.",
-        epilog=f"demos:\n{listing}\n  {'all':18s} every one of them",
-        formatter_class=formatter,
-    )
-    demo.add_argument(
-        "name",
-        nargs="?",
-        default=DEFAULT_DEMO,
-        help=f"a demo name or 'all' (default: {DEFAULT_DEMO})",
-    )
-    demo.add_argument(
-        "--out", type=Path, default=Path("out"), help="folder for the figures (default: out)"
-    )
-    demo.add_argument(
-        "--quick",
-        action="store_true",
-        help="smaller sizes, for a fast look (default: full size)",
-    )
-    demo.add_argument("--list", action="store_true", help="list the demos and exit")
-
-    tr = commands.add_parser(
-        "train",
-        help="fit a linear regression to a CSV file",
-        description="Fit ŷ = X·w + b to a CSV file by gradient descent and compare it with "
-        "the closed-form least-squares answer. The defaults work on raw data: badly "
-        "conditioned features are standardized (weights are reported in original units) "
-        "and the learning rate comes from the data.",
-        formatter_class=formatter,
-    )
-    tr.add_argument(
-        "file", help="a CSV file with a header row, or a data set name (minigrad datasets)"
-    )
-    tr.add_argument(
-        "--target",
-        help="the column to predict (default: a named data set's usual target; "
-        "required for a file)",
-    )
-    tr.add_argument(
-        "--features",
-        metavar="A,B",
-        help="comma-separated feature columns (default: every numeric column but the target)",
-    )
-    tr.add_argument(
-        "--loss", default="mse", choices=sorted(losses.LOSSES), help="the loss (default: mse)"
-    )
-    tr.add_argument(
-        "--optimizer",
-        default="sgd",
-        choices=sorted(optim.OPTIMIZERS),
-        help="the optimizer (default: sgd, plain gradient descent)",
-    )
-    tr.add_argument(
-        "--lr",
-        type=_learning_rate,
-        default="auto",
-        help="the learning rate, or 'auto': half the largest stable one, computed from "
-        "the data (default: auto; sgd with mse, huber or l2_loss only)",
-    )
-    tr.add_argument(
-        "--batch-size",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="examples per update (default: all of them, full batch)",
-    )
-    tr.add_argument(
-        "--epochs",
-        type=_positive_int,
-        default=None,
-        help=f"passes over the data (default: {FULL_BATCH_EPOCHS} for full batch, stopping "
-        f"once converged; {MINI_BATCH_EPOCHS} with --batch-size)",
-    )
-    tr.add_argument(
-        "--standardize",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="train on standardized features (default: when their condition number "
-        f"exceeds {regression.AUTO_STANDARDIZE_CONDITION:g})",
-    )
-    _add_reading_options(tr)
-    tr.add_argument(
-        "--seed", type=int, default=0, help="seed of the mini-batch shuffling (default: 0)"
-    )
-    tr.add_argument(
-        "--plot", type=Path, metavar="PNG", help="save the loss curve there (default: none)"
-    )
-    tr.add_argument(
-        "--save",
-        type=Path,
-        metavar="MODEL.npz",
-        help="save the model, in original units, for minigrad predict (default: not saved)",
-    )
-    tr.add_argument(
-        "--checkpoint",
-        type=Path,
-        metavar="RUN.ckpt",
-        help="save the run's whole state there after every epoch (--checkpoint-every N "
-        "epochs), atomically, for --resume (default: none)",
-    )
-    tr.add_argument(
-        "--checkpoint-every",
-        type=_positive_int,
-        default=1,
-        metavar="N",
-        help="epochs between checkpoints (default: 1; the last epoch is always saved)",
-    )
-    tr.add_argument(
-        "--resume",
-        type=Path,
-        metavar="RUN.ckpt",
-        help="continue the run saved by --checkpoint (same file and flags); --epochs counts "
-        "its epochs too, and the result is that of one uninterrupted run (default: a new run)",
-    )
-    tr.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show a progress bar (default: on a terminal, for runs longer than half a second)",
-    )
-
-    pr = commands.add_parser(
-        "predict",
-        help="predict with a model saved by train --save",
-        description="Write every row of FILE as CSV with the model's prediction appended "
-        "as the last column.",
-        formatter_class=formatter,
-    )
-    pr.add_argument("model", type=Path, help="a model saved by minigrad train --save")
-    pr.add_argument("file", type=Path, help="a CSV file with the model's feature columns")
-    pr.add_argument(
-        "--out",
-        type=Path,
-        metavar="PRED.csv",
-        help="write the predictions there (default: standard output)",
-    )
-    _add_reading_options(pr)
-
-    commands.add_parser("datasets", help="list the data sets train accepts by name")
-    return parser
+        what = "probabilities of" if column.startswith("probability_") else "predictions of"
+        print(f"wrote {len(texts)} {what} {model.target_name!r} to {args.out}")
 
 
 def _explain(error: Exception) -> str:
@@ -518,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     return 0
 
+
+__all__ = ["TRAIN_LOSSES", "CommandError", "build_parser", "main"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

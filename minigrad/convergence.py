@@ -89,14 +89,11 @@ class StepRule:
     def verdict(self) -> str | None:
         if self.tol is None:
             return None
-        left, rho = distance_left(self.steps, self.window)
+        left, _ = distance_left(self.steps, self.window)
         size = float(np.linalg.norm(self.theta))
         if left == 0.0:
             return "the parameters did not move during the last epoch"
         if not left <= self.tol * size:
             return None
-        return (
-            f"the parameters are about {left:.2g} from the optimum, ≤ tol={self.tol:g} × "
-            f"their size {size:.3g} (the last {self.window} epochs' steps shrink by "
-            f"{rho:.4g} per epoch; what is left is the rest of that geometric series)"
-        )
+        # short: every demo and `minigrad train` prints it (the README explains the rule)
+        return f"within {left:.2g} of the optimum (≤ tol {self.tol:g} × size {size:.3g})"

@@ -162,14 +162,16 @@ class LossSpec:
     - ``accuracy_targets``: what an ``"accuracy"`` metric needs of the targets beyond
       ``targets``: 0/1 labels, but for class indices or probabilities (cross_entropy);
     - ``auto_lr``: how the loss's curvature compares with MSE's, for ``lr="auto"``
-      (:func:`minigrad.regression.auto_lr`): 1 when MSE's bounds it, ``"N"`` for a sum
-      over the batch (MSE's times N), None when squared error says nothing about it.
+      (:func:`minigrad.regression.auto_lr`): a factor c when c times MSE's bounds it (1
+      for Huber, 1/8 for the log loss of logits, whose Hessian (1/N)·X̃ᵀdiag(σ(1−σ))X̃
+      is at most X̃ᵀX̃/(4N), an eighth of MSE's (2/N)·X̃ᵀX̃), ``"N"`` for a sum over the
+      batch (MSE's times N), None when squared error says nothing about it.
     """
 
     targets: TargetCheck = _same_size
     accuracy: metrics.Metric | None = None
     accuracy_targets: Callable[[np.ndarray], None] | None = _zero_one_labels
-    auto_lr: Literal[1, "N"] | None = None
+    auto_lr: float | Literal["N"] | None = None
 
 
 LOSSES: dict[str, Loss] = {}
@@ -436,7 +438,7 @@ def bce(prob: Any, target: Any, eps: float = BCE_EPS, reduction: Reduction = "me
     return _reduce(-(y * p.log() + (1 - y) * (1 - p).log()), reduction)
 
 
-@_loss(targets=_binary_targets, accuracy=metrics._logit_accuracy)
+@_loss(targets=_binary_targets, accuracy=metrics._logit_accuracy, auto_lr=1 / 8)
 def bce_with_logits(logits: Any, target: Any, reduction: Reduction = "mean") -> Tensor:
     """Binary cross-entropy of raw scores z (the logits, p = σ(z)), stable for any z.
 

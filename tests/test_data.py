@@ -360,13 +360,20 @@ def test_load_csv_drop_missing_counts_and_warns(small_csv):
 
 def test_load_csv_default_features_skip_text_and_bad_columns(tmp_path, small_csv):
     # x2 holds 'oops', so it is not numeric; name is text; x1 is numeric with a gap.
-    with pytest.warns(UserWarning, match="dropped 1 of 6"):
+    with pytest.warns(UserWarning) as caught:
         ds = load_csv(small_csv, target="y", drop_missing=True)
     assert ds.feature_names == ["x1"] and ds.n_dropped == 1
+    assert any("dropped 1 of 6" in str(w.message) for w in caught)
+    skipped = [str(w.message) for w in caught if "skipped" in str(w.message)]
+    assert skipped == [
+        "small.csv: skipped the non-numeric column(s) 'name' (row 2: 'a' is not a number), "
+        "'x2' (row 6: 'oops' is not a number); name the features to use them"
+    ]
     path = write_csv(
         tmp_path / "ok.csv", [["a", "label", "b", "y"], [1, "u", 2, 3], [4, "v", 5, 6]]
     )
-    ds = load_csv(path, target="y")
+    with pytest.warns(UserWarning, match=r"ok\.csv: skipped the non-numeric column\(s\) 'label'"):
+        ds = load_csv(path, target="y")
     assert ds.feature_names == ["a", "b"]
     np.testing.assert_array_equal(ds.X, [[1, 2], [4, 5]])
 
@@ -533,7 +540,7 @@ def test_load_cars_drop_counts():
     assert load_cars(features=["Horsepower"]).n_dropped == 14  # 8 MPG + 6 HP, disjoint
     hp_only = load_cars(features=["Weight_in_lbs"], target="Horsepower")
     assert hp_only.n_dropped == 6 and len(hp_only.y) == 400
-    everything = load_cars(features=None)
+    everything = load_cars(features=None)  # quietly: no word of the text columns
     assert everything.feature_names == [
         "Cylinders",
         "Displacement",
@@ -578,7 +585,10 @@ def test_load_dataset_by_name_matches_the_generators_and_the_file():
     np.testing.assert_array_equal(linear.y, y)
     miles = load_dataset("taxi", target="TRIP_MINUTES", features=["TRIP_MILES"])
     np.testing.assert_array_equal(miles.y, make_taxi()[0][:, 1])
-    with pytest.raises(DataError, match=r"cars\.csv row 12, column 'Miles_per_Gallon': missing"):
+    with (
+        pytest.raises(DataError, match=r"cars\.csv row 12, column 'Miles_per_Gallon': missing"),
+        pytest.warns(UserWarning, match="skipped the non-numeric column"),
+    ):
         load_dataset("cars")  # a file with gaps: the same rule as load_csv
     with pytest.warns(UserWarning, match="dropped 8 of 406"):
         cars = load_dataset("cars", features=["Weight_in_lbs"], drop_missing=True)

@@ -186,3 +186,12 @@ def test_mlp_demo_fits_and_the_equal_starts_cannot(quick_run) -> None:
     bias_line = out.split("only the output bias moves: ∂L/∂b₂ = ")[1].split("\n")[0]
     autograd, hand = float(bias_line.split(",")[0]), float(bias_line.split("= ")[-1])
     assert autograd == pytest.approx(-2 * np.mean(y), abs=5e-7) == hand  # 6 decimals
+
+
+def test_jit_demo_prints_the_bias_it_teaches(quick_run) -> None:
+    """b is an argument of the compiled program and `+ b` a line of it: a Python float
+    for b would be a trace constant, folded away (issue 19)."""
+    _, printed = quick_run("jit")
+    assert "def loss(w, b, X, y):" in printed
+    assert "+ b\n" in printed and "d_b = " in printed
+    assert "np.asarray(b" not in printed  # an array argument, read as it is

@@ -163,7 +163,9 @@ def test_validation_metrics_after_each_epoch_in_eval_mode_without_a_graph():
     history = fit(model, X, y, loss="cross_entropy", lr=0.1, epochs=3,
                   metrics=("accuracy",), validation_data=(X_val, y_val))  # fmt: skip
     assert not model.training and not model.drop.training
-    assert {c for c in model.calls if c[0] == 40} == {(40, True, True)}
+    *training, final = [c for c in model.calls if c[0] == 40]
+    assert set(training) == {(40, True, True)} and len(training) == 3
+    assert final == (40, False, False)  # history.final_loss: the trained model, as evaluated
     assert {c for c in model.calls if c[0] == 13} == {(13, False, False)}
     for epoch in range(3):
         theta = history.path[epoch + 1]  # after the epoch; Dropout off, so the plain scores

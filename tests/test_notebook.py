@@ -61,6 +61,12 @@ def session() -> list[list[dict]]:
         "h = mg.fit(mg.nn.LinearRegression(2), X, y, lr=0.001, epochs=20, batch_size=1)\n"
         "mg.train.PROGRESS_DELAY = 0.5",
         "h = mg.fit(mg.nn.LinearRegression(2), X, y, lr=0.1, epochs=5)",
+        # a long run with a text bar: every redraw is an output the notebook stores
+        "mg.train.PROGRESS_DELAY = 0.0\n"
+        "h = mg.fit(mg.nn.LinearRegression(2), X[:50], y[:50], lr=0.01, epochs=3000, tol=None)\n"
+        "mg.train.PROGRESS_DELAY = 0.5",
+        # the README's advice for a pyplot window: draw into axes of your own
+        "fig, ax = plt.subplots()\nplot.loss_curve(history, ax=ax)",
     )
 
 
@@ -78,6 +84,18 @@ def test_each_figure_shows_once(session) -> None:
     assert images(session[3]) == 1  # returned: once, not also from pyplot
     assert images(session[4]) == 0  # assigned: the figure is the user's to show
     assert images(session[5]) == 1  # with pyplot's inline backend active too
+
+
+def test_a_figure_drawn_into_given_axes_shows_once(session) -> None:
+    assert images(session[11]) == 1  # pyplot's; the cell's value is the axes, as text
+    assert value(session[11]).startswith("<Axes")
+
+
+def test_a_long_run_stores_a_bounded_progress_bar(session) -> None:
+    outputs = session[10]
+    text = stderr(outputs)
+    assert "/3000 [" in text
+    assert text.count("\r") <= 25 and len(outputs) <= 25, (text.count("\r"), len(outputs))
 
 
 def test_progress_without_ipywidgets_is_a_text_bar_and_no_warning(session) -> None:

@@ -175,9 +175,14 @@ def test_log_auto_picks_log_for_six_decades():
 
 
 def test_loss_curve_into_given_axes(runs):
-    fig, (left, right) = plt.subplots(1, 2)
-    assert plot.loss_curve(runs["slow"], ax=right) is fig
+    _, (left, right) = plt.subplots(1, 2)
+    # the axes come back, not the figure: pyplot shows it, and a notebook would show a
+    # returned Figure a second time as the cell's value
+    assert plot.loss_curve(runs["slow"], ax=right) is right
     assert right.get_lines() and not left.get_lines()
+    positional = (runs["slow"], "update", "auto", None, None, None, None, None, left)
+    assert plot.loss_curve(*positional) is left
+    assert isinstance(plot.loss_curve(runs["slow"]), plot.InlineFigure)
 
 
 # --------------------------------------------------------------------------- comparisons

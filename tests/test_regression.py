@@ -69,7 +69,9 @@ def test_auto_lr_is_half_the_stable_bound():
     lr_l2, bound_l2 = auto_lr(X, "l2_loss")  # a sum: N times MSE's curvature
     assert bound_l2 == pytest.approx(formulas.max_stable_lr(X) / 50) and lr_l2 == bound_l2 / 2
     assert auto_lr(X, "huber") == auto_lr(X)
-    with pytest.raises(ValueError, match=r"lr='auto' is worked out for mse, huber, l2_loss"):
+    with pytest.raises(
+        ValueError, match=r"lr='auto' is worked out for mse, huber, bce_with_logits, l2_loss"
+    ):
         auto_lr(X, "mae")
     with pytest.raises(ValueError, match="optimizer 'sgd'"):
         fit_linear(X, X[:, 0], optimizer="adam", progress=False)
@@ -105,7 +107,10 @@ def test_save_and_load_predict_raw_rows(tmp_path):
     np.testing.assert_allclose(model.predict(X), X @ result.weights + result.bias, rtol=1e-12)
     assert repr(model).startswith("SavedModel(target ≈ ") and "·a + " in repr(model)
     with np.load(path, allow_pickle=False) as archive:  # plain arrays, no pickle
-        assert set(archive.files) == {"format", "weight", "bias", "feature_names", "target_name"}
+        assert set(archive.files) == {
+            "format", "weight", "bias", "feature_names", "target_name", "loss"
+        }  # fmt: skip
+        assert str(archive["loss"]) == "mse" and not model.classifier
 
 
 def test_load_model_refuses_other_files(tmp_path):

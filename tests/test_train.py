@@ -121,7 +121,9 @@ def test_step_losses_are_measured_before_each_update():
             X, y, history.path[k][:-1], history.path[k][-1], lr=0.2
         )
         np.testing.assert_allclose(history.path[k + 1], np.append(w, b), rtol=1e-12, atol=1e-14)
-    assert history.final_loss == history.step_losses[-1]
+    # the final loss is the loss after the last update, at the last point of the path
+    assert history.last_batch_loss == history.step_losses[-1]
+    assert history.final_loss == pytest.approx(mse_at(X, y, history.path[-1]), rel=1e-12)
     # full batch: each epoch's loss is its single step's loss
     assert history.epoch_losses == history.step_losses
 
@@ -489,7 +491,8 @@ def test_non_finite_y_names_the_row(shape):
 
 def test_wrong_number_of_features_names_both():
     X, y = problem(n=10, d=3)
-    with pytest.raises(mg.ShapeError, match=r"X has 3 features.*model expects 2"):
+    match = r"X of shape \(10, 3\) has 3 features.*model expects 2"
+    with pytest.raises(mg.ShapeError, match=match):
         fit(LinearRegression(2), X, y)
 
 
@@ -622,6 +625,21 @@ def test_progress_true_shows_a_tqdm_bar_and_changes_nothing(capsys):
     assert "epoch" in err and "/5" in err  # tqdm's "0/5 [..., ?epoch/s]"
     quiet = fit(LinearRegression(3), X, y, lr=0.1, epochs=5, tol=None, progress=False)
     assert history.step_losses == quiet.step_losses
+
+
+def test_progress_bar_redraws_a_bounded_number_of_times(monkeypatch, capsys):
+    """A notebook stores every redraw of a text bar as output: a long run redraws about
+    PROGRESS_UPDATES times, not once per epoch (issue 19)."""
+    pytest.importorskip("tqdm")
+    from minigrad.train import progress
+
+    monkeypatch.setattr(progress, "PROGRESS_INTERVAL", 0.0)  # as if every epoch were slow
+    X, y = problem(n=20)
+    fit(LinearRegression(3), X, y, lr=0.1, epochs=1000, tol=None, progress=True)
+    redraws = capsys.readouterr().err.count("\r")
+    assert 5 <= redraws <= progress.PROGRESS_UPDATES + 3
+    fit(LinearRegression(3), X, y, lr=0.1, epochs=7, tol=None, progress=True)
+    assert capsys.readouterr().err.count("/7 [") >= 7  # a short run still shows each epoch
 
 
 def test_automatic_progress_shows_in_a_notebook_after_the_delay(monkeypatch, capsys):

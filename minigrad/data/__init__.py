@@ -1,11 +1,14 @@
 """Data for training: batching, shuffling, standardization, CSV loading, shipped data sets.
 
-Everything here works on plain NumPy arrays and imports nothing else from minigrad, so
-the same batches and loaders serve the autodiff models, the hand-written NumPy baselines
-and the benchmarks alike. One job per module: :mod:`~minigrad.data.batching`,
-:mod:`~minigrad.data.scaling` (``Standardizer``), :mod:`~minigrad.data.csv_files`
-(``load_csv``, ``load_rows``), :mod:`~minigrad.data.catalog` (the data sets by name) and
-:mod:`~minigrad.data.synthetic` (``make_linear``, ``make_taxi``).
+Everything here works on plain NumPy arrays and imports nothing else from minigrad but
+the core (the Tensor that :class:`~minigrad.data.loader.DataLoader` batches are, and the
+default generator that shuffles them), so the same batches and loaders serve the
+autodiff models, the hand-written NumPy baselines and the benchmarks alike. One job per
+module: :mod:`~minigrad.data.batching`, :mod:`~minigrad.data.scaling` (``Standardizer``),
+:mod:`~minigrad.data.csv_files` (``load_csv``, ``load_rows``),
+:mod:`~minigrad.data.catalog` (the data sets by name),
+:mod:`~minigrad.data.synthetic` (``make_linear``, ``make_taxi``) and
+:mod:`~minigrad.data.loader` (PyTorch's ``TensorDataset`` and ``DataLoader``).
 
 >>> import numpy as np
 >>> X, y, true_w, true_b = make_linear(n=1000, d=2, seed=0)
@@ -26,15 +29,18 @@ from minigrad.data.catalog import (
     load_dataset,
 )
 from minigrad.data.csv_files import DataError, Dataset, Rows, load_csv, load_rows
+from minigrad.data.loader import DataLoader, TensorDataset
 from minigrad.data.scaling import Standardizer
 from minigrad.data.synthetic import make_linear, make_taxi
 
 __all__ = [
     "DataError",
+    "DataLoader",
     "Dataset",
     "DatasetInfo",
     "Rows",
     "Standardizer",
+    "TensorDataset",
     "batches",
     "dataset_path",
     "list_datasets",

@@ -23,20 +23,25 @@ def _check_batch_size(batch_size: int | None) -> None:
         )
 
 
-def n_batches(n: int, batch_size: int | None) -> int:
+def n_batches(n: int, batch_size: int | None, drop_last: bool = False) -> int:
     """Number of updates in one epoch over ``n`` examples: ``ceil(n / batch_size)``.
 
     ``batch_size=None`` (or one >= n) is full-batch gradient descent: one update per epoch.
-    The last batch is partial when ``batch_size`` does not divide ``n``, so it still counts.
+    The last batch is partial when ``batch_size`` does not divide ``n``, so it still counts,
+    unless ``drop_last`` (then ``floor(n / batch_size)``, as PyTorch's DataLoader).
 
     >>> n_batches(1000, 100), n_batches(1001, 100), n_batches(1001, None)
     (10, 11, 1)
+    >>> n_batches(1001, 100, drop_last=True)
+    10
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n must be a positive integer (the number of examples), got {n!r}")
     _check_batch_size(batch_size)
     if batch_size is None:
         return 1
+    if drop_last:
+        return int(n) // int(batch_size)
     return -(-int(n) // int(batch_size))
 
 
@@ -46,6 +51,7 @@ def batches(
     batch_size: int | None = None,
     shuffle: bool = True,
     rng: np.random.Generator | None = None,
+    drop_last: bool = False,
 ) -> Iterator[tuple[Any, Any]]:
     """Iterate over one epoch of ``(X_batch, y_batch)`` pairs, rows along axis 0.
 
@@ -64,6 +70,9 @@ def batches(
     of loading the file: a data set larger than memory can be trained on. Unshuffled
     batches are slices, i.e. views of ``X`` and ``y``; shuffled ones are copies. Any array
     that supports slicing and integer-array indexing works (ndarray, memmap, ...).
+
+    ``drop_last=True`` leaves out the last batch when it is partial (PyTorch's
+    DataLoader option): every batch then has ``batch_size`` rows.
 
     Errors are raised when ``batches`` is called, not at the first ``next()``.
 
@@ -97,16 +106,21 @@ def batches(
             f"is shuffled differently but reproducibly"
         )
     size = n if batch_size is None else min(int(batch_size), n)
+    if drop_last and batch_size is not None and batch_size > n:
+        raise ValueError(
+            f"drop_last=True with batch_size={batch_size} > {n} examples leaves no batch"
+        )
     order = None
     if shuffle and size < n:  # a single full batch holds every row whatever the order
         order = (rng if rng is not None else np.random.default_rng()).permutation(n)
-    return _epoch(X, y, n, size, order)
+    end = n - n % size if drop_last else n
+    return _epoch(X, y, end, size, order)
 
 
 def _epoch(
-    X: Any, y: Any, n: int, size: int, order: np.ndarray | None
+    X: Any, y: Any, end: int, size: int, order: np.ndarray | None
 ) -> Iterator[tuple[Any, Any]]:
-    for start in range(0, n, size):
+    for start in range(0, end, size):
         if order is None:
             rows: slice | np.ndarray = slice(start, start + size)
         else:

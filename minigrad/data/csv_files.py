@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import difflib
 import errno
+import io
 import math
 import os
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -67,6 +69,18 @@ _NAMES_SHOWN = 5
 
 _MISSING = "missing value"
 
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}([,.' ]\d{3})+([.,]\d+)?")
+"""A number written with thousands separators: 1,000 or 12.345.678,9 or 1 000."""
+
+
+def _not_a_number(text: str) -> str:
+    if _THOUSANDS.fullmatch(text):
+        return (
+            f"{text!r} is not a number: it looks written with thousands separators; "
+            "save the file without them (e.g. 1000, not 1,000)"
+        )
+    return f"{text!r} is not a number"
+
 
 def _parse_cell(cell: str) -> float | str:
     """A cell's float value, or why it has none (``_MISSING`` or a 'not a number' text)."""
@@ -76,7 +90,7 @@ def _parse_cell(cell: str) -> float | str:
     try:
         value = float(text)
     except ValueError:
-        return f"{text!r} is not a number"
+        return _not_a_number(text)
     if math.isnan(value):
         return _MISSING
     if math.isinf(value):
@@ -162,7 +176,12 @@ def _parse_columns(
         parsed = (_parse_cell(row[index[name]]) for _, row in rows)
         if not any(isinstance(value, float) for value in parsed):
             first = next(((n, r[index[name]]) for n, r in rows if r[index[name]].strip()), None)
-            example = f" (row {first[0]}: {first[1]!r})" if first else " (every cell is empty)"
+            example = " (every cell is empty)"
+            if first is not None:
+                reason = str(_parse_cell(first[1]))  # the thousands separators, if it is them
+                example = (
+                    f" (row {first[0]}: {reason if 'thousands' in reason else repr(first[1])})"
+                )
             raise DataError(f"{file}: column {name!r} is not numeric{example}")
 
     values = np.empty((len(rows), len(used)), dtype=np.float64)
@@ -188,6 +207,26 @@ def _parse_columns(
             f"columns {used}"
         )
     return values, keep
+
+
+def _skipped(
+    file: str, header: list[str], rows: list[tuple[int, list[str]]], skipped: list[str]
+) -> str:
+    """What the skipped text columns are, each with its first cell that is no number."""
+    index = {name: i for i, name in enumerate(header)}
+    described = []
+    for name in skipped:
+        cells = ((n, r[index[name]].strip()) for n, r in rows)
+        first = next(((n, c) for n, c in cells if c and isinstance(_parse_cell(c), str)), None)
+        if first is None:
+            described.append(f"{name!r} (every cell is empty)")
+        else:
+            reason = _parse_cell(first[1])
+            described.append(f"{name!r} (row {first[0]}: {reason})")
+    return (
+        f"{file}: skipped the non-numeric column(s) {', '.join(described)}; name the "
+        "features to use them"
+    )
 
 
 def _warn_dropped(file: str, keep: np.ndarray, used: list[str], stacklevel: int) -> None:
@@ -219,11 +258,13 @@ def _read_table(
         raise _unknown_column(file, target, header)
     index = {name: i for i, name in enumerate(header)}
     if features is None:
-        names = [
-            name
-            for name in header
-            if name != target and _is_numeric_column(row[index[name]] for _, row in rows)
-        ]
+        names, skipped = [], []
+        for name in header:
+            if name != target:
+                numeric = _is_numeric_column(row[index[name]] for _, row in rows)
+                (names if numeric else skipped).append(name)
+        if skipped and warn_dropped:  # load_cars is quiet about both
+            warnings.warn(_skipped(file, header, rows, skipped), stacklevel=3)
         if not names:
             raise DataError(f"{file}: no numeric columns besides the target {target!r}")
     else:
@@ -263,18 +304,46 @@ def _checked_path(path: str | os.PathLike[str], delimiter: str) -> Path:
     return path
 
 
+def _text(path: Path, encoding: str) -> str:
+    """The file's text; a file in another encoding is a DataError that names it."""
+    try:
+        # utf-8-sig: UTF-8, also with the byte-order mark Excel writes
+        return path.read_bytes().decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start : error.start + 1].hex()
+        line = error.object[: error.start].count(b"\n") + 1
+        raise DataError(
+            f"{path.name} row {line}: byte 0x{byte} is not {error.encoding.upper()} text: the "
+            "file is in another encoding (Excel on Windows writes cp1252); save it as UTF-8, "
+            "or name its encoding",
+            "encoding",
+            "cp1252",
+            "to read it",
+        ) from None
+    except LookupError:
+        raise ValueError(
+            f"unknown encoding {encoding!r} (e.g. 'utf-8', 'cp1252', 'latin-1')"
+        ) from None
+
+
 def load_csv(
     path: str | os.PathLike[str],
     target: str,
     features: str | Sequence[str] | None = None,
     drop_missing: bool = False,
     delimiter: str = ",",
+    encoding: str = "utf-8",
 ) -> Dataset:
     """Load numeric columns of a CSV file (header in the first row) as ``X`` and ``y``.
 
     ``features=None`` takes every numeric column except the target, in file order; a
     column is numeric if it has data and every non-empty cell parses as a float (text
-    columns such as a name are skipped). Naming a text column is an error.
+    columns such as a name are skipped, with a warning naming each and its first cell
+    that is no number). Naming a text column is an error. A number written with
+    thousands separators (``1,000``) is no number, and the message says so.
+
+    ``encoding`` is the file's text encoding; a byte that is not in it is a
+    ``DataError`` naming the row and the byte (Excel on Windows writes ``"cp1252"``).
 
     A cell is missing when it is empty (or ``NaN``). By default a missing or non-numeric
     cell in a used column is a ``DataError`` naming the file, the row as a spreadsheet
@@ -287,8 +356,8 @@ def load_csv(
     ...               features=["Horsepower"], drop_missing=True)  # doctest: +SKIP
     """
     path = _checked_path(path, delimiter)
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        return _read_table(f, path.name, target, features, drop_missing, True, delimiter)
+    lines = io.StringIO(_text(path, encoding), newline="")
+    return _read_table(lines, path.name, target, features, drop_missing, True, delimiter)
 
 
 class Rows(NamedTuple):
@@ -308,6 +377,7 @@ def load_rows(
     columns: Sequence[str],
     drop_missing: bool = False,
     delimiter: str = ",",
+    encoding: str = "utf-8",
 ) -> Rows:
     """Read every row of a CSV file, and the named numeric ``columns`` of each as floats.
 
@@ -316,8 +386,7 @@ def load_rows(
     non-numeric cells in ``columns`` are handled as :func:`load_csv` handles them.
     """
     path = _checked_path(path, delimiter)
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        header, rows = _read_rows(f, path.name, delimiter)
+    header, rows = _read_rows(io.StringIO(_text(path, encoding), newline=""), path.name, delimiter)
     for name in columns:
         if name not in header:
             raise _unknown_column(path.name, name, header)

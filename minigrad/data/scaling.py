@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -37,8 +38,14 @@ class Standardizer:
             return "Standardizer(not fitted)"
         return f"Standardizer(mean_={self.mean_!r}, scale_={self.scale_!r})"
 
-    def fit(self, X: Any) -> Standardizer:
-        """Learn each column's mean and standard deviation; returns ``self``."""
+    def fit(self, X: Any, names: Sequence[str] | None = None) -> Standardizer:
+        """Learn each column's mean and standard deviation; returns ``self``.
+
+        ``names`` (the columns' names) name a constant column in the warning about it;
+        a pandas DataFrame's own column names are used when it is given.
+        """
+        if names is None and hasattr(X, "columns"):
+            names = [str(c) for c in X.columns]
         X = np.asarray(X, dtype=np.float64)
         if X.ndim not in (1, 2) or X.shape[0] == 0:
             raise ValueError(
@@ -56,9 +63,12 @@ class Standardizer:
         constant = std <= 16 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
         if np.any(constant):
             which = np.flatnonzero(constant).tolist()
+            if names is not None and len(names) == len(constant):
+                which = ", ".join(repr(str(names[k])) for k in which)
             warnings.warn(
-                f"Standardizer: column(s) {which} have zero variance; using scale 1 for "
-                f"them, so they become all zeros",
+                f"Standardizer: column(s) {which} have zero variance (one value in every "
+                "row: nothing the bias does not say); using scale 1 for them, so they "
+                "become all zeros",
                 RuntimeWarning,
                 stacklevel=2,
             )

@@ -7,7 +7,8 @@ without pyplot (:class:`InlineFigure`): a notebook shows a returned figure once,
 global keeps them alive (a script may make thousands), and importing this package
 neither imports pyplot nor changes matplotlib's backend, so it works the same in CI,
 over SSH and on a desktop. To draw into a pyplot window instead, pass ``ax=`` axes of
-your own (``fig, ax = plt.subplots()``) to the functions that take it.
+your own (``fig, ax = plt.subplots()``) to the functions that take it: they then return
+those axes, not pyplot's figure, which a notebook would show a second time.
 
 Needs matplotlib: ``pip install 'minigrad[plot]'``.
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +93,26 @@ def finish(fig: Figure, path: PathLike | None) -> Figure:
     if path is not None:
         save(fig, path)
     return fig
+
+
+def axes_given(draw: Callable[..., Figure]) -> Callable[..., Any]:
+    """A plot function that returns the Axes it was given with ``ax=``, else its Figure.
+
+    A figure of your own (``fig, ax = plt.subplots()``) belongs to pyplot, which a
+    notebook draws at the end of the cell: returning that Figure too would show it a
+    second time as the cell's value. So, as pandas' and seaborn's plot functions do, a
+    call with ``ax=`` returns the axes (shown as one line of text), and the figure shows
+    once, whichever way it was drawn.
+    """
+    signature = inspect.signature(draw)
+
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ax = signature.bind(*args, **kwargs).arguments.get("ax")
+        fig = draw(*args, **kwargs)
+        return fig if ax is None else ax
+
+    return wrapper
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:

@@ -12,7 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from minigrad.plot._base import PathLike, finish, loss_label, new_axes, new_figure
+from minigrad.plot._base import PathLike, axes_given, finish, loss_label, new_axes, new_figure
 from minigrad.train.history import History
 
 if TYPE_CHECKING:
@@ -240,6 +240,7 @@ def _legend_spot(history: History) -> dict[str, Any]:
     return {"loc": "upper right"}
 
 
+@axes_given
 def loss_curve(
     history: History | Sequence[float],
     per: Per = "update",
@@ -271,7 +272,7 @@ def loss_curve(
         label: the curve's legend entry.
         units: the target's units (``"mpg"``) to put on the loss axis (``mpg²`` for MSE).
         x_label, y_label: replace the default axis labels.
-        ax: draw into these axes instead of a new figure.
+        ax: draw into these axes instead of a new figure; then the axes are returned.
         path: also save the figure there (PNG).
 
     >>> fig = loss_curve([1e6, 1e3, 1.0], per="epoch")
@@ -291,6 +292,7 @@ def loss_curve(
     return finish(fig, path)
 
 
+@axes_given
 def compare_curves(
     histories: Mapping[str, History],
     per: Per = "update",
@@ -320,7 +322,7 @@ def compare_curves(
         log: True, False or ``"auto"`` (log when the visible losses span > 2 decades).
         separate: one subplot per run instead of one shared axis.
         units, x_label, y_label: as for :func:`loss_curve`.
-        ax: draw into these axes (not with ``separate=True``).
+        ax: draw into these axes (not with ``separate=True``); then they are returned.
         path: also save the figure there (PNG).
     """
     if not histories:

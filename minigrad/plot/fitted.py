@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 
 from minigrad.plot._base import (
     PathLike,
+    axes_given,
     finish,
     new_axes,
     new_figure,
@@ -32,6 +33,7 @@ def _model_params(w: Any, b: Any, d: int) -> tuple[np.ndarray, float]:
     return w_arr, float(np.asarray(values_of(b), dtype=np.float64).reshape(()))
 
 
+@axes_given
 def fit_line(
     X: Any,
     y: Any,
@@ -64,7 +66,7 @@ def fit_line(
         feature_units, target_units: units for the axis labels, e.g. ``"1000 lbs"``.
         residuals: (one feature) draw each point's residual, the vertical distance to
             the line that the loss measures.
-        ax: draw into these axes (3-D axes for two features).
+        ax: draw into these axes (3-D axes for two features); then they are returned.
         path: also save the figure there (PNG).
     """
     X = np.asarray(values_of(X), dtype=np.float64)
@@ -167,6 +169,7 @@ def fit_line(
     return finish(fig, path)
 
 
+@axes_given
 def predicted_vs_actual(
     y_true: Any,
     y_pred: Any,

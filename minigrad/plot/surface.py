@@ -13,6 +13,7 @@ from minigrad import formulas
 from minigrad.plot._base import (
     LOSS_NAMES,
     PathLike,
+    axes_given,
     finish,
     loss_label,
     new_figure,
@@ -137,6 +138,7 @@ def _viewing_azimuth(
     return min(candidates, key=lambda a: abs((a - default + 180.0) % 360.0 - 180.0))
 
 
+@axes_given
 def loss_surface(
     X: Any,
     y: Any,
@@ -175,7 +177,8 @@ def loss_surface(
         equal_scale: draw w and b to the same scale, over ranges of the same width, so
             that a round bowl (standardized features) looks round, and a narrow valley
             as narrow as it is.
-        ax: draw into these axes (kind "contour", or "surface" with 3-D axes).
+        ax: draw into these axes (kind "contour", or "surface" with 3-D axes); then the
+            axes are returned.
         path: also save the figure there (PNG).
     """
     X = np.asarray(values_of(X), dtype=np.float64)

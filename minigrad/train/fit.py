@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import losses, optim
+from minigrad.data.loader import DataLoader, loader_arrays
 from minigrad.nn import Linear, Module
 from minigrad.train.checkpoint import Checkpointing
 from minigrad.train.checks import _check_data, _modes_kept, _output_shape
@@ -30,7 +31,7 @@ def _build_optimizer(
 def fit(
     model: Module,
     X: Any,
-    y: Any,
+    y: Any = None,
     loss: str | Callable = "mse",
     optimizer: str | optim.Optimizer = "sgd",
     lr: float = 0.01,
@@ -59,12 +60,22 @@ def fit(
         model: any Module whose output for X is one row per example: ``(N,)``
             (``LinearRegression``), ``(N, k)`` for k outputs (``Linear(d, k)``, an MLP),
             or ``(N, C)`` logits for C classes.
+        X: the inputs, one row per example, shape ``(N, d)`` (``(N,)`` is one feature):
+            anything array-like. A pandas DataFrame (or Series) gives its values, rows
+            taken by position whatever its index; a list of rows or a Tensor its values;
+            an ndarray, memmap or other array object (h5py, zarr) is read a batch at a
+            time, so a file larger than memory trains. Numbers only: a column of strings
+            or dates is refused, naming it. Or a :class:`minigrad.data.DataLoader` over
+            ``TensorDataset(X, y)``, with ``y`` left out: its ``batch_size``, ``shuffle``,
+            ``drop_last`` and ``generator`` then decide the batches (``batch_size``,
+            ``shuffle`` and ``seed`` must be left at their defaults).
         y: targets the loss compares with the output: ``(N,)`` or ``(N, 1)`` for one
             output, ``(N, k)`` for k; 0/1 labels (or probabilities) for ``bce`` and
             ``bce_with_logits``; class indices ``(N,)`` (integers, or whole floats as a
             CSV gives them) or class probabilities ``(N, C)`` for ``cross_entropy``.
             Targets that do not fit the loss and the model's output are refused before
-            training, naming the row or the shapes.
+            training, naming the row or the shapes; array-like as X is (a pandas Series
+            too), and labels that are strings are refused, naming the column.
         loss: a name from :data:`minigrad.losses.LOSSES` or a callable (pred, target).
         optimizer: ``"sgd"``, ``"rmsprop"``, ``"adam"`` or an Optimizer instance;
             ``optimizer_options`` are passed to the named one (e.g. momentum).
@@ -118,6 +129,11 @@ def fit(
 
     Ctrl-C stops the run after the update under way (parameters are never half-updated)
     and returns the History with ``interrupted`` set; a second Ctrl-C aborts at once.
+
+    ``history.final_loss`` is the loss of the whole training set at the end, with the
+    trained parameters, in eval mode (what :func:`evaluate` gives), whatever the batch
+    size; ``history.step_losses[-1]`` is the last batch's, before its update.
+
     The model is put in training mode for the run (Dropout active) and every module's
     mode is restored at the end. A run whose loss becomes non-finite, or grows
     :data:`DIVERGENCE_FACTOR` times past its first epoch, stops and reports it in
@@ -134,12 +150,17 @@ def fit(
     >>> history.metrics["accuracy"][0], history.metrics["accuracy"][-1]   # z = 0: class 0
     (0.5, 1.0)
     """
+    drop_last = False
+    if isinstance(X, DataLoader):
+        X, y, batch_size, shuffle, seed, drop_last = _from_loader(X, y, batch_size, shuffle, seed)
+    elif y is None:
+        raise TypeError("fit needs targets y (or a DataLoader over TensorDataset(X, y) as X)")
     if not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"epochs must be an integer ≥ 1, got {epochs!r}")
     if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 1:
         raise ValueError(f"patience must be an integer ≥ 1, got {patience!r}")
     X, y = _check_data(model, X, y)
-    if batch_size is not None and batch_size >= len(X):
+    if batch_size is not None and batch_size >= len(X) and not drop_last:
         batch_size = None
     loss_fn = losses.get(loss)
     task = _Task.of(model, loss_fn, X, y, metrics)
@@ -153,10 +174,11 @@ def fit(
     if scheduler is not None and getattr(scheduler, "optimizer", None) is not opt:
         raise ValueError("scheduler= must schedule the optimizer passed as optimizer=")
     trainer = Trainer(model, task, opt, X, batch_size, tol, patience, grad_tol,
-                      validation, callbacks, record_path, jit, scheduler)  # fmt: skip
+                      validation, callbacks, record_path, jit, scheduler, drop_last)  # fmt: skip
     config = {  # what a resumed run must share with the saved one
         "examples": len(X), "features": int(X.shape[1]), "batch_size": batch_size,
-        "shuffle": bool(shuffle), "seed": seed, "loss": trainer.history.loss,
+        "shuffle": bool(shuffle), "drop_last": bool(drop_last), "seed": seed,
+        "loss": trainer.history.loss,
         "optimizer": type(opt).__name__, "grad_tol": grad_tol,
         "lr": [group["lr"] for group in opt.param_groups],
         "metrics": list(trainer.history.metrics), "record_path": bool(record_path),
@@ -168,6 +190,22 @@ def fit(
     if history.diverged:
         warnings.warn(history.divergence_reason, RuntimeWarning, stacklevel=2)
     return history
+
+
+def _from_loader(
+    loader: DataLoader, y: Any, batch_size: int | None, shuffle: bool, seed: Any
+) -> tuple[Any, Any, int | None, bool, Any, bool]:
+    """fit's data arguments taken from a DataLoader; the same ones given too are refused."""
+    passed = {"y": y is not None, "batch_size": batch_size is not None,
+              "shuffle": shuffle is not True, "seed": seed != 0}  # fmt: skip
+    given = [name for name, differs in passed.items() if differs]
+    if given:
+        raise TypeError(
+            f"fit got a DataLoader and also {', '.join(given)}: the loader decides the "
+            "targets and the batches; set them on the loader"
+        )
+    X, y = loader_arrays(loader)
+    return X, y, loader.batch_size, loader.shuffle, loader.rng, loader.drop_last
 
 
 def evaluate(

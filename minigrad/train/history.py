@@ -21,9 +21,12 @@ class History:
     parameter vector (``param_names`` order, flattened) before update k, plus one
     final entry after the last update: draw it on the loss surface.
     ``param_steps[e]`` is how far epoch e moved the parameters, ‖θ_e − θ_(e−1)‖: the
-    convergence rule reads it. ``metrics[name][e]`` is a metric of epoch e (``fit``'s
-    ``metrics=``; Keras's names): ``"accuracy"`` over the epoch's batches as they were
-    predicted before each update, weighted by batch size (like ``epoch_losses``), and
+    convergence rule reads it. ``final_loss`` is the whole training set's loss at the
+    end, with the trained parameters (eval mode), whatever the batch size; the last
+    batch's keeps its own name, ``last_batch_loss``. ``metrics[name][e]`` is a metric
+    of epoch e (``fit``'s ``metrics=``; Keras's names): ``"accuracy"`` over the
+    epoch's batches as they were predicted before each update, weighted by batch size
+    (like ``epoch_losses``), and
     ``"val_accuracy"`` on the validation data after the epoch, in eval mode.
     ``convergence_judged`` says whether the convergence rule applied (full batch, linear
     model); ``interrupted``, whether Ctrl-C stopped the run (after a whole update);
@@ -58,6 +61,9 @@ class History:
     max_stable_lr: float | None = None
     convergence_judged: bool = False
     traces: int = 0
+    final_loss: float = math.nan
+    """The loss of the whole training set at the end of the run, with the trained
+    parameters in eval mode (nan if the run did not finish)."""
 
     @property
     def n_updates(self) -> int:
@@ -68,8 +74,8 @@ class History:
         return len(self.epoch_losses)
 
     @property
-    def final_loss(self) -> float:
-        """The last measured loss (nan before any update)."""
+    def last_batch_loss(self) -> float:
+        """The loss of the last update's batch, before it was applied (nan before any)."""
         return self.step_losses[-1] if self.step_losses else math.nan
 
     def _kind(self) -> str:

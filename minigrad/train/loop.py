@@ -56,10 +56,11 @@ class Trainer:
         record_path: bool,
         jit: bool = False,
         scheduler: LRScheduler | None = None,
+        drop_last: bool = False,
     ) -> None:
         self.model, self.task, self.opt, self.X, self.y = model, task, opt, X, task.y
         self.loss_fn = task.loss_fn
-        self.batch_size, self.grad_tol = batch_size, grad_tol
+        self.batch_size, self.grad_tol, self.drop_last = batch_size, grad_tol, drop_last
         self.validation, self.callbacks, self.record_path = validation, callbacks, record_path
         self.params = model.parameters()
         self.rule = StepRule(tol, patience, _flat_params(self.params))
@@ -72,7 +73,7 @@ class Trainer:
                                        with_pred=bool(task.metric_fns))  # fmt: skip
         self.history = History(
             param_names=[name for name, _ in model.named_parameters()],
-            updates_per_epoch=data_utils.n_batches(len(X), batch_size),
+            updates_per_epoch=data_utils.n_batches(len(X), batch_size, drop_last),
             batch_size=batch_size,
             lr=opt.param_groups[0]["lr"],  # the first group's rate
             loss=getattr(self.loss_fn, "__name__", str(self.loss_fn)),
@@ -108,6 +109,10 @@ class Trainer:
         try:
             with _sigint_deferred() as self.interrupt:
                 self._epochs(done, epochs, shuffle, rng, bar, start, saving)
+            # the whole training set's loss with the trained parameters, any batch size
+            history.final_loss = history.step_losses[-1]
+            if not history.diverged:
+                history.final_loss = self.task.evaluate(self.model, self.X, self.y)["loss"]
         finally:
             if bar is not None:
                 bar.close()
@@ -123,7 +128,8 @@ class Trainer:
         for epoch in range(done, epochs):
             first_update = history.n_updates
             self.sums, self.seen = dict.fromkeys(self.task.metric_fns, 0.0), 0
-            batches = data_utils.batches(self.X, self.y, self.batch_size, shuffle, rng)
+            batches = data_utils.batches(self.X, self.y, self.batch_size, shuffle, rng,
+                                         self.drop_last)  # fmt: skip
             stop = any(self.update(epoch, xb, yb) or self.interrupted() for xb, yb in batches)
             history.epoch_losses.append(float(np.mean(history.step_losses[first_update:])))
             if self.seen:

@@ -17,6 +17,15 @@ PROGRESS_DELAY = 0.5
 show none, so a notebook cell that trains in a blink prints nothing."""
 
 
+PROGRESS_UPDATES = 20
+"""At most about this many redraws of a progress bar per run, however many epochs: a
+text bar in a notebook stores every redraw as output (a 10,000-epoch run would store
+thousands), and a log file of stderr keeps every one too."""
+
+PROGRESS_INTERVAL = 0.5
+"""And at most one redraw per this many seconds."""
+
+
 def _in_jupyter() -> bool:
     """True inside a Jupyter kernel (notebook, JupyterLab, VS Code, Colab)."""
     ipython = sys.modules.get("IPython")
@@ -50,4 +59,9 @@ def _progress_bar(progress: bool | None, epochs: int) -> Any:
             )
         return None
     delay = PROGRESS_DELAY if automatic else 0.0
-    return tqdm(total=epochs, unit="epoch", leave=False, delay=delay)
+    # a redraw every `miniters` epochs at most (and every PROGRESS_INTERVAL s), so a run of any
+    # length draws about PROGRESS_UPDATES times: tqdm's own adaptive miniters would not
+    # bound it (a run of uneven epochs redraws as often as every 0.1 s)
+    miniters = max(1, -(-epochs // PROGRESS_UPDATES))
+    return tqdm(total=epochs, unit="epoch", leave=False, delay=delay, miniters=miniters,
+                mininterval=PROGRESS_INTERVAL)  # fmt: skip
