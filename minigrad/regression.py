@@ -360,7 +360,7 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
             bias=float(archive["bias"]),
             feature_names=[str(n) for n in archive["feature_names"]],
             target_name=str(archive["target_name"]),
-            loss=str(archive["loss"]) if "loss" in archive.files else "mse",
+            loss=str(archive["loss"]) if "loss" in archive else "mse",
         )
     except (KeyError, ValueError, TypeError) as error:  # a field missing or malformed
         raise FileFormatError(name, "a model file", f"a damaged model ({error!r})") from None
