@@ -92,7 +92,7 @@ def draw_inputs(data: st.DataObject, case: OpCase) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("case", OPS, ids=str)
-@settings(max_examples=12)
+@settings(max_examples=7)
 @given(data=st.data())
 def test_gradient_matches_finite_differences(case: OpCase, data: st.DataObject) -> None:
     arrays = draw_inputs(data, case)
@@ -102,7 +102,7 @@ def test_gradient_matches_finite_differences(case: OpCase, data: st.DataObject) 
 
 
 @pytest.mark.parametrize("case", [c for c in OPS if c.second_order], ids=str)
-@settings(max_examples=5)
+@settings(max_examples=3)
 @given(data=st.data())
 def test_second_derivative_matches_finite_differences(case: OpCase, data: st.DataObject) -> None:
     inputs = [mg.tensor(a, requires_grad=True) for a in draw_inputs(data, case)]
@@ -110,7 +110,7 @@ def test_second_derivative_matches_finite_differences(case: OpCase, data: st.Dat
 
 
 @pytest.mark.parametrize("case", OPS, ids=str)
-@settings(max_examples=10)
+@settings(max_examples=6)
 @given(data=st.data())
 def test_matches_pytorch(case: OpCase, data: st.DataObject) -> None:
     torch = pytest.importorskip("torch")
