@@ -370,6 +370,28 @@ class TensorMethods:
         """The complex conjugate: the tensor itself (tensors are real)."""
         return ops.conj(self)
 
+    @property
+    def real(self) -> Tensor:
+        """The real part: the tensor's values (tensors are real), as ``ndarray.real``."""
+        return ops.real(self)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part: zeros (tensors are real), as ``ndarray.imag``."""
+        return ops.imag(self)
+
+    def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """The variance, NumPy's (``ddof=0`` by default; PyTorch's is ``ddof=1``)."""
+        return ops.var(self, axis, ddof, keepdims)
+
+    def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """The standard deviation, NumPy's (``ddof=0`` by default; PyTorch's is 1)."""
+        return ops.std(self, axis, ddof, keepdims)
+
+    def dot(self, other: Operand) -> Tensor:
+        """``np.dot(self, other)``, as ``ndarray.dot``."""
+        return ops.dot(self, other)
+
     # --- PyTorch's spellings ---------------------------------------------------------------
 
     def view(self, *shape: Any) -> Tensor:

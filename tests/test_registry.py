@@ -251,3 +251,33 @@ def test_every_name_in_minigrad_ops_comes_from_one_module():
             first.setdefault(key, (name, value))
     for key, (_, value) in first.items():
         assert getattr(ops_package, key) is value, key
+
+
+NOT_A_METHOD = {"partition": "ndarray.partition sorts in place and returns None"}
+
+
+def test_every_op_that_ndarray_has_as_a_method_is_a_tensor_method():
+    """Where NumPy's ndarray has the name (t.cumsum(), t.trace(), t.real), a Tensor has it
+    too, and it gives what the op gives."""
+    x = mg.tensor(M)
+    for name in sorted(REGISTRY):
+        if not hasattr(np.ndarray, name) or name in NOT_A_METHOD:
+            continue
+        assert hasattr(mg.Tensor, name), f"Tensor has no {name}"
+        attribute = getattr(x, name)
+        try:  # ops that need more than the tensor (clip, dot, repeat) are only looked up
+            expected = REGISTRY[name].function(x)
+        except (TypeError, ValueError):
+            continue
+        if callable(attribute):
+            try:
+                got = attribute()
+            except TypeError:  # the method, like ndarray's, wants its arguments
+                continue
+            if isinstance(got, tuple):  # sort: (values, indices), as PyTorch
+                got = got[0]
+            if isinstance(expected, tuple):
+                expected = expected[0]
+            np.testing.assert_array_equal(got.numpy(), expected.numpy())
+        else:  # a property, as ndarray.real and .imag are
+            np.testing.assert_array_equal(attribute.numpy(), expected.numpy())
