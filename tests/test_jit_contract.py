@@ -1336,3 +1336,22 @@ def test_6b_a_closed_over_zero_that_turns_negative_is_subtracted_as_eager_does()
 
 # 8. the first call's cost (≤ 3× one eager step) is a benchmark budget, not a unit
 # test: benchmarks/report.py, ("W6", "first call", ...)
+
+
+def test_6c_grad_of_a_jitted_function_whose_trace_reads_module_parameters():
+    """6c: a compiled call inside mg.grad, whose trace keeps a Module's parameters (a
+    Dropout draw in train mode keeps the layer before it), differentiates the argument;
+    its compiled backward read those parameters twice (passed in and from outside) and
+    refused. (Found by the fuzzer.)"""
+    mg.manual_seed(0)
+    model = mg.nn.Sequential(mg.nn.Linear(2, 3), mg.nn.Dropout(0.5), mg.nn.Linear(3, 1))
+
+    def total(x):
+        model(x)  # unused, but its random draw is kept
+        return (-x * x).sum()
+
+    fast = mg.grad(mg.jit(total))
+    x = np.array([0.5, -2.0])
+    for mode in (model.eval, model.train, model.train):
+        mode()
+        np.testing.assert_array_equal(fast(mg.tensor(x)).numpy(), -2 * x)

@@ -363,12 +363,15 @@ class Jitted:
             create = isinstance(g, Tensor)  # a create_graph backward: results that record
             hit = getattr(last, "hit", None)
             if hit is None or hit[0] is not out or hit[1] is not g:  # by identity
+                # the arguments only: the outside tensors among the node's inputs are
+                # read by the compiled backward where fn reads them, from outside (passed
+                # in as well, they would be two tensors to its trace, and refused)
                 if generators:
                     *inputs, states = inputs
                     with _rewound(generators, states):
-                        grads = vjps[create](*inputs, g)
+                        grads = vjps[create](*inputs[:n_args], g)
                 else:
-                    grads = vjps[create](*inputs, g)
+                    grads = vjps[create](*inputs[:n_args], g)
                 plain = grads if create else [None if x is None else x.data for x in grads]
                 hit = last.hit = (out, g, plain)
             if i == wanted[-1]:
@@ -387,7 +390,7 @@ class Jitted:
     def _vjp(
         self, k: int, n_args: int, wanted: tuple, lives: tuple[Tensor, ...], create: bool
     ) -> Jitted:
-        """``vjp(*args, *lives, g)``: the gradients of output k with respect to the inputs
+        """``vjp(*args, g)``: the gradients of output k with respect to the inputs
         in ``wanted`` (arguments and outside tensors that require grad), compiled; with
         ``create``, differentiable again the same way (higher orders)."""
         key = (k, n_args, wanted, tuple(id(t) for t in lives), create)
