@@ -520,3 +520,56 @@ def test_fused_mse_backward_with_a_wider_upstream_equals_the_unfused_mean(dtype)
         grads.append(mg.autograd.grad(loss, [t], grad_output=v)[0])
     assert grads[0].dtype == grads[1].dtype == dtype
     np.testing.assert_array_equal(grads[0].numpy(), grads[1].numpy())
+
+
+def test_mse_backward_finds_its_forwards_residual_only_when_it_is_still_there():
+    """The recorded forward leaves r in the scratch buffer for its backward; another mse
+    in between (other data, the same data, a no_grad evaluation) must not make any
+    backward use the wrong r: each gradient equals 2(pred − target)/N."""
+    rng = np.random.default_rng(3)
+    a, b, t, u = (rng.standard_normal(1000) for _ in range(4))
+    pa, pb = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+    first = mg.losses.mse(pa, t)
+    second = mg.losses.mse(pb, u)  # overwrites the buffer: first's backward recomputes
+    with mg.no_grad():
+        mg.losses.mse(pb, t)
+    again = mg.losses.mse(pa, t)  # the same arrays as first: the same r
+    for loss, p, target, x in ((first, pa, t, a), (second, pb, u, b), (again, pa, t, a)):
+        p.grad = None
+        loss.backward()
+        np.testing.assert_allclose(p.grad.numpy(), 2 * (x - target) / x.size, rtol=1e-13)
+    # the update path: forward, backward, step, several times, each gradient right
+    w = mg.tensor(np.zeros(3), requires_grad=True)
+    X = rng.standard_normal((1000, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    for _ in range(3):
+        w.grad = None
+        mg.losses.mse(X @ w, y).backward()
+        expected = 2 * X.T @ (X @ w.numpy() - y) / y.size
+        np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
+        with mg.no_grad():
+            w -= 0.1 * w.grad
+
+
+def test_mse_backward_of_a_target_that_requires_grad_too():
+    """Both rules read r: the first takes the forward's buffer, the second computes its own."""
+    rng = np.random.default_rng(4)
+    a, t = rng.standard_normal(500), rng.standard_normal(500)
+    p, q = mg.tensor(a, requires_grad=True), mg.tensor(t, requires_grad=True)
+    mg.losses.mse(p, q).backward()
+    np.testing.assert_allclose(p.grad.numpy(), 2 * (a - t) / a.size, rtol=1e-13)
+    np.testing.assert_allclose(q.grad.numpy(), -2 * (a - t) / a.size, rtol=1e-13)
+
+
+def test_an_older_mse_backward_in_between_does_not_leave_its_residual_for_a_newer_one():
+    """second is recorded before first; second's backward recomputes its r in the buffer
+    first's forward left its r in: first's backward must not take that for its own."""
+    rng = np.random.default_rng(5)
+    a, b, t, u = (rng.standard_normal(800) for _ in range(4))
+    pa, pb = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+    second = mg.losses.mse(pb, u)
+    first = mg.losses.mse(pa, t)
+    second.backward()
+    first.backward()
+    np.testing.assert_allclose(pb.grad.numpy(), 2 * (b - u) / b.size, rtol=1e-13)
+    np.testing.assert_allclose(pa.grad.numpy(), 2 * (a - t) / a.size, rtol=1e-13)
