@@ -648,3 +648,19 @@ def test_an_array_reached_through_a_namespace_object_is_refused_or_live():
         return (X,)
 
     same_or_refused(lambda x: x * ns.w, [(X,), rebind])
+
+
+@pytest.mark.parametrize(
+    ("x_dtype", "c_dtype"), [(np.float16, np.float32), (np.float32, np.float64)]
+)
+def test_a_zero_d_constant_of_another_dtype_keeps_numpys_promotion(x_dtype, c_dtype):
+    """A 0-d array constant is not a weak Python number: float16 · float32 array(0.1) is
+    float32 in NumPy, and so in the compiled code (written as a Python float, it would
+    stay float16)."""
+    fn = lambda x: x * mg.tensor(np.array(0.1, dtype=c_dtype))  # noqa: E731
+    fast = mg.jit(fn)
+    for values in ([1.5, -2.0], [0.25, 3.0]):
+        x = np.array(values, dtype=x_dtype)
+        got, expected = fast(x), fn(mg.tensor(x))
+        assert got.dtype == expected.dtype == np.result_type(x_dtype, c_dtype)
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())

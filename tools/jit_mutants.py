@@ -234,8 +234,9 @@ MUTANTS: tuple[Mutant, ...] = (
         "backward-no-rewind",
         JIT,
         "                    with _rewound(generators, states):\n"
-        "                        grads = vjps[create](*inputs, g)",
-        "                    if True:\n                        grads = vjps[create](*inputs, g)",
+        "                        grads = vjps[create](*inputs[:n_args], g)",
+        "                    if True:\n"
+        "                        grads = vjps[create](*inputs[:n_args], g)",
         "gradients through jit: the compiled backward redraws from the generators' "
         "current state, not the state before the call",
     ),
