@@ -17,7 +17,6 @@ import threading
 
 import numpy as np
 import pytest
-import torch
 
 import minigrad as mg
 from minigrad.autograd import Op
@@ -120,6 +119,7 @@ def test_a_plain_backward_after_a_create_graph_one_leaves_an_ordinary_leaf():
 def test_backward_in_a_thread_while_another_traces_accumulates_in_place():
     """While thread A runs mg.jit, thread B's backward() is an ordinary one: .grad stays
     the same tensor, accumulated in place (as in PyTorch), and A's program is unchanged."""
+    torch = pytest.importorskip("torch")
     inside, release = threading.Event(), threading.Event()
 
     def f(x):
@@ -159,6 +159,7 @@ def test_backward_in_a_thread_while_another_traces_accumulates_in_place():
 def test_the_default_seed_has_the_outputs_dtype():
     """grad of a float32 scalar: the seed is float32, so every rule runs in float32
     (∂Σ x/a/b /∂x = (1/b)/a rounded twice in float32, as PyTorch computes it)."""
+    torch = pytest.importorskip("torch")
     a, b = np.float32(1.7812083), np.float32(0.754089)
     x = mg.tensor(np.array([-0.3250308], np.float32), requires_grad=True)
     (g,) = mg.autograd.grad((x / a / b).sum(), [x])
@@ -173,6 +174,7 @@ def test_the_default_seed_has_the_outputs_dtype():
 
 def test_grad_of_an_input_with_respect_to_itself_is_grad_output():
     """autograd.grad(x, [x], v): v itself (create_graph) or v's memory, as in PyTorch."""
+    torch = pytest.importorskip("torch")
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     v = mg.tensor([3.0, -4.0])
     (g,) = mg.autograd.grad(x, [x], grad_output=v, create_graph=True)
@@ -194,6 +196,7 @@ def test_grad_of_an_input_with_respect_to_itself_is_grad_output():
 def test_a_transforms_gradient_can_be_updated_in_place(x):
     """mg.grad(identity)(x) = 1, a gradient the caller may change in place (g += 1 → 2),
     as with torch.func.grad."""
+    torch = pytest.importorskip("torch")
     g = mg.grad(lambda t: t)(x)
     g += 1.0
     np.testing.assert_array_equal(g.data, 2.0)

@@ -22,7 +22,6 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,6 +107,7 @@ def test_np_asarray_of_a_tensor_that_requires_grad_is_refused_and_values_are_exp
 def test_stack_and_concatenate_of_lists_mixing_tensors_and_arrays_match_torch(values, which):
     """A list that mixes Tensors, ndarrays and numbers joins through __array_function__:
     the value is NumPy's, the gradient PyTorch's (torch.stack over the same list)."""
+    torch = pytest.importorskip("torch")
     n = min(len(values), len(which))
     values, which = values[:n], which[:n]
     if not any(which):
@@ -314,6 +314,7 @@ def test_bitwise_operators_compile_to_eager():
 
 
 def test_grad_assignment_accepts_a_tensor_of_the_shape_or_none():
+    torch = pytest.importorskip("torch")
     p = mg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None"):
         p.grad = np.ones(2)
@@ -338,6 +339,7 @@ def test_grad_assignment_accepts_a_tensor_of_the_shape_or_none():
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 @pytest.mark.parametrize(("shape", "axis"), [((2, 0), -1), ((0, 3), 0), ((0,), 0), ((3, 0), 0)])
 def test_softmax_over_an_empty_axis_is_empty_as_in_torch(name, shape, axis):
+    torch = pytest.importorskip("torch")
     x = mg.tensor(np.zeros(shape), requires_grad=True)
     got = getattr(x, name)(axis)
     expected = getattr(torch, name)(torch.zeros(shape, dtype=torch.float64), axis)
@@ -372,6 +374,7 @@ INF = np.inf
 )
 def test_bce_with_logits_at_infinite_logits_is_the_limit(z, y, loss):
     """ln(1 + e^z) − y·z as z → ±inf; ∂/∂z = σ(z) − y as PyTorch gives it there."""
+    torch = pytest.importorskip("torch")
     zt = mg.tensor([z], requires_grad=True)
     got = mg.losses.bce_with_logits(zt, mg.tensor([y]))
     assert got.item() == loss
@@ -387,6 +390,7 @@ def test_bce_with_logits_at_infinite_logits_is_the_limit(z, y, loss):
     st.lists(st.floats(0, 1), min_size=1, max_size=4),
 )
 def test_bce_with_logits_at_finite_logits_is_torchs_at_first_and_second_order(zs, ys):
+    torch = pytest.importorskip("torch")
     n = min(len(zs), len(ys))
     z = mg.tensor(zs[:n], requires_grad=True)
     y = mg.tensor(ys[:n], requires_grad=True)
@@ -432,6 +436,7 @@ def test_autograd_grad_keeps_float32_and_checks_the_seed_shape():
 )
 def test_autograd_grad_of_an_input_computed_from_another_is_torchs(f):
     """∂out/∂x through every path (x directly and through y = 2x), ∂out/∂y direct."""
+    torch = pytest.importorskip("torch")
     x = mg.tensor(1.0, requires_grad=True)
     y = x * 2
     tx = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
@@ -449,7 +454,9 @@ def test_library_code_that_means_the_values_reads_them_explicitly():
     dst.load_state_dict(dict(src.named_parameters()))  # tensors that require grad
     for (_, a), (_, b) in zip(src.named_parameters(), dst.named_parameters(), strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    plot = pytest.importorskip("minigrad.plot")
+    pytest.importorskip("matplotlib")
+    from minigrad import plot
+
     model = mg.nn.Linear(1, 1)
     X = np.linspace(0.0, 1.0, 5)[:, None]
     w, b = (p for _, p in model.named_parameters())
