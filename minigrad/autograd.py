@@ -90,13 +90,16 @@ def chain_rule(
         if targets is None or t in targets:
             yield t, g, sent
         for _, p, gp in sent:
-            grads[p] = gp if p not in grads else _add(grads[p], gp, p, trace)
+            if p not in grads:
+                grads[p] = gp
+            elif trace is None:  # another consumer's share: they add up (multivariable)
+                grads[p] = grads[p] + gp
+            else:
+                grads[p] = _add_traced(grads[p], gp, p, trace)
 
 
-def _add(previous: Any, g: Any, p: Tensor, trace: Any) -> Any:
-    """A second consumer's share of ∂L/∂p: shares add up (the multivariable chain rule)."""
-    if trace is None:
-        return previous + g
+def _add_traced(previous: Any, g: Any, p: Tensor, trace: Any) -> Any:
+    """Shares of ∂L/∂p added up, told to the jit trace as a step of its own."""
     trace.begin_rule("a tensor used several times: its gradients add up")
     total = previous + g
     trace.end_rule(total, p)
@@ -152,12 +155,13 @@ def input_grads(
     # values its rules read can have; and saves=() says its rules read none
     check = t._recorded_at != _recording.changes[0] and op.saves != ()
     trace = _recording.tracing if create_graph and is_tracing() else None
-    variadic = type(op.vjps) is EveryInput
+    rules = op.vjps
+    variadic = type(rules) is EveryInput
     sent = []
     for i, p in enumerate(t._parents):
         if not (isinstance(p, Tensor) and p.requires_grad) or (only is not None and p not in only):
             continue
-        if not variadic and op.vjps[i] is None:
+        if not variadic and rules[i] is None:
             continue  # an input the op does not differentiate (where's condition)
         if check:
             check_unchanged(t, i)
@@ -165,7 +169,7 @@ def input_grads(
             trace.begin_rule(f"{op.name}: {op.derivative(i)}" if op.derivative(i) else op.name)
         # a variadic op's one rule gets every input as one sequence (and may give None:
         # input i has no share); any other op has a rule per input
-        gi = op.vjps.rule(i, g, out, values) if variadic else op.vjps[i](g, out, *values)
+        gi = rules.rule(i, g, out, values) if variadic else rules[i](g, out, *values)
         if gi is not None and gi.shape != p.data.shape:  # p was broadcast in the forward
             gi = ops.sum_to(gi, p.data.shape) if create_graph else sum_to_shape(gi, p.shape)
         if trace is not None:
@@ -212,10 +216,13 @@ def backward(output: Tensor, gradient: Any = None, create_graph: bool = False) -
 
 
 def _propagate(output: Tensor, v: Any, create_graph: bool, targets: Any) -> dict:
-    if create_graph or (is_tracing() and isinstance(v, Tensor)):
+    recording = create_graph or is_tracing()  # the rules record (a graph or a trace)
+    if create_graph or (recording and isinstance(v, Tensor)):
         v = as_tensor(v)  # the tensor itself: its graph (or trace) counts
     else:
         v = np.asarray(_data_of(v))
+    if not recording:  # the rules see plain arrays: no grad mode to set
+        return backprop(output, v, create_graph, targets)
     with enable_grad():
         return backprop(output, v, create_graph, targets)
 
@@ -229,7 +236,8 @@ def seed(output: Tensor, v: Any, caller: str, name: str) -> Any:
                 f"{caller}: an output of shape {output.shape} needs {name} (the v of vᵀ·J; "
                 "for a loss, reduce it with .sum() or .mean() first)"
             )
-        v = np.ones(output.shape, output.dtype)
+        v = np.empty(output.shape, output.dtype)
+        v.fill(1)  # (np.ones spends twice as long, in Python, on this one element)
         if is_tracing():
             constant(v)  # the seed: a compiled program may fold it
     elif np.iscomplexobj(_data_of(v)):

@@ -820,7 +820,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "grad-output-read-once",
         AUTOGRAD,
-        "if create_graph or (is_tracing() and isinstance(v, Tensor)):",
+        "if create_graph or (recording and isinstance(v, Tensor)):",
         "if create_graph:",
         "autograd.grad: a grad_output tensor is read as data while tracing (baked in)",
     ),

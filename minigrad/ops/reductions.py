@@ -30,6 +30,8 @@ def _kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[i
 
 def _unreduce(g: Any, x: Any, axis: Any) -> Any:
     """Give a reduction's upstream gradient back its reduced axes (as size 1)."""
+    if axis is None:  # every axis reduced: g is 0-d, or all 1s with keepdims; it broadcasts
+        return g
     return g.reshape(_kept_shape(x.shape, axis))  # a method both ndarray and Tensor have
 
 

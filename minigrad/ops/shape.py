@@ -193,7 +193,8 @@ def _broadcast_view(x: Any, shape: tuple[int, ...]) -> np.ndarray:
     NumPy's own function spends ~4 µs of Python per call, more than the arithmetic of a
     small backward pass; every reduction's gradient goes through here.
     """
-    x = np.asarray(x)
+    if type(x) is not np.ndarray:
+        x = np.asarray(x)
     lead = len(shape) - x.ndim
     if lead < 0 or not x.flags.c_contiguous:
         return np.broadcast_to(x, shape)  # NumPy validates and explains
@@ -203,7 +204,7 @@ def _broadcast_view(x: Any, shape: tuple[int, ...]) -> np.ndarray:
             return np.broadcast_to(x, shape)
         strides.append(stride if n == m else 0)
     view = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
-    view.flags.writeable = False
+    view.setflags(write=False)
     return view
 
 
