@@ -186,12 +186,14 @@ def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Names
             f"learning rate {result.lr:.4g} (--lr auto: half the largest stable one, "
             f"{result.lr_bound:.4g})"
         )
+    if result.weight_decay:
+        print(_penalty(result, len(ds.y)))
     print(result.history.summary().splitlines()[0])
     print(_status(result, args))
     print(_score(ds, result, classifier))
     rows = list(zip([*ds.feature_names, "bias"], [*result.weights, result.bias], strict=True))
     width = max(9, *(len(name) for name, _ in rows))
-    if args.loss not in _SQUARED:  # least squares is no optimum of this loss
+    if args.loss not in _SQUARED or result.weight_decay:  # least squares is not its optimum
         print(f"{'parameter':>{width}s} {'learned':>12s}")
         for name, learned in rows:
             print(f"{name:>{width}s} {learned:12.6g}")
@@ -202,6 +204,18 @@ def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Names
         print(f"{name:>{width}s} {learned:12.6g} {exact:12.6g}")
     best = losses.get(args.loss)(ds.X @ w_cf + b_cf, ds.y).item()
     print(f"{args.loss} at the closed-form solution: {best:.6g}")
+
+
+def _penalty(result: regression.LinearFit, n: int) -> str:
+    """The line that says which L2 penalty shaped the weights, and why."""
+    units = "standardized " if result.standardized else ""
+    text = f"L2 penalty {result.weight_decay:.4g}·‖w‖²/2 on the {units}weights"
+    if result.weight_decay == regression.default_weight_decay(result.history.loss, n):
+        return text + (
+            " (--weight-decay auto: 1/N, scikit-learn's LogisticRegression default, so that "
+            "the log loss has one minimum; --weight-decay 0 for none)"
+        )
+    return text + " (--weight-decay)"
 
 
 def _choose_loss(ds: data.Dataset, args: argparse.Namespace) -> list[str]:
@@ -247,8 +261,8 @@ def train(args: argparse.Namespace) -> regression.LinearFit:
             standardize=args.standardize, epochs=args.epochs, batch_size=args.batch_size,
             seed=args.seed, tol=DEFAULT_TOL, progress=args.progress,
             checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-            resume=args.resume,
-            feature_names=ds.feature_names,
+            resume=args.resume, feature_names=ds.feature_names,
+            weight_decay=args.weight_decay,
         )  # fmt: skip
     if result.history.interrupted:
         _stop_interrupted(ds, result, args)

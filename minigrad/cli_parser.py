@@ -56,6 +56,18 @@ def _learning_rate(text: str) -> float | str:
     return value
 
 
+def _weight_decay(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0 or 'auto', got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number ≥ 0 or 'auto', got {text}")
+    return value
+
+
 def _delimiter(text: str) -> str:
     text = {"tab": "\t", "\\t": "\t"}.get(text, text)
     if len(text) != 1:
@@ -169,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="the learning rate, or 'auto': half the largest stable one, computed from "
         f"the data (default: auto; sgd with {', '.join(regression.AUTO_LR_LOSSES)} only)",
+    )
+    tr.add_argument(
+        "--weight-decay",
+        type=_weight_decay,
+        default="auto",
+        metavar="ALPHA",
+        help="the L2 penalty α·‖w‖²/2 on the weights as trained (never the bias), added to "
+        "the mean loss (default: auto, 1/N for bce_with_logits as scikit-learn's "
+        "LogisticRegression, C=1, so that separable classes have a best fit; 0 otherwise)",
     )
     tr.add_argument(
         "--batch-size",

@@ -24,6 +24,7 @@ so a learning rate small enough not to blow up crawls. :func:`fit_linear` handle
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import warnings
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import data, formulas, losses
+from minigrad import data, formulas, losses, optim
 from minigrad.io import FileFormatError, load_arrays, save_arrays
 from minigrad.nn import LinearRegression
 from minigrad.train import History, fit
@@ -48,8 +49,10 @@ __all__ = [
     "auto_lr",
     "condition_number",
     "default_epochs",
+    "default_weight_decay",
     "fit_linear",
     "load_model",
+    "penalized_condition",
     "save_model",
     "separated",
 ]
@@ -88,14 +91,17 @@ def condition_number(X: Any) -> float:
     return float(eigenvalues[-1] / max(eigenvalues[0], eigenvalues[-1] * 1e-16))
 
 
-def auto_lr(X: Any, loss: str = "mse", batch_size: int | None = None) -> tuple[float, float]:
+def auto_lr(
+    X: Any, loss: str = "mse", batch_size: int | None = None, weight_decay: float = 0.0
+) -> tuple[float, float]:
     """``(lr, bound)``: half the largest stable learning rate of gradient descent on X.
 
     For full batches the bound is 2/λ_max of the MSE Hessian; for mini-batches (and
     SGD) the single-example bound 1/max‖(x, 1)‖², which holds for any batch. A loss
     whose curvature is at most c times MSE's has the bound divided by c: for
     ``bce_with_logits`` (c = 1/8) 2/L with L = λ_max(X̃ᵀX̃)/(4N), the logistic loss's
-    smoothness. Only for losses whose curvature squared error bounds (MSE, Huber, L2,
+    smoothness. An L2 penalty (α/2)·‖w‖² adds at most α to the curvature: the bound
+    is 2/(L + α). Only for losses whose curvature squared error bounds (MSE, Huber, L2,
     the log loss of logits) and plain SGD; other choices raise ValueError.
 
     >>> import numpy as np
@@ -119,7 +125,38 @@ def auto_lr(X: Any, loss: str = "mse", batch_size: int | None = None) -> tuple[f
         n = batch_size
     factor = AUTO_LR_LOSSES[loss]
     bound /= n if factor == "N" else factor
+    bound = 2 / (2 / bound + weight_decay)
     return AUTO_LR_FRACTION * bound, bound
+
+
+def default_weight_decay(loss: str, n: int) -> float:
+    """The L2 penalty α that ``weight_decay="auto"`` chooses for ``n`` examples.
+
+    1/n for a classifier: scikit-learn's ``LogisticRegression`` minimises
+    C·Σ loss + ½‖w‖², which is C·n times mean loss + ‖w‖²/(2Cn), so its default C = 1
+    is α = 1/n here. Without a penalty the log loss of classes that a line separates
+    has no minimum (scaling w up lowers it for ever) and gradient descent never
+    converges; with one it has exactly one. 0 for the regression losses, whose
+    minimum (least squares) exists.
+
+    >>> default_weight_decay("bce_with_logits", 500), default_weight_decay("mse", 500)
+    (0.002, 0.0)
+    """
+    return 1.0 / n if loss in CLASSIFICATION_LOSSES else 0.0
+
+
+def penalized_condition(X: Any, loss: str, weight_decay: float) -> float:
+    """An upper bound on the condition number of a classifier's penalized loss: its
+    curvature lies between α and L + α (L the log loss's smoothness, whose own
+    curvature can be near 0 where the classes are confidently apart), so κ ≤ (L + α)/α.
+
+    >>> import numpy as np
+    >>> X = np.array([[-1.0], [1.0]])
+    >>> round(penalized_condition(X, "bce_with_logits", 0.25), 12)  # L = 2/8: κ = 0.5/0.25
+    2.0
+    """
+    _, bound = auto_lr(X, loss, None, weight_decay)
+    return (2 / bound) / weight_decay
 
 
 def default_epochs(condition: float, tol: float | None) -> int:
@@ -166,6 +203,7 @@ class LinearFit:
     condition: float  #: of the raw features
     condition_trained: float  #: of the features as trained (standardized or raw)
     separated: bool = False  #: stopped: the classes are separable (bce_with_logits)
+    weight_decay: float = 0.0  #: the L2 penalty α·‖w‖²/2 on the weights as trained
 
     def predict(self, X: Any) -> np.ndarray:
         """ŷ = X·w + b for raw rows X of shape (N, d) (for a classifier, the logits)."""
@@ -205,6 +243,7 @@ def fit_linear(
     checkpoint_every: int = 1,
     resume: str | os.PathLike[str] | None = None,
     feature_names: list[str] | None = None,
+    weight_decay: float | str = "auto",
 ) -> LinearFit:
     """Fit ŷ = Xw + b to raw features by gradient descent, well by default.
 
@@ -214,9 +253,15 @@ def fit_linear(
         lr: a learning rate, or ``"auto"`` (:func:`auto_lr`, needs ``optimizer="sgd"``).
         epochs: None takes :func:`default_epochs` of the features as trained for full
             batches (the cap scales with their condition number), else 100.
-        loss: for ``"bce_with_logits"`` (logistic regression, y of 0/1 labels) a run
-            stops as soon as the line separates the classes (:func:`separated`): the
-            loss has no minimum then, and ``result.separated`` says so.
+        loss: for ``"bce_with_logits"`` (logistic regression, y of 0/1 labels), with
+            ``weight_decay=0``, a run stops as soon as the line separates the classes
+            (:func:`separated`): the loss has no minimum then, and ``result.separated``
+            says so.
+        weight_decay: the L2 penalty α: (α/2)·‖w‖² joins the mean loss, on the weights
+            of the features as trained (standardized, when they are), never the bias.
+            ``"auto"`` is :func:`default_weight_decay`: 1/N for a classifier (as
+            scikit-learn's ``LogisticRegression()``, so that the loss has one minimum
+            to converge to), 0 for regression.
         feature_names: the columns' names, for messages (a constant column).
         The rest are :func:`minigrad.fit`'s (Ctrl-C included: the fit comes back with
         ``history.interrupted`` set). A diverging run returns with
@@ -235,17 +280,35 @@ def fit_linear(
             f"lr='auto' is the stable step of plain gradient descent (optimizer 'sgd'), "
             f"not of {optimizer!r}: give a learning rate"
         )
+    if weight_decay == "auto":
+        weight_decay = default_weight_decay(loss, len(X))
+    if isinstance(weight_decay, bool) or not (
+        isinstance(weight_decay, numbers.Real) and 0 <= weight_decay < math.inf
+    ):
+        raise ValueError(f"weight_decay must be a number ≥ 0 or 'auto', got {weight_decay!r}")
+    weight_decay = float(weight_decay)
     bound = None
     if lr_auto or (loss in AUTO_LR_LOSSES and optimizer == "sgd"):
-        safe, bound = auto_lr(X_trained, loss, batch_size)
+        safe, bound = auto_lr(X_trained, loss, batch_size, weight_decay)
         lr = safe if lr_auto else lr
+    condition_trained = condition_number(X_trained) if standardize else condition
     if epochs is None:
-        epochs = (
-            100
-            if batch_size is not None
-            else default_epochs(condition_number(X_trained) if standardize else condition, tol)
+        classifier_penalized = loss in CLASSIFICATION_LOSSES and weight_decay > 0
+        kappa = (
+            penalized_condition(X_trained, loss, weight_decay)
+            if classifier_penalized
+            else condition_trained
         )
+        epochs = 100 if batch_size is not None else default_epochs(kappa, tol)
     model = LinearRegression(X.shape[1])
+    # the weights' group decays, the bias's never does (AdamW's decay is decoupled)
+    opt = optim.get(optimizer)(
+        [
+            {"params": [model.weight], "weight_decay": weight_decay},
+            {"params": [model.bias], "weight_decay": 0.0},
+        ],
+        lr=float(lr),
+    )
     stop: list[bool] = []
 
     def stop_when_separated(epoch: int, update: int, value: float, m: Any) -> bool:
@@ -253,12 +316,13 @@ def fit_linear(
             stop.append(True)
         return bool(stop)
 
-    callbacks = [stop_when_separated] if loss == "bce_with_logits" else []
+    # with a penalty the loss has a minimum even then: the convergence rule decides
+    callbacks = [stop_when_separated] if loss == "bce_with_logits" and not weight_decay else []
     with warnings.catch_warnings():
         # the condition number is reported in LinearFit, and its advice to standardize
         # would be wrong for features already standardized
         warnings.filterwarnings("ignore", message="the features are badly conditioned")
-        history = fit(model, X_trained, y, loss=loss, optimizer=optimizer, lr=float(lr),
+        history = fit(model, X_trained, y, loss=loss, optimizer=opt, lr=float(lr),
                       epochs=epochs, batch_size=batch_size, seed=seed, tol=tol,
                       progress=progress, callbacks=callbacks, checkpoint=checkpoint,
                       checkpoint_every=checkpoint_every, resume=resume)  # fmt: skip
@@ -274,8 +338,9 @@ def fit_linear(
         lr_bound=bound,
         standardized=bool(standardize),
         condition=condition,
-        condition_trained=condition_number(X_trained) if standardize else condition,
+        condition_trained=condition_trained,
         separated=bool(stop),
+        weight_decay=weight_decay,
     )
 
 

@@ -42,8 +42,9 @@ def logistic_data(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def torch_logistic_optimum(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """(w, b) minimising the mean log loss, by PyTorch's L-BFGS on standardized X."""
+def torch_logistic_optimum(X: np.ndarray, y: np.ndarray, weight_decay: float = 0.0) -> np.ndarray:
+    """(w, b) minimising the mean log loss plus (α/2)·‖w‖² on the standardized weights
+    (never the bias), by PyTorch's L-BFGS on standardized X; in original units."""
     torch = pytest.importorskip("torch")
     mean, std = X.mean(axis=0), X.std(axis=0)
     Xs = torch.as_tensor((X - mean) / std)
@@ -56,6 +57,7 @@ def torch_logistic_optimum(X: np.ndarray, y: np.ndarray) -> np.ndarray:
         opt.zero_grad()
         z = Xs @ theta[:-1] + theta[-1]
         loss = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
+        loss = loss + weight_decay / 2 * (theta[:-1] ** 2).sum()
         loss.backward()
         return loss
 
@@ -84,8 +86,9 @@ def test_a_zero_one_target_trains_a_logistic_regression_by_default(tmp_path, cap
     assert "holds the classes 0 and 1: logistic regression (--loss bce_with_logits" in out
     assert "SGD on bce_with_logits" in out and "converged at epoch" in out
     assert "closed form" not in out  # least squares says nothing about log loss
+    assert "L2 penalty 0.003333·‖w‖²/2 on the standardized weights (--weight-decay auto" in out
     theta = learned(out, ["a", "b", "bias"])
-    expected = torch_logistic_optimum(X, y)
+    expected = torch_logistic_optimum(X, y, weight_decay=1 / len(y))  # 1/N, sklearn's C=1
     np.testing.assert_allclose(theta, expected, rtol=2e-5, atol=1e-7)
     right = np.sum(((X @ expected[:2] + expected[2]) > 0) == (y == 1))
     assert f"accuracy {right / len(y):.4f} ({right} of {len(y)} training rows right)" in out
@@ -122,15 +125,75 @@ def test_auto_lr_of_the_log_loss_is_half_two_over_its_largest_curvature():
     assert got == pytest.approx(bound, rel=1e-10) and lr == pytest.approx(bound / 2, rel=1e-10)
 
 
-def test_separable_classes_stop_and_say_the_loss_has_no_minimum(tmp_path, capsys):
+def test_auto_lr_with_a_penalty_is_half_two_over_the_penalized_curvature():
+    """(α/2)·‖w‖² on the weights (not the bias) adds α to the Hessian's weight block; with
+    correlated features the largest curvature is a weights' direction, so the bound is
+    2/(L + α) exactly: PyTorch's Hessian of the penalized loss at w = 0, b = 0."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=60)
+    X = np.column_stack([x, x + 0.3 * rng.normal(size=60)])
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = (rng.random(60) < 0.5).astype(float)
+    t, Xt, alpha = torch.as_tensor(y), torch.as_tensor(Xs), 0.7
+
+    def loss(theta):
+        z = Xt @ theta[:-1] + theta[-1]
+        mean = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
+        return mean + alpha / 2 * (theta[:-1] ** 2).sum()
+
+    hessian = torch.autograd.functional.hessian(loss, torch.zeros(3, dtype=torch.float64))
+    bound = 2 / torch.linalg.eigvalsh(hessian).max().item()
+    lr, got = regression.auto_lr(Xs, "bce_with_logits", weight_decay=alpha)
+    assert got == pytest.approx(bound, rel=1e-10) and lr == pytest.approx(bound / 2, rel=1e-10)
+    # and the epoch cap's condition number: (L + α)/α
+    assert regression.penalized_condition(Xs, "bce_with_logits", alpha) == pytest.approx(
+        (2 / bound) / alpha, rel=1e-10
+    )
+
+
+def test_without_a_penalty_separable_classes_stop_and_say_the_loss_has_no_minimum(tmp_path, capsys):
+    X = np.array([[1.0], [2.0], [3.0], [6.0], [7.0], [8.0]])
+    y = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    path = write_table(tmp_path / "s.csv", ["x", "c"], X, y)
+    status, out, err = cli(capsys, "train", path, "--target", "c", "--weight-decay", "0")
+    assert status == 0, err
+    assert "the line separates the classes, so the log loss has no minimum" in out
+    assert "accuracy 1.0000 (6 of 6 training rows right)" in out
+    assert "not converged" not in out and "L2 penalty" not in out
+
+
+def test_by_default_separable_classes_converge_to_the_penalized_optimum(tmp_path, capsys):
+    """With the default penalty (1/N) the log loss of separable classes has one minimum,
+    and the run converges to it: PyTorch's L-BFGS on the same objective agrees."""
     X = np.array([[1.0], [2.0], [3.0], [6.0], [7.0], [8.0]])
     y = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
     path = write_table(tmp_path / "s.csv", ["x", "c"], X, y)
     status, out, err = cli(capsys, "train", path, "--target", "c")
     assert status == 0, err
-    assert "the line separates the classes, so the log loss has no minimum" in out
-    assert "accuracy 1.0000 (6 of 6 training rows right)" in out
-    assert "not converged" not in out
+    assert "converged at epoch" in out and "no minimum" not in out
+    assert "L2 penalty 0.1667·‖w‖²/2 on the standardized weights (--weight-decay auto" in out
+    theta = learned(out, ["x", "bias"])
+    expected = torch_logistic_optimum(X, y, weight_decay=1 / 6)
+    np.testing.assert_allclose(theta, expected, rtol=2e-5, atol=1e-7)
+
+
+def test_an_explicit_weight_decay_is_the_penalty_and_refuses_negatives(tmp_path, capsys):
+    X, y = logistic_data(n=120, seed=2)
+    path = write_table(tmp_path / "c.csv", ["a", "b", "label"], X, y)
+    status, out, err = cli(capsys, "train", path, "--target", "label", "--weight-decay", "0.05")
+    assert status == 0, err
+    assert "L2 penalty 0.05·‖w‖²/2 on the standardized weights (--weight-decay)" in out
+    expected = torch_logistic_optimum(X, y, weight_decay=0.05)
+    np.testing.assert_allclose(learned(out, ["a", "b", "bias"]), expected, rtol=2e-5, atol=1e-7)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", str(path), "--weight-decay", "-1"])
+    with pytest.raises(ValueError, match="weight_decay must be a number ≥ 0 or 'auto'"):
+        regression.fit_linear(X, y, loss="bce_with_logits", weight_decay=-1.0)
+    # a squared loss with a penalty prints no closed form: least squares is not its optimum
+    status, out, err = cli(capsys, "train", path, "--target", "a", "--weight-decay", "0.1")
+    assert status == 0, err
+    assert "closed form" not in out and "L2 penalty 0.1·‖w‖²/2" in out
 
 
 def test_classification_loss_needs_zero_one_classes_and_names_the_column(tmp_path, capsys):
@@ -284,7 +347,7 @@ def test_breast_cancer_subset_converges_and_matches_the_logistic_optimum(tmp_pat
                            ",".join(chosen))  # fmt: skip
     assert status == 0, err
     assert "converged at epoch" in out and "accuracy 0." in out
-    expected = torch_logistic_optimum(X[:, columns], y)
+    expected = torch_logistic_optimum(X[:, columns], y, weight_decay=1 / len(y))
     np.testing.assert_allclose(learned(out, [*chosen, "bias"]), expected, rtol=1e-4)
 
 
@@ -320,3 +383,48 @@ def test_the_final_loss_of_mini_batches_is_the_whole_datas(tmp_path, capsys):
     X1 = np.column_stack([X, np.ones(90)])
     best = np.mean((X1 @ np.linalg.lstsq(X1, y, rcond=None)[0] - y) ** 2)
     assert final >= best * (1 - 1e-6)
+
+
+@pytest.mark.slow
+def test_breast_cancer_with_every_column_converges_to_scikit_learns_logistic_regression(
+    tmp_path, capsys
+):
+    """The issue's classification data set with all 30 columns, default options. Its
+    classes are (nearly) separable and its standardized features have κ ≈ 1e5, so the
+    unpenalized log loss has no reachable minimum; with the default penalty the run
+    converges to scikit-learn's LogisticRegression() on standardized features (C = 1).
+    ~15 s of full-batch gradient descent, hence slow."""
+    preprocessing = pytest.importorskip("sklearn.preprocessing")
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    path, X, y, names = sklearn_table(tmp_path, "breast_cancer")
+    status, out, err = cli(capsys, "train", path, "--target", "target", "--save",
+                           tmp_path / "bc.npz")  # fmt: skip
+    assert status == 0, err
+    assert "converged at epoch" in out and "not converged" not in out
+    scaler = preprocessing.StandardScaler().fit(X)
+    reference = linear_model.LogisticRegression(C=1.0, tol=1e-12, max_iter=100_000)
+    reference.fit(scaler.transform(X), y)
+    w = reference.coef_[0] / scaler.scale_  # in original units, as the CLI reports them
+    b = reference.intercept_[0] - w @ scaler.mean_
+    theta = learned(out, [*names, "bias"])
+    np.testing.assert_allclose(theta, np.append(w, b), rtol=1e-4, atol=1e-4 * np.abs(w).max())
+    right = int(np.sum(reference.predict(scaler.transform(X)) == y))
+    assert f"accuracy {right / len(y):.4f} ({right} of {len(y)} training rows right)" in out
+    status, out, err = cli(capsys, "predict", tmp_path / "bc.npz", path)
+    assert status == 0, err
+    probs = np.array([float(r[-1]) for r in list(csv.reader(io.StringIO(out)))[1:]])
+    expected = reference.predict_proba(scaler.transform(X))[:, 1]
+    np.testing.assert_allclose(probs, expected, rtol=1e-3, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_the_epoch_cap_of_a_penalized_classifier_follows_its_own_condition_number():
+    """Well-conditioned features (κ ≈ 1) whose classes a point separates: the penalized
+    log loss's curvature is as low as α = 1/N far from the boundary, so convergence takes
+    about (L + α)/α · ln(1/tol) epochs, beyond the 10,000 that κ ≈ 1 alone would allow."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-3, -0.5, 1500), rng.uniform(0.5, 3, 1500)])
+    y = (x > 0).astype(float)
+    result = regression.fit_linear(x[:, None], y, loss="bce_with_logits", tol=1e-10)
+    assert not result.standardized and result.condition < regression.AUTO_STANDARDIZE_CONDITION
+    assert result.history.converged and result.history.epochs_run > regression.MIN_EPOCHS

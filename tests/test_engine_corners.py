@@ -373,3 +373,24 @@ def test_sum_of_squares_of_float32_keeps_float32():
     got = mg.ops.sum_of_squares(r)
     assert np.asarray(got).dtype == np.float32
     assert math.isclose(float(got), math.fsum(float(v) ** 2 for v in r), rel_tol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_a_create_graph_backward_inside_no_grad_still_records_as_in_torch():
+    """The engine sets grad mode for the rules itself (PyTorch's engine runs them under
+    create_graph's mode whatever the caller's): the gradient is differentiable again."""
+    torch = pytest.importorskip("torch")
+    x = mg.tensor([1.5, -2.0], requires_grad=True)
+    y = (x * x * x).sum()
+    with mg.no_grad():
+        y.backward(create_graph=True)
+    assert x.grad.requires_grad
+    (second,) = mg.autograd.grad(x.grad.sum(), [x])
+    tx = torch.tensor([1.5, -2.0], dtype=torch.float64, requires_grad=True)
+    ty = (tx * tx * tx).sum()
+    with torch.no_grad():
+        ty.backward(create_graph=True)
+    assert tx.grad.requires_grad
+    (tsecond,) = torch.autograd.grad(tx.grad.sum(), [tx])
+    np.testing.assert_allclose(second.numpy(), tsecond.numpy())  # 6x
+    np.testing.assert_allclose(second.numpy(), 6 * np.array([1.5, -2.0]))

@@ -55,6 +55,7 @@ def trajectories(make_ours, make_theirs, steps=6, grouped=False):
         ("SGD", {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.01}),
         ("SGD", {"lr": 0.01, "momentum": 0.5, "nesterov": True}),
         ("RMSprop", {"lr": 0.01, "alpha": 0.9}),
+        ("RMSprop", {"lr": 0.01, "weight_decay": 0.2}),
     ],
 )
 def test_trajectories_match_torch(name, kwargs, grouped):

@@ -285,7 +285,7 @@ class RMSprop(Optimizer):
 
     s ← α·s + (1 − α)·g², p ← p − lr·g/(√s + ε). Each step's size is about lr
     whatever the gradient's scale, so a large lr makes the loss bounce rather than
-    blow up.
+    blow up. Weight decay λ adds λ·p to g first (L2 regularisation, as PyTorch's).
     """
 
     def __init__(
@@ -294,8 +294,9 @@ class RMSprop(Optimizer):
         lr: float = 0.01,
         alpha: float = 0.99,
         eps: float = 1e-8,
+        weight_decay: float = 0.0,
     ) -> None:
-        super().__init__(params, lr=lr, alpha=alpha, eps=eps)
+        super().__init__(params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay)
 
     def _checked(self, h: dict[str, Any]) -> dict[str, Any]:
         if not 0 <= h["alpha"] < 1:
@@ -304,9 +305,12 @@ class RMSprop(Optimizer):
             **super()._checked(h),
             "alpha": float(h["alpha"]),
             "eps": _check_positive("eps", h["eps"]),
+            "weight_decay": _check_positive("weight_decay", h["weight_decay"], allow_zero=True),
         }
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:
+        if group["weight_decay"]:
+            g = np.asarray(g + group["weight_decay"] * p.data)
         alpha = group["alpha"]
         s = state.setdefault("square_avg", np.zeros_like(p.data))
         s *= alpha
