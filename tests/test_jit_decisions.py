@@ -650,6 +650,20 @@ def test_an_array_reached_through_a_namespace_object_is_refused_or_live():
     same_or_refused(lambda x: x * ns.w, [(X,), rebind])
 
 
+def test_a_zero_d_constant_beside_no_array_of_its_dtype_stays_a_numpy_scalar():
+    """The gradient of where(x > x, x, x) for a float32 x: the backward is
+    np.where(cond, seed, 0.0), the seed a 0-d float32 constant. No operand is a float32
+    array, so the seed is not weak: written as a Python 1.0 it would make the gradient
+    float64 (found by the fuzzer, as the mutant weak-constant-any-dtype)."""
+    f = lambda x: mg.where(x > x, x, x)  # noqa: E731
+    fast = mg.jit(mg.grad(f))
+    for value in (0.0, 1.5, -2.0):
+        x = np.array(value, dtype=np.float32)
+        got, expected = fast(x), mg.grad(f)(mg.tensor(x))
+        assert got.dtype == expected.dtype == np.float32  # the input's dtype
+        assert got.item() == expected.item() == 1.0  # d/dx of x on either branch
+
+
 @pytest.mark.parametrize(
     ("x_dtype", "c_dtype"), [(np.float16, np.float32), (np.float32, np.float64)]
 )
