@@ -394,3 +394,14 @@ def test_a_create_graph_backward_inside_no_grad_still_records_as_in_torch():
     (tsecond,) = torch.autograd.grad(tx.grad.sum(), [tx])
     np.testing.assert_allclose(second.numpy(), tsecond.numpy())  # 6x
     np.testing.assert_allclose(second.numpy(), 6 * np.array([1.5, -2.0]))
+
+
+@pytest.mark.parametrize("x", [2.0, np.float32(-1.5), np.array(3.0), [1.0, 2.0, 3.0]])
+def test_the_broadcast_view_of_a_number_list_or_array_is_numpys_read_only_one(x):
+    """Every reduction's gradient goes through this view; its inputs may be Python
+    numbers, NumPy scalars or lists as well as arrays: each is NumPy's own broadcast."""
+    from minigrad.ops.shape import _broadcast_view
+
+    view, expected = _broadcast_view(x, (2, 3)), np.broadcast_to(x, (2, 3))
+    assert view.dtype == expected.dtype and not view.flags.writeable
+    np.testing.assert_array_equal(view, expected)

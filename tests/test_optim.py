@@ -58,9 +58,10 @@ def ref_sgd(p, grads, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
     return out
 
 
-def ref_rmsprop(p, grads, lr, alpha=0.99, eps=1e-8):
+def ref_rmsprop(p, grads, lr, alpha=0.99, eps=1e-8, weight_decay=0.0):
     s, out = np.zeros_like(p), []
     for g in grads:
+        g = g + weight_decay * p  # L2 form: added to the gradient first
         s = alpha * s + (1 - alpha) * g**2
         p = p - lr * g / (np.sqrt(s) + eps)
         out.append(p)
@@ -87,6 +88,7 @@ CASES = [
     pytest.param(SGD, NESTEROV_WD, ref_sgd, id="nesterov-weight_decay"),
     pytest.param(RMSprop, {"lr": 0.01}, ref_rmsprop, id="rmsprop"),
     pytest.param(RMSprop, {"lr": 0.1, "alpha": 0.5, "eps": 1e-3}, ref_rmsprop, id="rmsprop-opts"),
+    pytest.param(RMSprop, {"lr": 0.05, "weight_decay": 0.4}, ref_rmsprop, id="rmsprop-weight_decay"),
     pytest.param(Adam, {"lr": 0.001}, ref_adam, id="adam"),
     pytest.param(Adam, {"lr": 0.1, "betas": (0.5, 0.9), "eps": 1e-4}, ref_adam, id="adam-opts"),
 ]
@@ -655,6 +657,7 @@ def test_rmsprop_bad_alpha(alpha):
         (SGD, {"momentum": -0.5}, "momentum must be a finite number ≥ 0"),
         (SGD, {"momentum": math.nan}, "momentum must be a finite number ≥ 0"),
         (SGD, {"weight_decay": -1.0}, "weight_decay must be a finite number ≥ 0"),
+        (RMSprop, {"weight_decay": -1.0}, "weight_decay must be a finite number ≥ 0"),
         (SGD, {"nesterov": True}, "Nesterov momentum needs momentum > 0"),
         (RMSprop, {"eps": 0.0}, "eps must be a finite number > 0"),
         (Adam, {"eps": -1e-8}, "eps must be a finite number > 0"),
