@@ -88,7 +88,7 @@ CASES = [
     pytest.param(SGD, NESTEROV_WD, ref_sgd, id="nesterov-weight_decay"),
     pytest.param(RMSprop, {"lr": 0.01}, ref_rmsprop, id="rmsprop"),
     pytest.param(RMSprop, {"lr": 0.1, "alpha": 0.5, "eps": 1e-3}, ref_rmsprop, id="rmsprop-opts"),
-    pytest.param(RMSprop, {"lr": 0.05, "weight_decay": 0.4}, ref_rmsprop, id="rmsprop-weight_decay"),
+    pytest.param(RMSprop, {"lr": 0.05, "weight_decay": 0.4}, ref_rmsprop, id="rmsprop-wd"),
     pytest.param(Adam, {"lr": 0.001}, ref_adam, id="adam"),
     pytest.param(Adam, {"lr": 0.1, "betas": (0.5, 0.9), "eps": 1e-4}, ref_adam, id="adam-opts"),
 ]
