@@ -187,7 +187,7 @@ def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Names
             f"{result.lr_bound:.4g})"
         )
     if result.weight_decay:
-        print(_penalty(result, len(ds.y)))
+        print(_penalty(result, args.weight_decay == "auto"))
     print(result.history.summary().splitlines()[0])
     print(_status(result, args))
     print(_score(ds, result, classifier))
@@ -206,11 +206,11 @@ def _report(ds: data.Dataset, result: regression.LinearFit, args: argparse.Names
     print(f"{args.loss} at the closed-form solution: {best:.6g}")
 
 
-def _penalty(result: regression.LinearFit, n: int) -> str:
+def _penalty(result: regression.LinearFit, auto: bool) -> str:
     """The line that says which L2 penalty shaped the weights, and why."""
     units = "standardized " if result.standardized else ""
     text = f"L2 penalty {result.weight_decay:.4g}·‖w‖²/2 on the {units}weights"
-    if result.weight_decay == regression.default_weight_decay(result.history.loss, n):
+    if auto:
         return text + (
             " (--weight-decay auto: 1/N, scikit-learn's LogisticRegression default, so that "
             "the log loss has one minimum; --weight-decay 0 for none)"

@@ -42,30 +42,27 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _learning_rate(text: str) -> float | str:
+def _number_or_auto(text: str, zero_allowed: bool) -> float | str:
+    """'auto', or a finite number > 0 (≥ 0 where ``zero_allowed``)."""
+    wanted = "a number ≥ 0" if zero_allowed else "a positive number"
     if text == "auto":
         return text
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive number or 'auto', got {text!r}"
-        ) from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number or 'auto', got {text}")
+        raise argparse.ArgumentTypeError(f"expected {wanted} or 'auto', got {text!r}") from None
+    lowest_ok = value >= 0 if zero_allowed else value > 0
+    if not lowest_ok or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be {wanted} or 'auto', got {text}")
     return value
+
+
+def _learning_rate(text: str) -> float | str:
+    return _number_or_auto(text, zero_allowed=False)
 
 
 def _weight_decay(text: str) -> float | str:
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0 or 'auto', got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number ≥ 0 or 'auto', got {text}")
-    return value
+    return _number_or_auto(text, zero_allowed=True)
 
 
 def _delimiter(text: str) -> str:

@@ -156,6 +156,14 @@ class Optimizer:
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def _l2(p: Tensor, g: np.ndarray, group: dict) -> np.ndarray:
+        """g + λ·p: weight decay λ in PyTorch's L2 form, the gradient of (λ/2)·‖p‖²
+        (AdamW's decoupled form is its own)."""
+        if not group["weight_decay"]:
+            return g
+        return np.asarray(g + group["weight_decay"] * p.data)  # 0-d stays an array
+
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to resume: the per-parameter state and the groups.
 
@@ -270,8 +278,7 @@ class SGD(Optimizer):
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:
         momentum = group["momentum"]
-        if group["weight_decay"]:
-            g = np.asarray(g + group["weight_decay"] * p.data)  # 0-d stays an array
+        g = self._l2(p, g, group)
         if momentum:
             v = state.get("momentum_buffer")
             v = np.array(g) if v is None else np.add(momentum * v, g, out=v)
@@ -309,8 +316,7 @@ class RMSprop(Optimizer):
         }
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:
-        if group["weight_decay"]:
-            g = np.asarray(g + group["weight_decay"] * p.data)
+        g = self._l2(p, g, group)
         alpha = group["alpha"]
         s = state.setdefault("square_avg", np.zeros_like(p.data))
         s *= alpha
@@ -348,8 +354,7 @@ class Adam(Optimizer):
         }
 
     def _update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:
-        if group["weight_decay"]:
-            g = np.asarray(g + group["weight_decay"] * p.data)
+        g = self._l2(p, g, group)
         self._adam(p, g, state, group)
 
     @staticmethod
