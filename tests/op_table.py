@@ -903,11 +903,14 @@ OPS = [
         torch_fn=lambda x: torch_().sort(x, 0).values,
     ),
     OpCase(
-        "partition",  # sorted afterwards: partition's own order of the others is unspecified
-        lambda x: mg.sort(mg.partition(x, 0) * (1 + mg.partition(x, 0)[..., :1])),
+        # sorted afterwards: partition's own order of the others is unspecified. The factor
+        # 4 + min(x) is at least 1 on the drawn values (within ±3), so it keeps them apart:
+        # 1 + min(x) made every product 0, a tie sort cannot differentiate, at min(x) = −1
+        "partition",
+        lambda x: mg.sort(mg.partition(x, 0) * (4 + mg.partition(x, 0)[..., :1])),
         shapes="nonscalar",
         values=DISTINCT,
-        torch_fn=lambda x: torch_().sort(x * (1 + x.min(-1, keepdim=True).values), -1).values,
+        torch_fn=lambda x: torch_().sort(x * (4 + x.min(-1, keepdim=True).values), -1).values,
     ),
     OpCase(
         "flip_axis0",
