@@ -49,7 +49,9 @@ def as_tensor(x: Any) -> Tensor:
 
 
 def _inplace_error(name: str, t: Tensor, value: Any, err: Exception) -> Exception:
-    kind = ShapeError if "broadcast" in str(err) or "shape" in str(err) else TypeError
+    # NumPy raises ValueError for shapes that do not fit (broadcasting, matmul's inner
+    # dimension) and TypeError for types: the same split as the ops' own errors
+    kind = ShapeError if isinstance(err, ValueError) else TypeError
     return kind(
         f"in-place {name}: cannot write a {type(value).__name__} of shape "
         f"{np.shape(value)} into a tensor of shape {t.shape} and dtype {t.dtype} ({err})"

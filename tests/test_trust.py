@@ -9,6 +9,7 @@ finite differences, or from PyTorch when it is installed.
 from __future__ import annotations
 
 import decimal
+import re
 import threading
 import weakref
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.autograd import EveryInput, Op
+from minigrad.tracing import TraceError
 from tests.helpers import MODIFIED, central_diff
 from tests.op_table import OPS, OpCase
 from tests.test_ops import draw_inputs
@@ -182,6 +184,69 @@ def test_in_place_matmul_that_would_change_the_shape_is_refused():
         x = mg.tensor(np.ones((2, 3)))
         with pytest.raises(mg.ShapeError, match="@="):
             x @= np.ones((3, 4))
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_in_place_refusals_name_the_operator(name):
+    w = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    advice = r"would hide the change from autograd; do it under `with minigrad.no_grad\(\):`$"
+    with pytest.raises(RuntimeError, match=rf"^in-place {re.escape(name)} on a .*{advice}"):
+        INPLACE[name](w, 2.0)
+    c = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    hint = rf"write `x = x {re.escape(name[:-1])} y` instead"
+    with pytest.raises(RuntimeError, match=rf"in-place {re.escape(name)} with an operand.*{hint}"):
+        INPLACE[name](c, mg.tensor(2.0, requires_grad=True))
+    assert c.version == 0
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_in_place_inside_a_jit_trace_is_refused_with_the_rewrite(name):
+    def f(x):
+        INPLACE[name](x, 2.0)
+        return x
+
+    expected = (
+        rf"^in-place {re.escape(name)} inside a function being traced by mg.jit: the "
+        r"compiled function would not repeat it. Return the new value instead \(x = x \+ y\).$"
+    )
+    with pytest.raises(TraceError, match=expected):
+        mg.jit(f)(mg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+
+
+def test_assigning_through_a_tensor_index_writes_only_the_indexed_places():
+    with mg.no_grad():
+        x = mg.tensor([1.0, 2.0, 3.0])
+        x[mg.tensor([0, 2])] = mg.tensor(9.0)
+    np.testing.assert_array_equal(x.numpy(), [9.0, 2.0, 9.0])  # NumPy's x[[0, 2]] = 9
+    assert x.version == 1
+
+
+ARITHMETIC_IN_PLACE = {
+    "+=": "__iadd__", "-=": "__isub__", "*=": "__imul__", "/=": "__itruediv__",
+    "**=": "__ipow__", "@=": "__imatmul__",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(ARITHMETIC_IN_PLACE))
+def test_an_in_place_operand_that_does_not_fit_is_refused_naming_the_operator(name):
+    """A wrong shape is a ShapeError and a wrong type a TypeError, as for `x + y` and
+    `x @ y`; each names the operator, the operand and the tensor, and changes nothing."""
+    method = ARITHMETIC_IN_PLACE[name]
+    with mg.no_grad():
+        x = mg.tensor(np.ones((2, 2)))
+        wrong = np.ones((3, 3)) if name == "@=" else np.ones(3)
+        op, shape = re.escape(name), re.escape(str(wrong.shape))
+        where = r"into a tensor of shape \(2, 2\) and dtype float64"
+        with pytest.raises(
+            mg.ShapeError, match=rf"^in-place {op}: .* ndarray of shape {shape} {where}"
+        ):
+            getattr(x, method)(wrong)
+        with pytest.raises(TypeError, match=rf"^in-place {op}: .* str of shape \(\) {where}"):
+            getattr(x, method)("a")
+    np.testing.assert_array_equal(x.numpy(), np.ones((2, 2)))
+    assert x.version == 0
+    with pytest.raises(mg.ShapeError):  # the out-of-place operator agrees on the kind
+        x @ wrong if name == "@=" else x + wrong
 
 
 @pytest.mark.parametrize("case", OPS, ids=str)
