@@ -1084,3 +1084,39 @@ def test_maximum_minimum_ties_split_half():
 
 def test_pow_zero_exponent_at_zero_base():
     np.testing.assert_array_equal(_grad_of(lambda x: x**0, [0.0, 2.0]), [0.0, 0.0])
+
+
+# --- how a tensor prints, counts and iterates (PyTorch's forms) ----------------------------
+
+
+def test_repr_aligns_rows_under_the_prefix_and_names_dtype_op_and_requires_grad():
+    """PyTorch's layout: rows aligned under ``tensor(``; the dtype shown unless it is a
+    default (float64, int64, bool), then the recording op or requires_grad."""
+    x = mg.tensor([1.0, 2.0], dtype=np.float32, requires_grad=True)
+    assert repr(mg.tensor([[1, 2], [3, 4]])) == "tensor([[1, 2],\n        [3, 4]])"
+    assert repr(x) == "tensor([1., 2.], dtype=float32, requires_grad=True)"
+    assert repr(x * 2) == "tensor([2., 4.], dtype=float32, op=mul)"
+    assert repr(mg.tensor([True])) == "tensor([ True])"
+    w = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert repr(w * 1) == "tensor([[1., 2.],\n        [3., 4.]], op=mul)"
+
+
+def test_len_and_iteration_follow_the_first_axis_and_keep_the_gradient():
+    w = mg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    rows = list(w)
+    assert len(w) == len(rows) == 3
+    np.testing.assert_array_equal(rows[2].numpy(), [5.0, 6.0])
+    sum(row * k for k, row in enumerate(rows)).sum().backward()  # row k weighs k
+    np.testing.assert_array_equal(w.grad.numpy(), [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+    with pytest.raises(TypeError, match=r"^len\(\) of a 0-d tensor$"):
+        len(mg.tensor(1.0))
+    assert list(mg.tensor(np.zeros((0, 2)))) == []
+
+
+def test_requires_grad_false_on_a_non_leaf_points_to_detach():
+    y = mg.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(
+        RuntimeError, match=r"^requires_grad_\(False\) on a non-leaf: use detach\(\) instead$"
+    ):
+        y.requires_grad_(False)
+    assert y.requires_grad and not y.detach().requires_grad

@@ -222,6 +222,25 @@ def test_complex_numbers_are_refused_where_a_gradient_is_asked_for(f, arg):
         mg.grad(f)(arg)
 
 
+def test_the_complex_refusal_names_the_op_the_input_types_and_the_way_out():
+    x = mg.tensor([1.0], requires_grad=True)
+    tail = (
+        ": minigrad differentiates real functions only; split complex numbers into their "
+        "real and imaginary parts"
+    )
+    with pytest.raises(TypeError) as array_operand:
+        mg.ops.mul(x, np.array([1j]))
+    assert str(array_operand.value) == (
+        "mul of a tensor that requires grad gives complex values (inputs: float64, "
+        "complex128)" + tail
+    )
+    with pytest.raises(TypeError) as number_operand:
+        x + 1j
+    assert str(number_operand.value) == (
+        "add of a tensor that requires grad gives complex values (inputs: float64, complex)" + tail
+    )
+
+
 def test_backward_with_a_complex_gradient_is_refused():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match="complex"):
