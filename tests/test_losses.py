@@ -573,3 +573,286 @@ def test_an_older_mse_backward_in_between_does_not_leave_its_residual_for_a_newe
     first.backward()
     np.testing.assert_allclose(pb.grad.numpy(), 2 * (b - u) / b.size, rtol=1e-13)
     np.testing.assert_allclose(pa.grad.numpy(), 2 * (a - t) / a.size, rtol=1e-13)
+
+
+# --- the target checks each loss declares (LossSpec.targets, .accuracy_targets) ----------
+# What fit runs before the first update, called directly: spec(loss).targets(name, y, out)
+# with out one example's output shape, and spec(loss).accuracy_targets(targets). Each
+# message (README.md quotes two of them) is compared whole, so the loss name, the row,
+# the value, the shapes and the hint are all checked.
+
+
+def _refusal(error: type[Exception], loss: str, y, out: tuple[int, ...]) -> str:
+    """The message of the exception (exactly of type ``error``) loss's check raises."""
+    with pytest.raises(error) as info:
+        mg.losses.spec(loss).targets(loss, np.asarray(y), out)
+    assert type(info.value) is error  # a ShapeError is a ValueError: tell them apart
+    return str(info.value)
+
+
+def test_regression_targets_are_any_same_size_values_as_float64():
+    y = np.array([[1, 2], [3, 4], [5, 6]])  # integers: read as floats
+    targets, class_indices = mg.losses.spec("mse").targets("mse", y, (2,))
+    assert targets.dtype == np.float64 and class_indices is False
+    np.testing.assert_array_equal(targets, [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    # only the number of values per example must agree, not the layout
+    targets, _ = mg.losses.spec(mg.losses.huber).targets("huber", np.ones((4, 2, 3)), (6,))
+    assert targets.shape == (4, 2, 3)
+    targets, _ = mg.losses.spec("mae").targets("mae", np.arange(5.0), (1,))
+    np.testing.assert_array_equal(targets, np.arange(5.0))
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce", "cross_entropy"])
+def test_float64_targets_are_not_copied(loss):
+    # a large training set's targets are used as they are, not duplicated
+    y = np.array([[0.25, 0.75], [1.0, 0.0], [0.5, 0.5]])
+    targets, _ = mg.losses.spec(loss).targets(loss, y, (2,))
+    assert np.shares_memory(targets, y)
+    np.testing.assert_array_equal(targets, y)
+
+
+def test_regression_targets_of_another_size_are_refused_naming_both_sizes():
+    assert _refusal(mg.ShapeError, "mse", np.zeros((4, 3)), (2,)) == (
+        "mse: the model outputs 2 values per example (output shape (N, 2)) but y has 3 per "
+        "example (y shape (4, 3)); they must match"
+    )
+    # one output: "value", singular; several axes: their product, N in front
+    assert _refusal(mg.ShapeError, "l1_loss", np.zeros((5, 2)), (1,)) == (
+        "l1_loss: the model outputs 1 value per example (output shape (N, 1)) but y has 2 "
+        "per example (y shape (5, 2)); they must match"
+    )
+    assert _refusal(mg.ShapeError, "mae", np.zeros(5), (2, 3)) == (
+        "mae: the model outputs 6 values per example (output shape (N, 2, 3)) but y has 1 "
+        "per example (y shape (5,)); they must match"
+    )
+
+
+@pytest.mark.parametrize("loss", ["bce", "bce_with_logits"])
+def test_binary_targets_are_labels_or_probabilities_as_float64(loss):
+    targets, class_indices = mg.losses.spec(loss).targets(loss, np.array([0, 1, 1, 0]), (1,))
+    assert targets.dtype == np.float64 and class_indices is False
+    np.testing.assert_array_equal(targets, [0.0, 1.0, 1.0, 0.0])
+    y = np.array([[0.0], [0.25], [1.0]])  # probabilities, one column
+    targets, class_indices = mg.losses.spec(loss).targets(loss, y, (1,))
+    np.testing.assert_array_equal(targets, y)
+    assert class_indices is False
+    y = np.array([[0, 1, 1], [1, 0, 0.5]])  # several labels per example, one per output
+    targets, _ = mg.losses.spec(loss).targets(loss, y, (3,))
+    np.testing.assert_array_equal(targets, [[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
+
+
+def test_binary_targets_of_another_size_are_refused_with_a_hint_for_one_label():
+    # README.md's message, word for word
+    assert _refusal(mg.ShapeError, "bce_with_logits", np.zeros(60), (3,)) == (
+        "bce_with_logits: the model outputs 3 values per example (output shape (N, 3)) but y "
+        "has 1 per example (y shape (60,)); they must match; for 3 classes use cross_entropy "
+        "with class indices"
+    )
+    assert _refusal(mg.ShapeError, "bce", np.zeros((4, 1)), (2,)).endswith(
+        "(y shape (4, 1)); they must match; for 2 classes use cross_entropy with class indices"
+    )
+    # several values per example are no class indices: no hint
+    assert _refusal(mg.ShapeError, "bce", np.zeros((4, 3)), (2,)) == (
+        "bce: the model outputs 2 values per example (output shape (N, 2)) but y has 3 per "
+        "example (y shape (4, 3)); they must match"
+    )
+    assert _refusal(mg.ShapeError, "bce", np.zeros((4, 2, 1)), (1,)) == (
+        "bce: the model outputs 1 value per example (output shape (N, 1)) but y has 2 per "
+        "example (y shape (4, 2, 1)); they must match"
+    )
+
+
+@pytest.mark.parametrize("loss", ["bce", "bce_with_logits"])
+@pytest.mark.parametrize(
+    ("y", "row", "held"),
+    [
+        ([0, 1, 2, 0], 2, "2"),  # an integer array: the integer
+        ([0.0, 1.5, -1.0], 1, "1.5"),  # the first one outside
+        ([[0.0], [1.0], [0.5], [-0.5]], 3, "-0.5"),  # a column: its row, not its column
+        ([[0.0, 1.0], [1.0, np.nan]], 1, "nan"),  # NaN is no probability
+    ],
+)
+def test_binary_targets_outside_0_1_are_refused_naming_row_and_value(loss, y, row, held):
+    out = np.shape(y)[1:] or (1,)
+    assert _refusal(ValueError, loss, y, out) == (
+        f"{loss} needs targets (0/1 labels or probabilities) in [0, 1]; y row {row} holds {held}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("y", "n_classes", "expected"),
+    [
+        (np.array([0, 2, 1, 2], dtype=np.int32), 3, [0, 2, 1, 2]),
+        (np.array([1, 0], dtype=np.uint8), 2, [1, 0]),  # two classes are enough
+        (np.array([0.0, 3.0, 1.0]), 4, [0, 3, 1]),  # whole floats
+        (np.array([True, False, True]), 2, [1, 0, 1]),  # booleans: classes 0 and 1
+    ],
+)
+def test_class_indices_become_int64(y, n_classes, expected):
+    targets, class_indices = mg.losses.spec("cross_entropy").targets(
+        "cross_entropy", y, (n_classes,)
+    )
+    assert targets.dtype == np.int64 and class_indices is True
+    np.testing.assert_array_equal(targets, expected)
+
+
+def test_class_indices_that_are_no_classes_of_the_model_are_refused():
+    assert _refusal(ValueError, "cross_entropy", [0, 1, 1.5, 0], (3,)) == (
+        "cross_entropy needs integer class indices in y; row 2 holds 1.5"
+    )
+    assert _refusal(ValueError, "cross_entropy", [0, 1, 3, 0], (3,)) == (
+        "y row 2 is class 3, but the model outputs 3 classes (indices 0 … 2)"
+    )
+    assert _refusal(ValueError, "cross_entropy", [0.0, -1.0, 5.0], (5,)) == (
+        "y row 1 is class -1, but the model outputs 5 classes (indices 0 … 4)"
+    )
+    assert _refusal(TypeError, "cross_entropy", np.array(["a", "b"]), (2,)) == (
+        "cross_entropy needs integer class indices in y, got dtype <U1"
+    )
+    assert _refusal(TypeError, "cross_entropy", np.array([0j, 1j]), (2,)) == (
+        "cross_entropy needs integer class indices in y, got dtype complex128"
+    )
+
+
+@pytest.mark.parametrize(
+    ("out", "outputs"),
+    [
+        ((1,), "1 value per example (output shape (N, 1))"),
+        ((), "1 value per example (output shape (N,))"),
+        ((2, 3), "6 values per example (output shape (N, 2, 3))"),
+    ],
+)
+def test_cross_entropy_refuses_a_model_without_one_output_per_class(out, outputs):
+    assert _refusal(mg.ShapeError, "cross_entropy", [0, 1, 1, 0], out) == (
+        "cross_entropy needs one output per class, shape (N, C) with C ≥ 2, but the model "
+        f"outputs {outputs}; for two classes and one output use bce_with_logits"
+    )
+
+
+def test_class_probabilities_are_accepted_as_float64():
+    y = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]], dtype=np.float32)
+    targets, class_indices = mg.losses.spec("cross_entropy").targets("cross_entropy", y, (3,))
+    assert targets.dtype == np.float64 and class_indices is False
+    np.testing.assert_array_equal(targets, y.astype(np.float64))
+
+
+def test_class_probabilities_of_the_wrong_shape_or_range_are_refused():
+    assert _refusal(mg.ShapeError, "cross_entropy", np.zeros((4, 2)), (3,)) == (
+        "cross_entropy needs y of class indices, shape (N,), or class probabilities of "
+        "shape (N, 3); got y of shape (4, 2)"
+    )
+    assert _refusal(mg.ShapeError, "cross_entropy", np.zeros((4, 3, 1)), (3,)) == (
+        "cross_entropy needs y of class indices, shape (N,), or class probabilities of "
+        "shape (N, 3); got y of shape (4, 3, 1)"
+    )
+    y = [[0.5, 0.5, 0.0], [0.0, -0.5, 1.5]]
+    assert _refusal(ValueError, "cross_entropy", y, (3,)) == (
+        "cross_entropy needs class probabilities in [0, 1]; y row 1 holds -0.5"
+    )
+
+
+def test_accuracy_needs_0_1_labels_of_the_binary_losses_only():
+    check = mg.losses.spec("bce").accuracy_targets
+    assert check is not None and mg.losses.spec(mg.losses.bce_with_logits).accuracy_targets
+    # cross_entropy's targets are class indices or probabilities: nothing more to check
+    assert mg.losses.spec("cross_entropy").accuracy_targets is None
+    for labels in ([0.0, 1.0, 1.0, 0.0], [1, 0], [[1.0], [0.0]], [[0.0, 1.0], [1.0, 1.0]]):
+        assert check(np.asarray(labels)) is None
+
+
+@pytest.mark.parametrize("loss", ["bce", "bce_with_logits"])
+@pytest.mark.parametrize(
+    ("targets", "row", "held"),
+    [
+        ([0.0, 0.3, 1.0, 0.7], 1, "0.3"),  # the first one that is no label
+        ([[0.0], [1.0], [0.5]], 2, "0.5"),  # a column: its row
+        ([1.0, 2.0], 1, "2.0"),
+        ([0.0, np.nan], 1, "nan"),
+    ],
+)
+def test_accuracy_refuses_targets_that_are_no_labels(loss, targets, row, held):
+    with pytest.raises(ValueError) as info:
+        mg.losses.spec(loss).accuracy_targets(np.asarray(targets))
+    assert str(info.value) == (
+        f"accuracy needs 0/1 labels; y row {row} holds {held} (probabilities train fine, "
+        "but are no classes to be right about)"
+    )
+
+
+def test_spec_finds_a_loss_by_name_or_by_the_callables_name():
+    # spec's docstring: logits are class 1 where z > 0, so -0.5 → 0 and 0.2 → 1: both right
+    for loss in ("bce_with_logits", mg.losses.bce_with_logits):
+        assert mg.losses.spec(loss).accuracy([-0.5, 0.2], [0, 1]) == 1.0
+    for name, loss in mg.losses.LOSSES.items():
+        assert mg.losses.spec(loss) is mg.losses.spec(name)
+
+    # a callable of its own named like a registered loss declares what that loss does
+    def bce(prob, target):
+        return mg.losses.bce(prob, target)
+
+    with pytest.raises(ValueError, match=r"^bce needs targets .* y row 1 holds 3\.0$"):
+        mg.losses.spec(bce).targets("bce", np.array([0.0, 3.0]), (1,))
+
+
+def test_spec_of_any_other_loss_is_the_default():
+    def my_loss(pred, target):
+        return mg.losses.mse(pred, target)
+
+    class Unnamed:  # a callable object: it has no __name__
+        def __call__(self, pred, target):
+            return mg.losses.bce(pred, target)
+
+    unnamed = Unnamed()
+    assert not hasattr(unnamed, "__name__")
+    for loss in (my_loss, unnamed, "no_such_loss"):
+        declared = mg.losses.spec(loss)
+        assert declared.accuracy is None and declared.auto_lr is None
+        y = np.array([[2.0], [-3.0]])  # no range check: regression targets
+        targets, class_indices = declared.targets("my_loss", y, (1,))
+        np.testing.assert_array_equal(targets, y)
+        assert class_indices is False
+
+
+# --- reduction="sum" and "none": the terms' sum and the terms themselves ----------------
+
+_P = np.array([[0.2, 0.9, 0.5], [0.7, 0.1, 0.4]])  # probabilities (and predictions)
+_Y = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])  # targets in [0, 1]
+_Z = np.array([[2.0, -1.0, 0.5], [-0.3, 3.0, 1.5]])  # logits
+_R = _Z - _Y  # residuals: 2, −2, −1.3, 3 beyond huber's δ = 1; −0.5, 1 within
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+REDUCIBLE = {  # loss(pred, target, reduction=...) and its terms by the notes' formulas
+    "mae": (lambda r: mg.losses.mae(_Z, _Y, reduction=r), np.abs(_R)),
+    "mse": (lambda r: mg.losses.mse(_Z, _Y, reduction=r), _R**2),
+    "huber": (
+        lambda r: mg.losses.huber(_Z, _Y, reduction=r),
+        np.where(np.abs(_R) <= 1, 0.5 * _R**2, np.abs(_R) - 0.5),
+    ),
+    "bce": (
+        lambda r: mg.losses.bce(_P, _Y, reduction=r),
+        -(_Y * np.log(_P) + (1 - _Y) * np.log(1 - _P)),
+    ),
+    "bce_with_logits": (
+        lambda r: mg.losses.bce_with_logits(_Z, _Y, reduction=r),
+        np.log1p(np.exp(_Z)) - _Y * _Z,
+    ),
+    "cross_entropy": (
+        lambda r: mg.losses.cross_entropy(_Z, np.array([0, 2]), reduction=r),
+        -_log_softmax(_Z)[[0, 1], [0, 2]],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REDUCIBLE)
+def test_reductions_give_the_terms_their_sum_and_their_mean(name):
+    loss, terms = REDUCIBLE[name]
+    none = loss("none")
+    assert none.shape == terms.shape
+    np.testing.assert_allclose(value(none), terms, rtol=1e-12)
+    np.testing.assert_allclose(loss("sum").item(), terms.sum(), rtol=1e-12)
+    np.testing.assert_allclose(loss("mean").item(), terms.mean(), rtol=1e-12)
