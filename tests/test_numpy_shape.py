@@ -547,3 +547,299 @@ def test_numpy_options_without_a_rule_run_on_data_or_refuse():
         with pytest.raises(TypeError, match=r"would silently drop its gradient"):
             call(mg.tensor(m, requires_grad=True))
         np.testing.assert_array_equal(np.asarray(call(mg.tensor(m))), call(m))
+
+
+# --- einsum against NumPy: implicit output, '...', diagonals, sublists, errors, gradients ----
+#
+# Forward values and errors come from np.einsum on plain arrays, gradients from central
+# finite differences (mg.gradcheck, mg.gradgradcheck), calculus done by hand, or PyTorch.
+
+# subscripts -> the operands' shapes
+EINSUM_FORMS = {
+    # implicit output: the letters seen once, sorted (uppercase before lowercase)
+    "implicit_transpose": ("ba", [(2, 3)]),
+    "implicit_matmul_reordered": ("jk,ij", [(3, 4), (2, 3)]),
+    "implicit_upper_first": ("aB", [(2, 3)]),
+    "implicit_mixed_case": ("Xb,bA", [(2, 3), (3, 4)]),
+    "implicit_dot": ("i,i", [(3,), (3,)]),
+    "implicit_trace": ("ii", [(3, 3)]),
+    "implicit_diagonal_sum": ("iij", [(3, 3, 2)]),
+    # '...': the broadcast axes lead an implicit output, right-aligned across operands
+    "ellipsis_implicit_one_letter": ("...X", [(2, 3)]),
+    "ellipsis_implicit_letter_first": ("X...", [(2, 3, 4)]),
+    "ellipsis_implicit_summed": ("...i,...i", [(2, 3), (4, 1, 3)]),
+    "ellipsis_explicit_batched_matmul": ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]),
+    "ellipsis_middle": ("i...j->j...i", [(2, 3, 4, 5)]),
+    "ellipsis_no_named_axes": ("...,...->...", [(2, 3), (3,)]),
+    "ellipsis_empty_in_one_operand": ("...i,i->...", [(2, 3), (3,)]),
+    "ellipsis_diagonal": ("...ii->...i", [(2, 3, 3)]),
+    # repeated letters: diagonals, traces, with and without a summed letter of their own
+    "diagonal": ("ii->i", [(3, 3)]),
+    "diagonal_of_three": ("iii->i", [(2, 2, 2)]),
+    "diagonal_kept_apart": ("iji->ji", [(3, 2, 3)]),
+    "diagonal_times_vector": ("ii,i->i", [(3, 3), (3,)]),
+    "diagonal_and_summed": ("iijk->j", [(2, 2, 3, 4)]),
+    # a letter of length 1 broadcasts (as in NumPy), also when summed in one operand only
+    "broadcast_summed_alone": ("ij,i->i", [(1, 3), (4,)]),
+    "broadcast_summed_alone_kept": ("ij,i->ij", [(1, 3), (4,)]),
+    # three operands, a letter in all of them
+    "three_operands": ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+    "three_shared": ("i,i,i->", [(3,), (3,), (3,)]),
+}
+
+
+@pytest.mark.parametrize("name", list(EINSUM_FORMS))
+def test_einsum_forms_match_numpy_and_finite_differences(name):
+    subscripts, shapes = EINSUM_FORMS[name]
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
+    expected = np.einsum(subscripts, *arrays)
+    for fn in (mg.einsum, np.einsum):
+        got = fn(subscripts, *tensors)
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12, atol=1e-14)
+    assert mg.gradcheck(lambda *xs: mg.einsum(subscripts, *xs), *tensors)
+    assert mg.gradgradcheck(lambda *xs: mg.einsum(subscripts, *xs), *tensors)
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_einsum_implicit_output_order_matches_numpy(data):
+    """Random implicit subscripts over letters of both cases: NumPy's output order (the
+    letters seen once, sorted by character; '...' first) and values."""
+    pool = "aBcXyZ"
+    size = dict(zip(pool, (2, 3, 1, 4, 2, 3), strict=True))
+    subs = [
+        "".join(data.draw(st.permutations(pool).map(lambda p, n=n: p[:n])))
+        for n in data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
+    ]
+    ellipsis = data.draw(st.booleans())
+    subs = ["..." + s if ellipsis else s for s in subs]
+    shapes = [(2,) * ellipsis + tuple(size[c] for c in s.replace("...", "")) for s in subs]
+    arrays = [data.draw(mt.arrays(s)) for s in shapes]
+    expected = np.einsum(",".join(subs), *arrays)
+    got = mg.einsum(",".join(subs), *(mg.tensor(a) for a in arrays))
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10, atol=1e-10)
+
+
+# (operand shapes, the sublist arguments between the operands: einsum(x0, s0, x1, s1, ...,
+# [output])); labels 0-25 are NumPy's uppercase letters, 26-51 its lowercase ones
+EINSUM_SUBLISTS = {
+    "explicit_matmul": ([(2, 3), (3, 4)], [[0, 1], [1, 2]], [[0, 2]]),
+    "implicit_matmul": ([(2, 3), (3, 4)], [[0, 1], [1, 2]], []),
+    "implicit_reordered": ([(3, 4), (2, 3)], [[1, 2], [0, 1]], []),
+    "implicit_labels_past_25": ([(2, 3)], [[30, 2]], []),
+    "explicit_transpose": ([(2, 3)], [[0, 1]], [[1, 0]]),
+    "explicit_ellipsis": ([(2, 3, 4), (4,)], [[Ellipsis, 0], [0]], [[Ellipsis]]),
+    "implicit_ellipsis": ([(1, 2, 3), (3, 2)], [[Ellipsis, 0], [0, 1]], []),
+    "diagonal": ([(3, 3)], [[5, 5]], [[5]]),
+    "trace": ([(3, 3)], [[5, 5]], []),
+    "three_operands": ([(2, 3), (3,), (3, 2)], [[0, 1], [1], [1, 2]], [[2, 0]]),
+}
+
+
+def _sublist_args(operands, sublists, output):
+    return [*(x for pair in zip(operands, sublists, strict=True) for x in pair), *output]
+
+
+@pytest.mark.parametrize("name", list(EINSUM_SUBLISTS))
+def test_einsum_sublist_form_matches_numpy_and_finite_differences(name):
+    shapes, sublists, output = EINSUM_SUBLISTS[name]
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
+    expected = np.einsum(*_sublist_args(arrays, sublists, output))
+    for fn in (mg.einsum, np.einsum):
+        got = fn(*_sublist_args(tensors, sublists, output))
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12, atol=1e-14)
+
+    def f(*xs):
+        return mg.einsum(*_sublist_args(xs, sublists, output))
+
+    assert mg.gradcheck(f, *tensors)
+
+
+# subscripts, operand shapes, key words of minigrad's message (NumPy raises ValueError too)
+EINSUM_ERRORS = {
+    "two_ellipses": ("...i...", [(2, 3)], r"'\.\.\.i\.\.\.'.*subscripts are letters and '\.\.\.'"),
+    "two_ellipses_two_operands": (
+        "i,...i...",
+        [(3,), (2, 3)],
+        r"'\.\.\.i\.\.\.' in .*subscripts are letters and '\.\.\.'",
+    ),
+    "a_lone_dot": ("i.j", [(2, 3)], r"subscripts are letters and '\.\.\.'"),
+    "four_dots": ("....i", [(2, 3)], r"subscripts are letters and '\.\.\.'"),
+    "a_digit": ("i1", [(2, 3)], r"subscripts are letters"),
+    "bad_output": ("ij->i.", [(2, 3)], r"'i\.' in .*subscripts are letters"),
+    "too_many_axes": ("ij", [(2, 3, 4)], r"'ij' names 2 axes of \(2, 3, 4\)"),
+    "too_many_axes_second": ("i,jk->", [(2,), (2, 3, 4)], r"'jk' names 2 axes of \(2, 3, 4\)"),
+    "too_few_axes": ("ijk->i", [(2, 3)], r"'ijk' names 3 axes of \(2, 3\)"),
+    "too_few_axes_ellipsis": ("...ijk", [(2, 3)], r"'\.\.\.ijk' names 3 axes of \(2, 3\)"),
+    "operand_count": ("ij,jk", [(2, 3)], r"names 2 operands, got 1"),
+    "output_letter_unknown": ("ij,jk->iX", [(2, 3), (3, 4)], r"output 'iX' .*names one no"),
+    "output_letter_unknown_one": ("ij->k", [(2, 3)], r"output 'k' .*names one no operand"),
+    "output_letter_repeated": ("ij,jk->ii", [(2, 3), (3, 4)], r"output 'ii' repeats a letter"),
+    "ellipsis_dropped": ("...ij,jk->ik", [(2, 2, 3), (3, 4)], r"'\.\.\.' in an operand but not"),
+    "diagonal_not_square": ("ii", [(2, 3)], r"'i' is both 2 and 3 long in 'ii'"),
+    "lengths_differ": ("ij,jk->ik", [(2, 3), (4, 5)], r"\(2, 3\), \(4, 5\).*'j' has lengths"),
+}
+
+
+@pytest.mark.parametrize("name", list(EINSUM_ERRORS))
+def test_einsum_bad_subscripts_raise_where_numpy_does(name):
+    subscripts, shapes, message = EINSUM_ERRORS[name]
+    with pytest.raises(ValueError):  # NumPy refuses them too
+        np.einsum(subscripts, *(np.ones(s) for s in shapes))
+    tensors = [mg.tensor(np.ones(s), requires_grad=True) for s in shapes]
+    for fn in (mg.einsum, np.einsum):
+        with pytest.raises(ValueError, match=message):
+            fn(subscripts, *tensors)
+
+
+def test_einsum_shape_errors_are_shape_errors():
+    a = mg.tensor(np.ones((2, 3)))
+    for subscripts, operands in (("ij", [np.ones((2, 3, 4))]), ("ijk", [a]), ("ii", [a])):
+        with pytest.raises(mg.ShapeError, match=r"does not fit operands of shapes"):
+            mg.einsum(subscripts, *operands)
+
+
+def test_einsum_gradients_from_calculus():
+    rng = np.random.default_rng(9)
+    # out_i = y_i · Σ_j x_0j, with x's i of length 1: ∂/∂x_0j = Σ_i g_i y_i, ∂/∂y_i = g_i Σ_j x_0j
+    x, y, g = rng.standard_normal((1, 3)), rng.standard_normal(4), rng.standard_normal(4)
+    gx, gy = _grads(lambda a, b: mg.einsum("ij,i->i", a, b), x, y, upstream=g)
+    np.testing.assert_allclose(gx, np.full((1, 3), g @ y), rtol=1e-12)
+    np.testing.assert_allclose(gy, g * x.sum(), rtol=1e-12)
+    # out_j = Σ_i x_iji: the gradient g_j sits where the first and last index agree
+    x, g = rng.standard_normal((3, 2, 3)), rng.standard_normal(2)
+    expected = np.zeros((3, 2, 3))
+    for i in range(3):
+        expected[i, :, i] = g
+    np.testing.assert_array_equal(
+        _grads(lambda a: mg.einsum("iji->j", a), x, upstream=g)[0], expected
+    )
+    # out_k = Σ_ij x_iijk: the diagonal (i, i) of every (j, k) gets g_k
+    x, g = rng.standard_normal((2, 2, 3, 4)), rng.standard_normal(4)
+    expected = np.zeros((2, 2, 3, 4))
+    expected[0, 0], expected[1, 1] = np.broadcast_to(g, (3, 4)), np.broadcast_to(g, (3, 4))
+    np.testing.assert_array_equal(
+        _grads(lambda a: mg.einsum("iijk->k", a), x, upstream=g)[0], expected
+    )
+    # '...ij,...jk->...ik' with a broadcast batch: ∂/∂A = Σ_batch G Bᵀ, ∂/∂B = AᵀG per batch
+    a, b = rng.standard_normal((3, 2, 4)), rng.standard_normal((4, 5))
+    g = rng.standard_normal((3, 2, 5))
+    ga, gb = _grads(lambda p, q: np.einsum("...ij,...jk->...ik", p, q), a, b, upstream=g)
+    np.testing.assert_allclose(ga, g @ b.T, rtol=1e-12)
+    np.testing.assert_allclose(gb, sum(a[n].T @ g[n] for n in range(3)), rtol=1e-12)
+
+
+# subscripts, shape, g put where the einsum read it (0 elsewhere)
+DIAGONAL_READS = {
+    "ii->i": ((40, 40), np.diag),
+    "iij->ij": ((40, 40, 2), lambda g: np.eye(40, dtype=g.dtype)[:, :, None] * g[:, None, :]),
+}
+
+
+@pytest.mark.parametrize("subscripts", list(DIAGONAL_READS))
+def test_einsum_diagonal_gradient_is_float32_all_the_way_down(subscripts):
+    """A float32 gradient reaching a float32 intermediate stays float32 (as in PyTorch):
+    through y = x·s·t, each rule rounds to float32, so ∂/∂x = fl(fl(g·t)·s) on the
+    diagonal, not g·t·s rounded once."""
+    shape, placed = DIAGONAL_READS[subscripts]
+    rng = np.random.default_rng(13)
+    x, s, t = (rng.standard_normal(shape).astype(np.float32) for _ in range(3))
+    g = rng.standard_normal(np.einsum(subscripts, x).shape).astype(np.float32)
+    gx = _grads(lambda a, b, c: mg.einsum(subscripts, a * b * c), x, s, t, upstream=g)[0]
+    assert gx.dtype == np.float32
+    expected = (placed(g) * t) * s  # float32 arithmetic, rule by rule
+    assert expected.dtype == np.float32
+    np.testing.assert_array_equal(gx, expected)
+
+
+def test_einsum_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    for subscripts, shapes in (
+        ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]),
+        ("bii->bi", [(2, 3, 3)]),
+        ("iij,j", [(3, 3, 2), (2,)]),
+        ("ij,i->i", [(1, 3), (4,)]),
+        ("...i,...i", [(2, 3), (4, 1, 3)]),
+    ):
+        arrays = [rng.standard_normal(s) for s in shapes]
+        g = rng.standard_normal(np.einsum(subscripts, *arrays).shape)
+        ours = _grads(lambda *xs, s=subscripts: mg.einsum(s, *xs), *arrays, upstream=g)
+        theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+        torch.einsum(subscripts, *theirs).backward(torch.tensor(g))
+        for mine, t in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(mine, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_einsum_numpy_keywords_optimize_runs_out_and_dtype_go_to_numpy():
+    rng = np.random.default_rng(11)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    ta, tb = mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)
+    for optimize in (True, "greedy", False):  # only a plan: the result and gradient stay ours
+        got = np.einsum("ij,jk->ik", ta, tb, optimize=optimize)
+        assert isinstance(got, mg.Tensor) and got.requires_grad
+        np.testing.assert_allclose(got.numpy(), a @ b, rtol=1e-12)
+        got.sum().backward()
+        np.testing.assert_allclose(ta.grad.numpy(), np.broadcast_to(b.sum(1), (2, 3)), rtol=1e-12)
+        ta.grad = tb.grad = None
+    for options in ({"out": np.empty((2, 4))}, {"dtype": np.float32, "casting": "same_kind"}):
+        with pytest.raises(TypeError, match=r"np\.einsum .*silently drop its gradient"):
+            np.einsum("ij,jk->ik", ta, tb, **options)
+        got = np.einsum("ij,jk->ik", mg.tensor(a), mg.tensor(b), **options)  # NumPy's own
+        expected = np.einsum("ij,jk->ik", a, b, **{**options, "out": None})
+        assert not isinstance(got, mg.Tensor) and got.dtype == expected.dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_matrix_norm_over_two_axes_has_numpys_shape_and_gradient():
+    """np.linalg.norm over two axes (Frobenius) drops them unless keepdims; ∂‖x‖/∂x = x/‖x‖."""
+    x = np.random.default_rng(12).standard_normal((2, 3, 4))
+    t = mg.tensor(x, requires_grad=True)
+    for kwargs in (
+        {"axis": (0, 2)},
+        {"axis": (2, 1), "ord": "fro"},
+        {"axis": (0, 1), "keepdims": True},
+    ):
+        expected = np.linalg.norm(x, **kwargs)
+        got = np.linalg.norm(t, **kwargs)
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    norm = np.linalg.norm(t, axis=(0, 2))
+    norm.sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), x / np.sqrt((x * x).sum(axis=(0, 2), keepdims=True)))
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape_a", "shape_b"),
+    [
+        ("i,ij->j", (4,), (1, 3)),  # i: 4 in a, 1 in b, summed away
+        ("ij,jk->ik", (2, 1), (3, 4)),  # j: 1 in a, 3 in b
+        ("ij,jk->ik", (2, 3), (1, 4)),
+        ("ij,ij->i", (2, 1), (2, 3)),
+    ],
+)
+def test_einsum_gradient_where_a_letter_has_length_one_in_the_other_operand(spec, shape_a, shape_b):
+    """NumPy broadcasts a letter of length 1 against its length n elsewhere; the backward
+    pass once kept the 1 and failed to reshape. Finite differences at first and second
+    order, and PyTorch's einsum, which broadcasts the same way."""
+    rng = np.random.default_rng(len(spec))
+    a = mg.tensor(rng.standard_normal(shape_a), requires_grad=True)
+    b = mg.tensor(rng.standard_normal(shape_b), requires_grad=True)
+    np.testing.assert_allclose(
+        mg.einsum(spec, a, b).numpy(), np.einsum(spec, a.numpy(), b.numpy()), rtol=1e-12
+    )
+    assert mg.gradcheck(lambda a, b: mg.einsum(spec, a, b), a, b)
+    assert mg.gradgradcheck(lambda a, b: mg.einsum(spec, a, b), a, b)
+    torch = pytest.importorskip("torch")
+    ta, tb = (torch.tensor(t.numpy(), requires_grad=True) for t in (a, b))
+    torch.einsum(spec, ta, tb).sum().backward()
+    mg.einsum(spec, a, b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-12)

@@ -178,11 +178,14 @@ def _einsum_grad(i: int, g: Any, out: Any, inputs: Any) -> Any:
     gk = _einsum(
         ",".join([output, *(subs[j] for j in others)]) + "->" + target, g, *(xs[j] for j in others)
     )
-    if target != distinct:
-        # letters summed away in operand k alone: the gradient is the same along them
-        got, size = dict(zip(target, gk.shape, strict=True)), dict(zip(sub, x.shape, strict=True))
+    got, size = dict(zip(target, gk.shape, strict=True)), dict(zip(sub, x.shape, strict=True))
+    full_size = tuple(builtins.max(got.get(c, 1), size[c]) for c in distinct)
+    if gk.shape != full_size:
+        # letters summed away in operand k alone, or of length 1 wherever else they occur
+        # (broadcast against k's n): the gradient is the same along them. A letter of
+        # length 1 in k but n elsewhere keeps n here; the engine sums it back to 1.
         kept = tuple(got.get(c, 1) for c in distinct)
-        gk = broadcast_to(reshape(gk, kept), tuple(got.get(c, size[c]) for c in distinct))
+        gk = broadcast_to(reshape(gk, kept), full_size)
     if distinct == sub:
         return gk
     # a repeated letter reads a diagonal: the gradient goes onto it, 0 elsewhere
