@@ -1120,3 +1120,21 @@ def test_requires_grad_false_on_a_non_leaf_points_to_detach():
     ):
         y.requires_grad_(False)
     assert y.requires_grad and not y.detach().requires_grad
+
+
+def test_requires_grad_on_an_integer_tensor_casts_it_but_not_inside_a_jit_trace():
+    """Eagerly the data become float64 (a gradient needs floats); a jit trace would bake
+    that conversion in outside its recorded ops, so it refuses with the cast to write."""
+    t = mg.tensor([1, 2]).requires_grad_()
+    assert t.dtype == np.float64 and t.requires_grad
+
+    def f(x):
+        return (mg.tensor([1, 2]).requires_grad_() * x).sum()
+
+    expected = (
+        r"^requires_grad_\(\) on an integer tensor inside a function being traced by "
+        r"mg.jit: it converts the data outside the recorded ops. Cast first: "
+        r"t.astype\(np.float64\).requires_grad_\(\)$"
+    )
+    with pytest.raises(TypeError, match=expected):  # TraceError is a TypeError
+        mg.jit(f)(mg.tensor([1.0, 1.0]))

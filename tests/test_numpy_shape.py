@@ -843,3 +843,18 @@ def test_einsum_gradient_where_a_letter_has_length_one_in_the_other_operand(spec
     mg.einsum(spec, a, b).sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-12)
+
+
+def test_atleast_nd_of_several_arrays_returns_one_result_per_array():
+    """NumPy's atleast_1d/2d/3d of several arrays return a tuple (one array each); of one
+    array, the array itself."""
+    x, y = mg.tensor(1.0, requires_grad=True), mg.tensor([1.0, 2.0], requires_grad=True)
+    for name in ("atleast_1d", "atleast_2d", "atleast_3d"):
+        got, expected = getattr(mg, name)(x, y), getattr(np, name)(x.numpy(), y.numpy())
+        assert isinstance(got, tuple) and len(got) == 2
+        assert [g.shape for g in got] == [e.shape for e in expected]
+        single = getattr(mg, name)(y)
+        assert single.shape == getattr(np, name)(y.numpy()).shape
+    a, b = mg.atleast_2d(x, y)
+    (a.sum() + 3 * b.sum()).backward()
+    assert x.grad.item() == 1.0 and y.grad.numpy().tolist() == [3.0, 3.0]

@@ -221,6 +221,26 @@ def test_assigning_through_a_tensor_index_writes_only_the_indexed_places():
     assert x.version == 1
 
 
+def test_an_in_place_change_to_a_value_no_rule_reads_does_not_block_backward():
+    """Only what a rule reads is checked (PyTorch saves no input of an addition either):
+    w changed after w + 1 was recorded still backpropagates, while w * w refuses."""
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    shifted, squared = (w + 1).sum(), (w * w).sum()
+    with mg.no_grad():
+        w += 1
+    shifted.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
+    with pytest.raises(RuntimeError, match=MODIFIED):
+        squared.backward()
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([1.0, 2.0], requires_grad=True)
+    shifted_t = (t + 1).sum()
+    with torch.no_grad():
+        t += 1
+    shifted_t.backward()  # PyTorch agrees: nothing saved, nothing to refuse
+    np.testing.assert_array_equal(t.grad.numpy(), [1.0, 1.0])
+
+
 ARITHMETIC_IN_PLACE = {
     "+=": "__iadd__", "-=": "__isub__", "*=": "__imul__", "/=": "__itruediv__",
     "**=": "__ipow__", "@=": "__imatmul__",
