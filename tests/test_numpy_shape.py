@@ -858,3 +858,17 @@ def test_atleast_nd_of_several_arrays_returns_one_result_per_array():
     a, b = mg.atleast_2d(x, y)
     (a.sum() + 3 * b.sum()).backward()
     assert x.grad.item() == 1.0 and y.grad.numpy().tolist() == [3.0, 3.0]
+
+
+def test_hstack_of_matrices_joins_columns_and_the_stacks_take_plain_lists():
+    """hstack joins along axis 1 once any input has two axes (NumPy's rule); every
+    stack takes nested lists beside tensors, as NumPy's do."""
+    a, b = np.arange(4.0).reshape(2, 2), np.ones((2, 3))
+    x = mg.tensor(a, requires_grad=True)
+    joined = mg.hstack([x, b])
+    np.testing.assert_array_equal(joined.numpy(), np.hstack([a, b]))
+    (joined * np.arange(10.0).reshape(2, 5)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 1.0], [5.0, 6.0]])
+    for name in ("vstack", "hstack", "dstack", "column_stack"):
+        got = getattr(mg, name)([[1.0, 2.0], mg.tensor([3.0, 4.0])])
+        np.testing.assert_array_equal(got.numpy(), getattr(np, name)([[1.0, 2.0], [3.0, 4.0]]))
