@@ -823,6 +823,7 @@ def test_matrix_norm_over_two_axes_has_numpys_shape_and_gradient():
         ("ij,jk->ik", (2, 1), (3, 4)),  # j: 1 in a, 3 in b
         ("ij,jk->ik", (2, 3), (1, 4)),
         ("ij,ij->i", (2, 1), (2, 3)),
+        ("ij,ij->j", (0, 3), (1, 3)),  # i: 0 in a, 1 in b (the fuzzer's empty corner)
     ],
 )
 def test_einsum_gradient_where_a_letter_has_length_one_in_the_other_operand(spec, shape_a, shape_b):

@@ -43,7 +43,7 @@ def listed_mutants() -> list[str]:
 
 
 def verdict(name: str, tests: list[str], timeout: float) -> str:
-    """'killed', 'survived', 'timeout' or 'error <code>' for one mutant. The tests are
+    """'killed', 'survived' or 'timeout' for one mutant. The tests are
     the checkout's own (absolute paths), so tests written after ``mutmut run`` count;
     the package is mutmut's copy, first on the path from the ``mutants/`` folder."""
     env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -54,7 +54,8 @@ def verdict(name: str, tests: list[str], timeout: float) -> str:
         ).returncode
     except subprocess.TimeoutExpired:
         return "timeout"
-    return {0: "survived", 1: "killed"}.get(code, f"error {code}")
+    # mutmut's verdict: any failure kills, an import error (pytest's exit code 4) too
+    return "survived" if code == 0 else "killed" if code == 1 else f"killed (exit {code})"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,7 +179,7 @@ def _einsum_grad(i: int, g: Any, out: Any, inputs: Any) -> Any:
         ",".join([output, *(subs[j] for j in others)]) + "->" + target, g, *(xs[j] for j in others)
     )
     got, size = dict(zip(target, gk.shape, strict=True)), dict(zip(sub, x.shape, strict=True))
-    full_size = tuple(builtins.max(got.get(c, 1), size[c]) for c in distinct)
+    full_size = tuple(size[c] if got.get(c, 1) == 1 else got[c] for c in distinct)
     if gk.shape != full_size:
         # letters summed away in operand k alone, or of length 1 wherever else they occur
         # (broadcast against k's n): the gradient is the same along them. A letter of
