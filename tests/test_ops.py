@@ -1006,3 +1006,268 @@ def test_concatenate_along_an_axis_past_the_last_reports_numpys_axis_error():
     with pytest.raises(mg.ShapeError) as err:
         mg.concatenate([x, x], axis=2)
     assert str(numpy_err.value) in str(err.value)
+
+
+# --- surviving mutants of minigrad/ops/ ---------------------------------------------------
+# What the tests above left open. Dtypes are read through ``minigrad.autograd.vjp``, which
+# returns each gradient in the dtype its rule made (``autograd.grad`` and ``.grad`` cast it
+# to the input's). References: PyTorch's gradients, NumPy on plain arrays, hand derivation.
+
+
+def _torch_grads(torch, fn, arrays, upstream):
+    """PyTorch's vᵀJ of ``fn`` at ``arrays`` (the reference values and dtypes)."""
+    xs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*xs)
+    return [np.asarray(g) for g in torch.autograd.grad(out, xs, torch.tensor(upstream))]
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_vjp_of_float32_is_float32_as_in_pytorch(name):
+    torch = pytest.importorskip("torch")
+    a = np.array([1.0, 3.0, 5.0, -2.0], F32)
+    b = np.array([2.0, 3.0, 4.0, -2.0], F32)
+    v = np.array([1.5, 2.0, -1.0, 4.0], F32)
+    ta, tb = (mg.tensor(x, requires_grad=True) for x in (a, b))
+    got = mg.autograd.vjp(getattr(mg, name)(ta, tb), [ta, tb], v)
+    want = _torch_grads(torch, getattr(torch, name), [a, b], v)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype == F32
+        np.testing.assert_array_equal(np.asarray(g), w)  # ties split in half, as in PyTorch
+
+
+def test_maximum_vjp_of_float64_under_a_float32_upstream_is_float64_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    a, b = np.array([1.0, 3.0, 7.0]), np.array([2.0, 3.0, 4.0])
+    v = np.array([1.0, 1.0, 3.0], F32)
+    ta, tb = (mg.tensor(x, requires_grad=True) for x in (a, b))
+    got = mg.autograd.vjp(mg.maximum(ta, tb), [ta, tb], v)
+    want = _torch_grads(torch, torch.maximum, [a, b], v)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype == F64
+        np.testing.assert_array_equal(np.asarray(g), w)
+
+
+@pytest.mark.parametrize(("name", "torch_name"), [("max", "amax"), ("min", "amin")])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_max_min_reduction_vjp_of_float32_is_float32_as_in_pytorch(name, torch_name, axis):
+    torch = pytest.importorskip("torch")
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], F32)
+    v = np.arange(1.0, 1.0 + x.shape[1 - axis], dtype=F32)
+    tx = mg.tensor(x, requires_grad=True)
+    (got,) = mg.autograd.vjp(getattr(ops, name)(tx, axis=axis), [tx], v)
+    (want,) = _torch_grads(torch, lambda t: getattr(torch, torch_name)(t, dim=axis), [x], v)
+    assert got.dtype == want.dtype == F32
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)  # ties share equally
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_sqrt_and_cbrt_vjp_at_zero_keep_the_input_dtype(dtype):
+    # ∂√x/∂x = 1/(2√x): +inf at 0 under a positive upstream, −inf under a negative one,
+    # 0 under a zero one; ∂∛x/∂x = 1/(3∛x²) likewise (1/12 at 8)
+    x = np.array([0.0, 0.0, 0.0, 4.0], dtype)
+    v = np.array([2.0, -1.0, 0.0, 1.0], dtype)
+    tx = mg.tensor(x, requires_grad=True)
+    (g,) = mg.autograd.vjp(mg.sqrt(tx), [tx], v)
+    assert g.dtype == dtype
+    np.testing.assert_array_equal(np.asarray(g), np.array([np.inf, -np.inf, 0.0, 0.25], dtype))
+    x = np.array([0.0, 0.0, 8.0], dtype)
+    tx = mg.tensor(x, requires_grad=True)
+    (g,) = mg.autograd.vjp(mg.cbrt(tx), [tx], np.array([1.0, -1.0, 1.0], dtype))
+    assert g.dtype == dtype
+    np.testing.assert_allclose(np.asarray(g), [np.inf, -np.inf, 1 / 12], rtol=1e-6)
+
+
+def test_hypot_and_arctan2_vjp_at_the_origin_keep_float32():
+    # ∂hypot/∂a = a/r (3/5 at (3, 4)), ∂atan2(a, b)/∂a = b/r² (4/25); 0 at (0, 0) (documented)
+    a, b = np.array([0.0, 3.0], F32), np.array([0.0, 4.0], F32)
+    v = np.ones(2, F32)
+    ta, tb = (mg.tensor(x, requires_grad=True) for x in (a, b))
+    ga, gb = mg.autograd.vjp(mg.hypot(ta, tb), [ta, tb], v)
+    assert ga.dtype == gb.dtype == F32
+    np.testing.assert_allclose(np.asarray(ga), [0.0, 0.6], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(gb), [0.0, 0.8], rtol=1e-6)
+    ga, gb = mg.autograd.vjp(mg.arctan2(ta, tb), [ta, tb], v)
+    assert ga.dtype == gb.dtype == F32
+    np.testing.assert_allclose(np.asarray(ga), [0.0, 4 / 25], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(gb), [0.0, -3 / 25], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("num", "den"),
+    [
+        (2.0, np.array([0.0, 4.0], F32)),  # a Python number is weak: float32 stays float32
+        (np.array([0.0, 2.0, -2.0, 6.0], F32), np.array([0, 0, 0, 3])),  # integer divisor
+        (np.array([0, 2, -2, 6]), np.array([0.0, 0.0, 0.0, 3.0], F32)),  # integer dividend
+    ],
+)
+def test_safe_div_has_numpys_dtype_and_its_limits_at_zero(num, den):
+    # num/den as NumPy divides, except 0/0 = 0 (not nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = np.divide(num, den)
+    want = np.where(np.isnan(want), 0.0, want).astype(want.dtype)
+    got = ops._safe_div(num, den)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["fmax", "fmin"])
+def test_fmax_fmin_gradients_at_ties_and_nans_match_pytorch(name):
+    # the whole gradient to the first input at a tie, to the number when the other is NaN,
+    # to the first when both are NaN (PyTorch's rule)
+    torch = pytest.importorskip("torch")
+    nan = np.nan
+    a = np.array([1.0, 2.0, nan, nan, 3.0, 1.0])
+    b = np.array([1.0, nan, 2.0, nan, 5.0, -1.0])
+    v = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    ga, gb = grad_of(getattr(mg, name), a, b, upstream=v)
+    want_a, want_b = _torch_grads(torch, getattr(torch, name), [a, b], v)
+    np.testing.assert_array_equal(ga, want_a)
+    np.testing.assert_array_equal(gb, want_b)
+
+
+@pytest.mark.parametrize("name", ["tril", "triu", "diag"])
+@pytest.mark.parametrize("k", [True, 1.0, "1"])
+def test_diagonal_offsets_must_be_integers_not_bools(name, k):
+    with pytest.raises(
+        TypeError, match=rf"^{name}: k must be an integer, got {re.escape(repr(k))}$"
+    ):
+        getattr(mg, name)(mg.tensor(np.ones((3, 3))), k=k)
+
+
+@pytest.mark.parametrize("offset", [False, 0.0])
+def test_diagonal_offset_must_be_an_integer_not_a_bool(offset):
+    with pytest.raises(
+        TypeError, match=rf"^diagonal: offset must be an integer, got {re.escape(repr(offset))}$"
+    ):
+        mg.diagonal(mg.tensor(np.ones((2, 2))), offset=offset)
+
+
+@pytest.mark.parametrize("k", [1, np.int64(-1)])
+def test_diagonal_offsets_of_integer_types_are_numpys(k):
+    m = np.arange(9.0).reshape(3, 3)
+    np.testing.assert_array_equal(mg.tril(mg.tensor(m), k=k).numpy(), np.tril(m, k=k))
+    np.testing.assert_array_equal(mg.diag(mg.tensor(m), k=k).numpy(), np.diag(m, k=k))
+
+
+@pytest.mark.parametrize("value", [2.0, 3])
+def test_broadcast_to_of_a_python_number_is_numpys(value):
+    got = mg.broadcast_to(value, (2, 3))
+    want = np.broadcast_to(value, (2, 3))
+    assert np.asarray(got).dtype == want.dtype
+    np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def _jit_line(fast, name: str) -> str:
+    """The expression ``fast.source`` assigns to ``name`` (its comment dropped)."""
+    match = re.search(rf"^\s*{name} = (.*?)(?:  #.*)?$", fast.source, re.MULTILINE)
+    assert match, f"no `{name} = ...` in\n{fast.source}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize(
+    ("a_shape", "b_shape", "axes", "summed"),
+    [
+        # leading axis summed away: a plain sum over it
+        ((2, 3), (3,), (0,), "a.sum(axis=0)"),
+        ((2, 3, 4), (4,), (0, 1), "a.sum(axis=(0, 1))"),
+        # a kept axis of 1 summed: keepdims, then the shape; axes of 1 on both sides skipped
+        ((2, 3), (1, 3), (0,), "a.sum(axis=(0,), keepdims=True).reshape((1, 3))"),
+        ((5, 1, 4), (1, 1), (0, 2), "a.sum(axis=(0, 2), keepdims=True).reshape((1, 1))"),
+        ((2, 3, 4), (3, 1), (0, 2), "a.sum(axis=(0, 2), keepdims=True).reshape((3, 1))"),
+    ],
+)
+def test_jit_writes_the_sum_to_a_broadcast_shape_over_the_broadcast_axes(
+    a_shape, b_shape, axes, summed
+):
+    # ∂Σ(a·b)/∂b = a summed over the axes b was broadcast along
+    a = RNG.standard_normal(a_shape)
+    b = RNG.standard_normal(b_shape)
+    fast = mg.jit(mg.grad(lambda a, b: (a * b).sum(), argnums=(0, 1)))
+    ga, gb = fast(mg.tensor(a), mg.tensor(b))
+    assert _jit_line(fast, "d_b") == summed
+    want = a.sum(axis=axes, keepdims=True).reshape(b_shape)
+    np.testing.assert_allclose(np.asarray(gb), want, rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(ga), np.broadcast_to(b, np.broadcast_shapes(a_shape, b_shape))
+    )
+
+
+def test_jit_writes_a_sum_to_with_nothing_to_sum_as_a_reshape():
+    x = np.array([3.0])
+    fast = mg.jit(lambda x: ops.sum_to(x, (1, 1)))
+    np.testing.assert_array_equal(fast(mg.tensor(x)).numpy(), x.reshape(1, 1))
+    assert ".sum(" not in fast.source and ".reshape((1, 1))" in fast.source
+
+
+@pytest.mark.parametrize(
+    ("shape", "axes", "written"),
+    [
+        ((2, 3), (1, 0), "x.T"),
+        ((2, 3, 4), (2, 1, 0), "x.T"),
+        ((2, 3, 4), (1, 0, 2), "x.transpose((1, 0, 2))"),
+        ((2, 3, 4), (0, 2, 1), "x.transpose((0, 2, 1))"),
+    ],
+)
+def test_jit_writes_a_full_reversal_of_the_axes_as_dot_t(shape, axes, written):
+    x = RNG.standard_normal(shape)
+    fast = mg.jit(lambda x: mg.transpose(x, axes) * 2.0)
+    np.testing.assert_array_equal(fast(mg.tensor(x)).numpy(), np.transpose(x, axes) * 2.0)
+    assert re.search(rf"= {re.escape(written)} \* 2\.0\b", fast.source), fast.source
+
+
+@pytest.mark.parametrize("exponent", [np.array([0.0, 3.0, 0.0], F32), 0])
+def test_pow_base_vjp_of_float32_at_a_zero_base_keeps_float32_as_in_pytorch(exponent):
+    # ∂(aᵇ)/∂a = b·aᵇ⁻¹: 0 at a = b = 0 (x⁰ ≡ 1), 3·2² = 12 at (2, 3)
+    torch = pytest.importorskip("torch")
+    a = np.array([0.0, 2.0, 5.0], F32)
+    v = np.ones(3, F32)
+    ta = mg.tensor(a, requires_grad=True)
+    (got,) = mg.autograd.vjp(mg.pow(ta, exponent), [ta], v)
+    b = torch.tensor(exponent) if isinstance(exponent, np.ndarray) else exponent
+    (want,) = _torch_grads(torch, lambda t: torch.pow(t, b), [a], v)
+    assert got.dtype == want.dtype == F32
+    np.testing.assert_array_equal(np.asarray(got), want)
+
+
+@pytest.mark.parametrize("b_shape", [(3, 4), (2, 3, 4), (2, 1, 3, 4)])
+def test_vector_times_stacked_matrices_gradients_match_pytorch(b_shape):
+    torch = pytest.importorskip("torch")
+    a, b = RNG.standard_normal(3), RNG.standard_normal(b_shape)
+    v = RNG.standard_normal(np.matmul(a, b).shape)
+    ga, gb = grad_of(mg.matmul, a, b, upstream=v)
+    want_a, want_b = _torch_grads(torch, torch.matmul, [a, b], v)
+    np.testing.assert_allclose(ga, want_a, rtol=1e-12)
+    np.testing.assert_allclose(gb, want_b, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("b_shape", "sum_of_d_a"), [((3, 4), None), ((2, 3, 4), "axis=0")])
+def test_jit_sums_a_vectors_matmul_gradient_only_over_the_batch(b_shape, sum_of_d_a):
+    # ∂Σ(a@B)/∂a = Σ over the batch of B's rows' sums: no sum of d_a without a batch,
+    # one over the batch axis with one
+    a, b = RNG.standard_normal(3), RNG.standard_normal(b_shape)
+    fast = mg.jit(mg.grad(lambda a, b: mg.matmul(a, b).sum(), argnums=(0, 1)))
+    ga, _ = fast(mg.tensor(a), mg.tensor(b))
+    np.testing.assert_allclose(np.asarray(ga), b.sum(axis=-1).reshape(-1, 3).sum(axis=0))
+    sums = re.findall(r"\.sum\((.*?)\)", _jit_line(fast, "d_a"))
+    assert sums == ([] if sum_of_d_a is None else [sum_of_d_a]), fast.source
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
+def test_kept_shape_of_a_reduction_over_every_axis_is_numpys(shape):
+    want = np.sum(np.ones(shape), axis=None, keepdims=True).shape
+    assert ops.reductions._kept_shape(shape, None) == want
+
+
+def test_transpose_called_like_numpy_without_axes_differentiates_eagerly_and_compiled():
+    """mg.transpose(x), as np.transpose(x) is called: its rule and its compiled source once
+    required the axes argument and failed; the gradient is g transposed back (by hand)."""
+    weights = np.arange(6.0).reshape(3, 2)
+
+    def f(x):
+        return (mg.transpose(x) * weights).sum()
+
+    x = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    f(x).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), weights.T)
+    np.testing.assert_array_equal(mg.jit(mg.grad(f))(mg.tensor(np.ones((2, 3)))).numpy(), weights.T)
+    assert mg.gradgradcheck(lambda x: (mg.transpose(x) ** 2 * weights).sum(), x)

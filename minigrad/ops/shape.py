@@ -28,7 +28,7 @@ def _inverse_axes(axes: Any, ndim: int) -> Any:
     return None if axes is None else tuple(np.argsort([a % ndim for a in axes]))
 
 
-def _transpose_source(r: Any, x: Any, axes: Any) -> str:
+def _transpose_source(r: Any, x: Any, axes: Any = None) -> str:
     reverse = axes is None or tuple(axes) == tuple(range(len(axes)))[::-1]
     return f"{r.operand(x)}.T" if reverse else f"{r.operand(x)}.transpose({r(tuple(axes))})"
 
@@ -36,7 +36,8 @@ def _transpose_source(r: Any, x: Any, axes: Any) -> str:
 transpose = Op(
     "transpose",
     np.transpose,
-    (lambda g, out, x, axes: transpose(g, _inverse_axes(axes, x.ndim)), None),
+    # axes may be left out, as np.transpose(x) leaves it: all axes reversed
+    (lambda g, out, x, axes=None: transpose(g, _inverse_axes(axes, x.ndim)), None),
     ("the gradient is transposed back",),
     saves=((), ()),
     view=True,
