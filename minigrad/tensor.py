@@ -50,7 +50,7 @@ def as_tensor(x: Any) -> Tensor:
 
 def _inplace_error(name: str, t: Tensor, value: Any, err: Exception) -> Exception:
     # NumPy raises ValueError for shapes that do not fit (broadcasting, matmul's inner
-    # dimension) and TypeError for types: the same split as the ops' own errors
+    # dimension; its message need not say "shape") and TypeError for types
     kind = ShapeError if isinstance(err, ValueError) else TypeError
     return kind(
         f"in-place {name}: cannot write a {type(value).__name__} of shape "

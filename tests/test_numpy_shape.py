@@ -100,12 +100,17 @@ def _assert_same(got, expected):
         np.testing.assert_array_equal(g, e)
 
 
+def _draw(shapes: list, seed: int) -> tuple[list, list]:
+    """Standard-normal arrays of ``shapes`` and tensors of them that require grad."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    return arrays, [mg.tensor(a, requires_grad=True) for a in arrays]
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_numpy_and_mg_spellings_give_numpy_values_and_gradients(name):
     fn, shapes, _ = CASES[name]
-    rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal(s) for s in shapes]
-    tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
+    arrays, tensors = _draw(shapes, seed=0)
     out = fn(*tensors)
     assert all(isinstance(p, mg.Tensor) and p.requires_grad for p in _flat(out))
     expected = fn(*arrays)
@@ -517,9 +522,7 @@ CORNERS = {
 @pytest.mark.parametrize("name", list(CORNERS))
 def test_corners_match_numpy_at_first_and_second_order(name):
     fn, shapes = CORNERS[name]
-    rng = np.random.default_rng(6)
-    arrays = [rng.standard_normal(s) for s in shapes]
-    tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
+    arrays, tensors = _draw(shapes, seed=6)
     _assert_same(fn(*tensors).numpy(), fn(*arrays))
     assert mg.gradcheck(_loss(fn), *tensors)
     assert mg.gradgradcheck(fn, *tensors)
@@ -591,9 +594,7 @@ EINSUM_FORMS = {
 @pytest.mark.parametrize("name", list(EINSUM_FORMS))
 def test_einsum_forms_match_numpy_and_finite_differences(name):
     subscripts, shapes = EINSUM_FORMS[name]
-    rng = np.random.default_rng(7)
-    arrays = [rng.standard_normal(s) for s in shapes]
-    tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
+    arrays, tensors = _draw(shapes, seed=7)
     expected = np.einsum(subscripts, *arrays)
     for fn in (mg.einsum, np.einsum):
         got = fn(subscripts, *tensors)
@@ -647,9 +648,7 @@ def _sublist_args(operands, sublists, output):
 @pytest.mark.parametrize("name", list(EINSUM_SUBLISTS))
 def test_einsum_sublist_form_matches_numpy_and_finite_differences(name):
     shapes, sublists, output = EINSUM_SUBLISTS[name]
-    rng = np.random.default_rng(8)
-    arrays = [rng.standard_normal(s) for s in shapes]
-    tensors = [mg.tensor(a, requires_grad=True) for a in arrays]
+    arrays, tensors = _draw(shapes, seed=8)
     expected = np.einsum(*_sublist_args(arrays, sublists, output))
     for fn in (mg.einsum, np.einsum):
         got = fn(*_sublist_args(tensors, sublists, output))

@@ -1110,21 +1110,6 @@ def test_safe_div_has_numpys_dtype_and_its_limits_at_zero(num, den):
     np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("name", ["fmax", "fmin"])
-def test_fmax_fmin_gradients_at_ties_and_nans_match_pytorch(name):
-    # the whole gradient to the first input at a tie, to the number when the other is NaN,
-    # to the first when both are NaN (PyTorch's rule)
-    torch = pytest.importorskip("torch")
-    nan = np.nan
-    a = np.array([1.0, 2.0, nan, nan, 3.0, 1.0])
-    b = np.array([1.0, nan, 2.0, nan, 5.0, -1.0])
-    v = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-    ga, gb = grad_of(getattr(mg, name), a, b, upstream=v)
-    want_a, want_b = _torch_grads(torch, getattr(torch, name), [a, b], v)
-    np.testing.assert_array_equal(ga, want_a)
-    np.testing.assert_array_equal(gb, want_b)
-
-
 @pytest.mark.parametrize("name", ["tril", "triu", "diag"])
 @pytest.mark.parametrize("k", [True, 1.0, "1"])
 def test_diagonal_offsets_must_be_integers_not_bools(name, k):
